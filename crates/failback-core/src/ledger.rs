@@ -1,0 +1,297 @@
+//! The run ledger in DynamoDB: one lease item per cluster and one item per run.
+//!
+//! Keys: partition `clusterId`, sort `recordKey` = `lease` or `run#<execution name>`.
+//! Lease items carry `expiresAt` (epoch seconds), also the table's TTL attribute.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use crate::errors::AwsFailure;
+
+const LEASE_KEY: &str = "lease";
+const RUN_KEY_PREFIX: &str = "run#";
+/// Partition for runs whose input named no valid cluster; `#` cannot occur in a cluster id.
+pub const INVALID_INPUT_PARTITION: &str = "#invalid-input";
+
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    client: Client,
+    table: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    Acquired,
+    HeldBy { execution_id: String },
+}
+
+/// One run as the ledger keeps it. Nested data (the plan) is kept as JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    pub cluster_id: String,
+    pub execution_id: String,
+    pub execution_name: String,
+    pub outcome: String,
+    pub summary: Option<String>,
+    pub trigger: Option<String>,
+    pub plan: Option<String>,
+    pub action: Option<String>,
+    pub from_class: Option<String>,
+    pub to_class: Option<String>,
+    pub writer_before: Option<String>,
+    pub target_instance_id: Option<String>,
+    pub created_instance_id: Option<String>,
+    pub error: Option<String>,
+    pub error_cause: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub seconds_to_restore: Option<f64>,
+}
+
+impl Ledger {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn from_conf(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
+    /// Takes the cluster's lease for `execution_id` unless another live run holds it.
+    /// Taking it again with the same execution succeeds, so a retried start is harmless.
+    pub async fn acquire_lease(
+        &self,
+        cluster_id: &str,
+        execution_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<LeaseOutcome, AwsFailure> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("clusterId", s(cluster_id))
+            .item("recordKey", s(LEASE_KEY))
+            .item("executionId", s(execution_id))
+            .item("acquiredAt", AttributeValue::N(now.to_string()))
+            .item("expiresAt", AttributeValue::N(expires_at.to_string()))
+            .condition_expression(
+                "attribute_not_exists(clusterId) OR expiresAt < :now OR executionId = :me",
+            )
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":me", s(execution_id))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(LeaseOutcome::Acquired),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let holder = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("clusterId", s(cluster_id))
+                    .key("recordKey", s(LEASE_KEY))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| AwsFailure::from_sdk(&e))?;
+                let execution_id = holder
+                    .item()
+                    .and_then(|item| item.get("executionId"))
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_else(|| "an unknown run".to_string());
+                Ok(LeaseOutcome::HeldBy { execution_id })
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// Gives the lease back if, and only if, `execution_id` holds it.
+    pub async fn release_lease(
+        &self,
+        cluster_id: &str,
+        execution_id: &str,
+    ) -> Result<(), AwsFailure> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("clusterId", s(cluster_id))
+            .key("recordKey", s(LEASE_KEY))
+            .condition_expression("executionId = :me")
+            .expression_attribute_values(":me", s(execution_id))
+            .send()
+            .await;
+        match deleted {
+            Err(err)
+                if !err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(AwsFailure::from_sdk(&err))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes the run's record, replacing what the same run wrote before.
+    pub async fn put_run(&self, record: &RunRecord) -> Result<(), AwsFailure> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(run_item(record)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk(&e))
+    }
+
+    /// Writes the record only where no finished record of the run exists yet; false
+    /// when one does (the run reached its own finishing step).
+    pub async fn put_run_unless_finished(&self, record: &RunRecord) -> Result<bool, AwsFailure> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(run_item(record)))
+            .condition_expression("attribute_not_exists(outcome) OR outcome = :running")
+            .expression_attribute_values(":running", s(crate::steps::record_run::OUTCOME_RUNNING))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// Every run recorded for a cluster, newest first.
+    pub async fn runs(&self, cluster_id: &str) -> Result<Vec<RunRecord>, AwsFailure> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("clusterId = :c AND begins_with(recordKey, :run)")
+            .expression_attribute_values(":c", s(cluster_id))
+            .expression_attribute_values(":run", s(RUN_KEY_PREFIX))
+            .into_paginator()
+            .send();
+        let mut runs = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
+            runs.extend(page.items().iter().filter_map(run_from_item));
+        }
+        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(runs)
+    }
+
+    /// The execution holding the cluster's lease, if any (expired or not).
+    pub async fn lease_holder(&self, cluster_id: &str) -> Result<Option<String>, AwsFailure> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("clusterId", s(cluster_id))
+            .key("recordKey", s(LEASE_KEY))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsFailure::from_sdk(&e))?;
+        Ok(got
+            .item()
+            .and_then(|i| i.get("executionId"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn run_item(record: &RunRecord) -> HashMap<String, AttributeValue> {
+    let Ok(Value::Object(fields)) = serde_json::to_value(record) else {
+        return HashMap::new();
+    };
+    let mut item: HashMap<String, AttributeValue> = fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let attribute = match value {
+                Value::String(text) => AttributeValue::S(text),
+                Value::Number(number) => AttributeValue::N(number.to_string()),
+                Value::Bool(flag) => AttributeValue::Bool(flag),
+                _ => return None,
+            };
+            Some((name, attribute))
+        })
+        .collect();
+    item.insert(
+        "recordKey".into(),
+        s(&format!("{RUN_KEY_PREFIX}{}", record.execution_name)),
+    );
+    item
+}
+
+fn run_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord> {
+    let fields: Map<String, Value> = item
+        .iter()
+        .filter_map(|(name, attribute)| {
+            let value = match attribute {
+                AttributeValue::S(text) => Value::String(text.clone()),
+                AttributeValue::N(number) => {
+                    Value::Number(number.parse::<f64>().ok().and_then(Number::from_f64)?)
+                }
+                AttributeValue::Bool(flag) => Value::Bool(*flag),
+                _ => return None,
+            };
+            Some((name.clone(), value))
+        })
+        .collect();
+    serde_json::from_value(Value::Object(fields)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_records_survive_the_round_trip_through_attributes() {
+        let record = RunRecord {
+            cluster_id: "orders".into(),
+            execution_id: "arn:aws:states:us-east-1:1:execution:m:e1".into(),
+            execution_name: "e1".into(),
+            outcome: "restored".into(),
+            plan: Some(r#"{"action":"failback"}"#.into()),
+            from_class: Some("db.r6g.large".into()),
+            seconds_to_restore: Some(42.5),
+            ..RunRecord::default()
+        };
+        let item = run_item(&record);
+        assert_eq!(item.get("recordKey"), Some(&s("run#e1")));
+        assert_eq!(
+            item.get("secondsToRestore"),
+            Some(&AttributeValue::N("42.5".into()))
+        );
+        assert!(!item.contains_key("error"), "absent fields are not written");
+        assert_eq!(run_from_item(&item), Some(record));
+    }
+}

@@ -1,0 +1,128 @@
+//! Plain data the decisions work on, read from RDS by the adapter.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Cluster tag that opts a cluster in to automatic restores.
+pub const TAG_ENABLED: &str = "aurora-failback:enabled";
+/// Cluster tag naming the class the writer should have.
+pub const TAG_WRITER_CLASS: &str = "aurora-failback:writer-class";
+/// Instance tag naming the run that created the instance.
+pub const TAG_RUN: &str = "aurora-failback:run";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterView {
+    pub cluster_id: String,
+    pub engine: String,
+    pub engine_mode: Option<String>,
+    pub status: String,
+    pub global_cluster_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub members: Vec<MemberView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub instance_id: String,
+    pub class: String,
+    pub status: String,
+    pub is_writer: bool,
+    pub promotion_tier: i32,
+    pub availability_zone: Option<String>,
+}
+
+impl ClusterView {
+    pub fn writer(&self) -> Option<&MemberView> {
+        self.members.iter().find(|m| m.is_writer)
+    }
+
+    pub fn member(&self, instance_id: &str) -> Option<&MemberView> {
+        self.members.iter().find(|m| m.instance_id == instance_id)
+    }
+
+    pub fn is_opted_in(&self) -> bool {
+        self.tags
+            .get(TAG_ENABLED)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+}
+
+/// How an instance's status bears on the restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceHealth {
+    Available,
+    /// On its way somewhere; worth waiting for.
+    Transient,
+    /// Needs a person; waiting will not help.
+    Terminal,
+}
+
+/// Statuses after which an instance will not become available without a person.
+pub const TERMINAL_INSTANCE_STATUSES: &[&str] = &[
+    "failed",
+    "insufficient-capacity",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "storage-full",
+    "restore-error",
+    "deleting",
+    "stopped",
+];
+
+pub fn instance_health(status: &str) -> InstanceHealth {
+    if status == "available" {
+        InstanceHealth::Available
+    } else if status.starts_with("incompatible-") || TERMINAL_INSTANCE_STATUSES.contains(&status) {
+        InstanceHealth::Terminal
+    } else {
+        InstanceHealth::Transient
+    }
+}
+
+/// Cluster statuses the workflow waits out (retrying) rather than skipping.
+pub const SETTLING_CLUSTER_STATUSES: &[&str] = &[
+    "failing-over",
+    "modifying",
+    "backing-up",
+    "maintenance",
+    "renaming",
+    "resetting-master-credentials",
+    "upgrading",
+    "backtracking",
+    "migrating",
+    "update-iam-db-auth",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_classify() {
+        let cases = [
+            ("available", InstanceHealth::Available),
+            ("creating", InstanceHealth::Transient),
+            ("backing-up", InstanceHealth::Transient),
+            ("configuring-enhanced-monitoring", InstanceHealth::Transient),
+            ("rebooting", InstanceHealth::Transient),
+            ("modifying", InstanceHealth::Transient),
+            ("failed", InstanceHealth::Terminal),
+            ("insufficient-capacity", InstanceHealth::Terminal),
+            ("incompatible-parameters", InstanceHealth::Terminal),
+            ("incompatible-network", InstanceHealth::Terminal),
+            ("incompatible-restore", InstanceHealth::Terminal),
+            (
+                "inaccessible-encryption-credentials",
+                InstanceHealth::Terminal,
+            ),
+            ("storage-full", InstanceHealth::Terminal),
+            ("restore-error", InstanceHealth::Terminal),
+        ];
+        for (status, expected) in cases {
+            assert_eq!(instance_health(status), expected, "{status}");
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The one place that talks to the RDS API.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::{DbInstance, Filter, Tag};
+use aws_sdk_rds::Client;
+
+use crate::errors::AwsFailure;
+use crate::model::{ClusterView, MemberView};
+
+#[derive(Debug, Clone)]
+pub struct Rds {
+    client: Client,
+}
+
+/// What an instance is and how it is configured: the fields a new reader copies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceDetail {
+    pub instance_id: String,
+    pub cluster_id: Option<String>,
+    pub class: String,
+    pub status: String,
+    pub engine: String,
+    pub availability_zone: Option<String>,
+    pub promotion_tier: Option<i32>,
+    pub parameter_group: Option<String>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub performance_insights_enabled: Option<bool>,
+    pub performance_insights_kms_key_id: Option<String>,
+    pub performance_insights_retention_days: Option<i32>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub ca_certificate: Option<String>,
+    pub publicly_accessible: Option<bool>,
+    pub preferred_maintenance_window: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A reader to create, fully decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReader {
+    pub instance_id: String,
+    pub cluster_id: String,
+    pub class: String,
+    pub availability_zone: Option<String>,
+    pub reference: InstanceDetail,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateInstanceFailure {
+    #[error("an instance named {0} already exists")]
+    AlreadyExists(String),
+    #[error("no capacity for the class in that zone: {0}")]
+    InsufficientCapacity(String),
+    #[error("the account's instance or storage quota is used up: {0}")]
+    QuotaExceeded(String),
+    #[error("the cluster cannot take a new instance now: {0}")]
+    ClusterNotReady(String),
+    #[error("the cluster is gone: {0}")]
+    ClusterNotFound(String),
+    #[error(transparent)]
+    Aws(AwsFailure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FailoverCallFailure {
+    #[error("the cluster or the target is not in a state to fail over: {0}")]
+    NotReady(String),
+    #[error("the cluster is gone: {0}")]
+    ClusterNotFound(String),
+    #[error(transparent)]
+    Aws(AwsFailure),
+}
+
+impl Rds {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn from_conf(config: &aws_config::SdkConfig) -> Self {
+        Self::new(Client::new(config))
+    }
+
+    /// The cluster with its members' classes and statuses; `None` if it does not exist.
+    pub async fn cluster(&self, cluster_id: &str) -> Result<Option<ClusterView>, AwsFailure> {
+        let described = self
+            .client
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster_id)
+            .send()
+            .await;
+        let output = match described {
+            Ok(output) => output,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(AwsFailure::from_sdk(&err)),
+        };
+        let Some(cluster) = output.db_clusters().first() else {
+            return Ok(None);
+        };
+        let instances = self.cluster_instances(cluster_id).await?;
+        let members = cluster
+            .db_cluster_members()
+            .iter()
+            .filter_map(|member| {
+                let id = member.db_instance_identifier()?;
+                // A member without a describable instance is being deleted; it cannot take part.
+                let instance = instances
+                    .iter()
+                    .find(|i| i.db_instance_identifier() == Some(id))?;
+                Some(MemberView {
+                    instance_id: id.to_string(),
+                    class: instance.db_instance_class().unwrap_or_default().to_string(),
+                    status: instance
+                        .db_instance_status()
+                        .unwrap_or_default()
+                        .to_string(),
+                    is_writer: member.is_cluster_writer().unwrap_or(false),
+                    promotion_tier: member
+                        .promotion_tier()
+                        .or(instance.promotion_tier())
+                        .unwrap_or(1),
+                    availability_zone: instance.availability_zone().map(str::to_string),
+                })
+            })
+            .collect();
+        Ok(Some(ClusterView {
+            cluster_id: cluster
+                .db_cluster_identifier()
+                .unwrap_or(cluster_id)
+                .to_string(),
+            engine: cluster.engine().unwrap_or_default().to_string(),
+            engine_mode: cluster.engine_mode().map(str::to_string),
+            status: cluster.status().unwrap_or_default().to_string(),
+            global_cluster_id: cluster
+                .global_cluster_identifier()
+                .filter(|g| !g.is_empty())
+                .map(str::to_string),
+            tags: tag_map(cluster.tag_list()),
+            members,
+        }))
+    }
+
+    async fn cluster_instances(&self, cluster_id: &str) -> Result<Vec<DbInstance>, AwsFailure> {
+        let filter = Filter::builder()
+            .name("db-cluster-id")
+            .values(cluster_id)
+            .build();
+        let mut pages = self
+            .client
+            .describe_db_instances()
+            .filters(filter)
+            .into_paginator()
+            .send();
+        let mut instances = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
+            instances.extend(page.db_instances().iter().cloned());
+        }
+        Ok(instances)
+    }
+
+    /// One instance and its configuration; `None` if it does not exist.
+    pub async fn instance(&self, instance_id: &str) -> Result<Option<InstanceDetail>, AwsFailure> {
+        let described = self
+            .client
+            .describe_db_instances()
+            .db_instance_identifier(instance_id)
+            .send()
+            .await;
+        match described {
+            Ok(output) => Ok(output.db_instances().first().map(instance_detail)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_instance_not_found_fault()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// Creates a tier-0 reader configured like `reader.reference`.
+    pub async fn create_reader(&self, reader: &NewReader) -> Result<(), CreateInstanceFailure> {
+        let reference = &reader.reference;
+        let monitoring = reference
+            .monitoring_interval
+            .filter(|interval| *interval > 0);
+        let insights = reference.performance_insights_enabled.unwrap_or(false);
+        let tags = reader
+            .tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build());
+        let request = self
+            .client
+            .create_db_instance()
+            .db_instance_identifier(&reader.instance_id)
+            .db_cluster_identifier(&reader.cluster_id)
+            .db_instance_class(&reader.class)
+            .engine(&reference.engine)
+            .promotion_tier(0)
+            .set_availability_zone(reader.availability_zone.clone())
+            .set_db_parameter_group_name(reference.parameter_group.clone())
+            .set_monitoring_interval(monitoring)
+            .set_monitoring_role_arn(monitoring.and(reference.monitoring_role_arn.clone()))
+            .enable_performance_insights(insights)
+            .set_performance_insights_kms_key_id(
+                reference
+                    .performance_insights_kms_key_id
+                    .clone()
+                    .filter(|_| insights),
+            )
+            .set_performance_insights_retention_period(
+                reference
+                    .performance_insights_retention_days
+                    .filter(|_| insights),
+            )
+            .set_auto_minor_version_upgrade(reference.auto_minor_version_upgrade)
+            .set_ca_certificate_identifier(reference.ca_certificate.clone())
+            .set_publicly_accessible(reference.publicly_accessible)
+            .set_preferred_maintenance_window(reference.preferred_maintenance_window.clone())
+            .set_tags(Some(tags.collect()));
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let message = err
+                    .as_service_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                Err(match err.as_service_error() {
+                    Some(e) if e.is_db_instance_already_exists_fault() => {
+                        CreateInstanceFailure::AlreadyExists(reader.instance_id.clone())
+                    }
+                    Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
+                        CreateInstanceFailure::InsufficientCapacity(message)
+                    }
+                    Some(e)
+                        if e.is_instance_quota_exceeded_fault()
+                            || e.is_storage_quota_exceeded_fault() =>
+                    {
+                        CreateInstanceFailure::QuotaExceeded(message)
+                    }
+                    Some(e) if e.is_invalid_db_cluster_state_fault() => {
+                        CreateInstanceFailure::ClusterNotReady(message)
+                    }
+                    Some(e) if e.is_db_cluster_not_found_fault() => {
+                        CreateInstanceFailure::ClusterNotFound(message)
+                    }
+                    _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
+                })
+            }
+        }
+    }
+
+    pub async fn failover(
+        &self,
+        cluster_id: &str,
+        target_instance_id: &str,
+    ) -> Result<(), FailoverCallFailure> {
+        let called = self
+            .client
+            .failover_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .target_db_instance_identifier(target_instance_id)
+            .send()
+            .await;
+        match called {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let message = err
+                    .as_service_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                Err(match err.as_service_error() {
+                    Some(e)
+                        if e.is_invalid_db_cluster_state_fault()
+                            || e.is_invalid_db_instance_state_fault() =>
+                    {
+                        FailoverCallFailure::NotReady(message)
+                    }
+                    Some(e) if e.is_db_cluster_not_found_fault() => {
+                        FailoverCallFailure::ClusterNotFound(message)
+                    }
+                    _ => FailoverCallFailure::Aws(AwsFailure::from_sdk(&err)),
+                })
+            }
+        }
+    }
+}
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn instance_detail(instance: &DbInstance) -> InstanceDetail {
+    let text = |value: Option<&str>| value.map(str::to_string);
+    InstanceDetail {
+        instance_id: instance
+            .db_instance_identifier()
+            .unwrap_or_default()
+            .to_string(),
+        cluster_id: text(instance.db_cluster_identifier()),
+        class: instance.db_instance_class().unwrap_or_default().to_string(),
+        status: instance
+            .db_instance_status()
+            .unwrap_or_default()
+            .to_string(),
+        engine: instance.engine().unwrap_or_default().to_string(),
+        availability_zone: text(instance.availability_zone()),
+        promotion_tier: instance.promotion_tier(),
+        parameter_group: instance
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| text(g.db_parameter_group_name())),
+        monitoring_interval: instance.monitoring_interval(),
+        monitoring_role_arn: text(instance.monitoring_role_arn()),
+        performance_insights_enabled: instance.performance_insights_enabled(),
+        performance_insights_kms_key_id: text(instance.performance_insights_kms_key_id()),
+        performance_insights_retention_days: instance.performance_insights_retention_period(),
+        auto_minor_version_upgrade: instance.auto_minor_version_upgrade(),
+        ca_certificate: text(instance.ca_certificate_identifier()),
+        publicly_accessible: instance.publicly_accessible(),
+        preferred_maintenance_window: text(instance.preferred_maintenance_window()),
+        tags: tag_map(instance.tag_list()),
+    }
+}

@@ -1,0 +1,137 @@
+//! check-status: is the target reader available; has the writer moved to it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::errors::{AwsFailure, StepError};
+use crate::identifier::validate_identifier;
+use crate::model::{instance_health, InstanceHealth};
+use crate::rds::Rds;
+use crate::trigger::{valid_cluster_id, InvalidInput};
+
+use super::parse_input;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Question {
+    /// Is the target reader available?
+    ReaderAvailable,
+    /// Is the target the writer, and the cluster available?
+    WriterMoved,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CheckStatusInput {
+    check: Question,
+    cluster_id: String,
+    instance_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckStatusOutput {
+    /// `ready` or `pending`.
+    pub state: String,
+    pub instance_status: String,
+    pub cluster_status: Option<String>,
+    pub writer_instance_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckStatusError {
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+    #[error("cluster {0} does not exist")]
+    ClusterNotFound(String),
+    #[error("instance {0} does not exist")]
+    TargetNotFound(String),
+    #[error("instance {instance_id} is not a member of cluster {cluster_id}")]
+    TargetNotInCluster {
+        instance_id: String,
+        cluster_id: String,
+    },
+    #[error("instance {instance_id} is {status}; it will not become available without a person")]
+    TargetFailed { instance_id: String, status: String },
+    #[error(transparent)]
+    Aws(#[from] AwsFailure),
+}
+
+impl StepError for CheckStatusError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::ClusterNotFound(_) => "ClusterNotFound",
+            Self::TargetNotFound(_) => "TargetNotFound",
+            Self::TargetNotInCluster { .. } => "TargetNotInCluster",
+            Self::TargetFailed { .. } => "TargetFailed",
+            Self::Aws(aws) => aws.error_type(),
+        }
+    }
+}
+
+fn state(ready: bool) -> String {
+    if ready { "ready" } else { "pending" }.to_string()
+}
+
+fn refuse_terminal(instance_id: &str, status: &str) -> Result<(), CheckStatusError> {
+    if instance_health(status) == InstanceHealth::Terminal {
+        return Err(CheckStatusError::TargetFailed {
+            instance_id: instance_id.into(),
+            status: status.into(),
+        });
+    }
+    Ok(())
+}
+
+pub async fn check_status(
+    rds: &Rds,
+    payload: Value,
+) -> Result<CheckStatusOutput, CheckStatusError> {
+    let input: CheckStatusInput = parse_input(payload, "check-status")?;
+    let cluster_id = valid_cluster_id(&input.cluster_id)?;
+    let instance_id = validate_identifier(&input.instance_id)
+        .map_err(|e| InvalidInput(format!("instance identifier {:?} {e}", input.instance_id)))?;
+    match input.check {
+        Question::ReaderAvailable => {
+            let instance = rds
+                .instance(&instance_id)
+                .await?
+                .ok_or_else(|| CheckStatusError::TargetNotFound(instance_id.clone()))?;
+            if instance.cluster_id.as_deref() != Some(cluster_id.as_str()) {
+                return Err(CheckStatusError::TargetNotInCluster {
+                    instance_id,
+                    cluster_id,
+                });
+            }
+            refuse_terminal(&instance_id, &instance.status)?;
+            Ok(CheckStatusOutput {
+                state: state(instance.status == "available"),
+                instance_status: instance.status,
+                cluster_status: None,
+                writer_instance_id: None,
+            })
+        }
+        Question::WriterMoved => {
+            let cluster = rds
+                .cluster(&cluster_id)
+                .await?
+                .ok_or_else(|| CheckStatusError::ClusterNotFound(cluster_id.clone()))?;
+            let target = cluster.member(&instance_id).ok_or_else(|| {
+                CheckStatusError::TargetNotInCluster {
+                    instance_id: instance_id.clone(),
+                    cluster_id,
+                }
+            })?;
+            refuse_terminal(&instance_id, &target.status)?;
+            let writer = cluster.writer().map(|w| w.instance_id.clone());
+            let moved = target.is_writer && cluster.status == "available";
+            Ok(CheckStatusOutput {
+                state: state(moved),
+                instance_status: target.status.clone(),
+                cluster_status: Some(cluster.status.clone()),
+                writer_instance_id: writer,
+            })
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! One module per Lambda: its input, output, error type and handler. Each handler
+//! takes the raw JSON payload so that malformed input is a typed `InvalidInput`
+//! error, never a runtime deserialisation failure or a panic.
+
+pub mod check_status;
+pub mod create_reader;
+pub mod describe_writer;
+pub mod failover;
+pub mod record_run;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::trigger::InvalidInput;
+
+pub(crate) fn parse_input<T: DeserializeOwned>(
+    payload: Value,
+    step: &str,
+) -> Result<T, InvalidInput> {
+    serde_json::from_value(payload).map_err(|e| InvalidInput(format!("{step} input: {e}")))
+}
+
+/// Execution names are at most 80 characters of a restricted set; refuse anything else
+/// before it reaches a tag or a log line.
+pub(crate) fn valid_run_name(raw: &str) -> Result<String, InvalidInput> {
+    let fits = !raw.is_empty()
+        && raw.len() <= 80
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if fits {
+        Ok(raw.to_string())
+    } else {
+        Err(InvalidInput(format!(
+            "run name {raw:?} is not an execution name"
+        )))
+    }
+}
