@@ -1,0 +1,517 @@
+//! Every handler against moto over HTTP, through the real SDK: the failback and create
+//! paths end with a writer of the desired class, retries create nothing twice, and
+//! what must not be touched is not.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use failback_core::errors::StepError;
+use failback_core::model::{TAG_ENABLED, TAG_RUN, TAG_WRITER_CLASS};
+use failback_core::steps::check_status::check_status;
+use failback_core::steps::create_reader::create_reader;
+use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
+use failback_core::steps::failover::failover;
+use failback_core::steps::record_run::{iso8601, record_run};
+use serde_json::{json, Value};
+use support::{read_event, TestEnv, CLUSTER};
+
+const NOW: i64 = 1_763_700_000;
+
+fn execution_id(run: &str) -> String {
+    format!("arn:aws:states:us-east-1:123456789012:execution:aurora-failback:{run}")
+}
+
+/// The state the machine carries, built up as each step answers.
+struct Run {
+    state: Value,
+}
+
+impl Run {
+    fn new(run: &str, trigger: Value) -> Self {
+        Self {
+            state: json!({
+                "trigger": trigger, "executionId": execution_id(run), "runName": run,
+                "startedAt": iso8601(NOW), "polls": {"reader": 0, "writer": 0},
+            }),
+        }
+    }
+
+    async fn start(&mut self, env: &TestEnv) -> Value {
+        let input = json!({
+            "action": "start", "executionId": self.state["executionId"], "runName": self.state["runName"],
+            "startedAt": self.state["startedAt"], "trigger": self.state["trigger"], "leaseSeconds": 3900,
+        });
+        let started = record_run(&env.ledger, NOW, input).await.unwrap();
+        self.state["run"] = started.clone();
+        started
+    }
+
+    async fn plan(&mut self, env: &TestEnv) -> Value {
+        let input = json!({"trigger": self.state["trigger"], "runName": self.state["runName"]});
+        let plan = describe_writer(&env.rds, DescribeSettings::default(), input)
+            .await
+            .unwrap();
+        self.state["plan"] = serde_json::to_value(plan).unwrap();
+        self.state["plan"].clone()
+    }
+
+    async fn create(&mut self, env: &TestEnv) -> Value {
+        let plan = &self.state["plan"];
+        let input = json!({
+            "clusterId": plan["clusterId"], "runName": self.state["runName"],
+            "instanceClass": plan["desiredClass"], "referenceInstanceId": plan["referenceInstanceId"],
+            "availabilityZone": plan["availabilityZone"],
+        });
+        let created = serde_json::to_value(create_reader(&env.rds, input).await.unwrap()).unwrap();
+        self.state["reader"] = created.clone();
+        created
+    }
+
+    async fn check(&mut self, env: &TestEnv, question: &str) -> Value {
+        let input = json!({"check": question, "clusterId": CLUSTER, "instanceId": self.state["plan"]["targetInstanceId"]});
+        let answer = serde_json::to_value(check_status(&env.rds, input).await.unwrap()).unwrap();
+        let slot = if question == "writer-moved" {
+            "writerCheck"
+        } else {
+            "readerCheck"
+        };
+        self.state[slot] = answer.clone();
+        answer
+    }
+
+    async fn fail_over(&mut self, env: &TestEnv) -> Value {
+        let input =
+            json!({"clusterId": CLUSTER, "instanceId": self.state["plan"]["targetInstanceId"]});
+        serde_json::to_value(failover(&env.rds, input).await.unwrap()).unwrap()
+    }
+
+    async fn finish(&mut self, env: &TestEnv) -> Value {
+        record_run(
+            &env.ledger,
+            NOW + 90,
+            json!({"action": "finish", "state": self.state}),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+async fn run_record(env: &TestEnv, run: &str) -> failback_core::ledger::RunRecord {
+    let runs = env.ledger.runs(CLUSTER).await.unwrap();
+    runs.into_iter()
+        .find(|r| r.execution_name == run)
+        .unwrap_or_else(|| panic!("no ledger record for {run}"))
+}
+
+#[tokio::test]
+async fn failback_path_moves_the_writer_back_to_the_old_writer() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.fail_over_to_small_reader().await;
+    assert_eq!(
+        env.writer().await,
+        ("orders-2".to_string(), "db.r6g.large".to_string())
+    );
+
+    let mut run = Run::new("run-failback", read_event("failover-completed.json"));
+    assert_eq!(run.start(&env).await["leaseAcquired"], true);
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["action"], "failback", "{plan}");
+    assert_eq!(plan["targetInstanceId"], "orders-1");
+    assert_eq!(plan["desiredClass"], "db.r6g.2xlarge");
+    assert_eq!(run.check(&env, "reader-available").await["state"], "ready");
+    assert_eq!(
+        run.check(&env, "writer-moved").await["state"],
+        "pending",
+        "not moved before the failover"
+    );
+    assert_eq!(run.fail_over(&env).await["failoverRequested"], true);
+    assert_eq!(run.check(&env, "writer-moved").await["state"], "ready");
+    // A retry after the failover succeeded must not fail over again.
+    assert_eq!(run.fail_over(&env).await["failoverRequested"], false);
+    let finished = run.finish(&env).await;
+    assert_eq!(finished["outcome"], "restored", "{finished}");
+
+    assert_eq!(
+        env.writer().await,
+        ("orders-1".to_string(), "db.r6g.2xlarge".to_string())
+    );
+    assert_eq!(
+        env.topology()
+            .await
+            .iter()
+            .filter(|r| r.contains("available"))
+            .count(),
+        3,
+        "no instance created"
+    );
+    let record = run_record(&env, "run-failback").await;
+    assert_eq!(record.outcome, "restored");
+    assert_eq!(record.from_class.as_deref(), Some("db.r6g.large"));
+    assert_eq!(record.to_class.as_deref(), Some("db.r6g.2xlarge"));
+    assert_eq!(record.seconds_to_restore, Some(90.0));
+    assert_eq!(
+        env.ledger.lease_holder(CLUSTER).await.unwrap(),
+        None,
+        "lease released"
+    );
+
+    // The failover event our own failover causes must not start another restore.
+    let mut echo = Run::new("run-echo", read_event("failover-completed.json"));
+    echo.start(&env).await;
+    assert_eq!(echo.plan(&env).await["action"], "none");
+    assert_eq!(echo.finish(&env).await["outcome"], "no-op");
+}
+
+#[tokio::test]
+async fn create_path_builds_a_tier0_reader_like_the_old_writer_and_fails_over_to_it() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true"), (TAG_WRITER_CLASS, "db.r6g.2xlarge")])
+        .await;
+    env.fail_over_to_small_reader().await;
+    env.rds_client
+        .delete_db_instance()
+        .db_instance_identifier("orders-1")
+        .send()
+        .await
+        .unwrap();
+
+    let mut run = Run::new("run-create", read_event("failover-completed.json"));
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["action"], "create", "{plan}");
+    assert_eq!(plan["desiredClassSource"], "tag");
+    assert_eq!(
+        plan["availabilityZone"], "us-east-1b",
+        "placed with the current writer"
+    );
+    let created = run.create(&env).await;
+    assert_eq!(created["created"], true);
+    let new_id = created["instanceId"].as_str().unwrap().to_string();
+    assert_eq!(new_id, plan["targetInstanceId"].as_str().unwrap());
+    assert!(new_id.starts_with("orders-fb-"), "{new_id}");
+
+    // The step retried (a crash before its answer, or a Step Functions retry): it finds
+    // the instance and creates nothing.
+    let again = run.create(&env).await;
+    assert_eq!(again["created"], false);
+    assert_eq!(again["instanceId"], new_id.as_str());
+    let instances = env.rds_client.describe_db_instances().send().await.unwrap();
+    assert_eq!(
+        instances.db_instances().len(),
+        3,
+        "orders-2, orders-3 and exactly one new reader"
+    );
+
+    let detail = env.rds.instance(&new_id).await.unwrap().unwrap();
+    assert_eq!(detail.class, "db.r6g.2xlarge");
+    assert_eq!(detail.promotion_tier, Some(0));
+    assert_eq!(detail.cluster_id.as_deref(), Some(CLUSTER));
+    assert_eq!(detail.availability_zone.as_deref(), Some("us-east-1b"));
+    assert_eq!(detail.auto_minor_version_upgrade, Some(false));
+    assert_eq!(detail.monitoring_interval, Some(60));
+    // moto does not model Performance Insights; adapter_mocks.rs checks those fields.
+    assert_eq!(
+        detail.monitoring_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/rds-monitoring")
+    );
+    assert_eq!(
+        detail.ca_certificate,
+        env.rds
+            .instance("orders-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .ca_certificate
+    );
+    assert_eq!(
+        detail.tags.get("team").map(String::as_str),
+        Some("payments")
+    );
+    assert_eq!(
+        detail.tags.get(TAG_RUN).map(String::as_str),
+        Some("run-create")
+    );
+
+    assert_eq!(run.check(&env, "reader-available").await["state"], "ready");
+    assert_eq!(run.fail_over(&env).await["failoverRequested"], true);
+    assert_eq!(run.check(&env, "writer-moved").await["state"], "ready");
+    assert_eq!(run.finish(&env).await["outcome"], "restored");
+    assert_eq!(
+        env.writer().await,
+        (new_id.clone(), "db.r6g.2xlarge".to_string())
+    );
+    let record = run_record(&env, "run-create").await;
+    assert_eq!(record.created_instance_id.as_deref(), Some(new_id.as_str()));
+    assert_eq!(record.action.as_deref(), Some("create"));
+}
+
+#[tokio::test]
+async fn a_cluster_that_is_not_opted_in_is_skipped_and_left_alone() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[]).await;
+    env.fail_over_to_small_reader().await;
+    let before = env.topology().await;
+
+    let mut run = Run::new("run-not-opted-in", read_event("failover-completed.json"));
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["action"], "skip");
+    assert_eq!(plan["reason"], "not-opted-in");
+    assert_eq!(run.finish(&env).await["outcome"], "skipped");
+    assert_eq!(env.topology().await, before);
+}
+
+#[tokio::test]
+async fn a_dry_run_plans_and_changes_nothing() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.fail_over_to_small_reader().await;
+    let before = env.topology().await;
+
+    let mut run = Run::new("run-dry", read_event("manual-dry-run.json"));
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["dryRun"], true);
+    assert_eq!(plan["action"], "failback");
+    let finished = run.finish(&env).await;
+    assert_eq!(finished["outcome"], "dry-run");
+    assert!(
+        finished["summary"].as_str().unwrap().contains("orders-1"),
+        "{finished}"
+    );
+    assert_eq!(env.topology().await, before);
+
+    // The deployment-wide dry-run switch wins over an input that asks for a real run.
+    let input = json!({"trigger": read_event("manual-start.json"), "runName": "run-forced-dry"});
+    let forced = describe_writer(&env.rds, DescribeSettings { dry_run_only: true }, input)
+        .await
+        .unwrap();
+    assert!(forced.dry_run);
+}
+
+#[tokio::test]
+async fn malformed_and_hostile_inputs_are_refused_and_change_nothing() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.fail_over_to_small_reader().await;
+    let before = env.topology().await;
+
+    let hostile = [
+        json!({"check": "reader-available", "clusterId": "orders", "instanceId": "orders-1; drop"}),
+        json!({"check": "writer-moved", "clusterId": "../orders", "instanceId": "orders-1"}),
+        json!({"check": "is-it-ready", "clusterId": "orders", "instanceId": "orders-1"}),
+        json!(null),
+    ];
+    for input in hostile {
+        let err = check_status(&env.rds, input.clone()).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput", "{input}: {err}");
+    }
+    let bad_create = [
+        json!({"clusterId": "orders", "runName": "r1", "instanceClass": "db.serverless", "referenceInstanceId": "orders-1"}),
+        json!({"clusterId": "orders", "runName": "r1 && rm", "instanceClass": "db.r6g.large", "referenceInstanceId": "orders-1"}),
+        json!({"clusterId": "orders", "runName": "r1", "instanceClass": "db.r6g.large", "referenceInstanceId": "orders-1", "extra": 1}),
+    ];
+    for input in bad_create {
+        let err = create_reader(&env.rds, input.clone()).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput", "{input}: {err}");
+    }
+    let err = failover(
+        &env.rds,
+        json!({"clusterId": "orders", "instanceId": "Orders--1"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    let err = describe_writer(
+        &env.rds,
+        DescribeSettings::default(),
+        json!({"trigger": {"clusterId": "nope"}, "runName": "r"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "ClusterNotFound");
+    assert_eq!(env.topology().await, before);
+}
+
+#[tokio::test]
+async fn a_failover_target_from_another_cluster_is_refused() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.rds_client
+        .create_db_cluster()
+        .db_cluster_identifier("billing")
+        .engine("aurora-postgresql")
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    env.rds_client
+        .create_db_instance()
+        .db_instance_identifier("billing-1")
+        .db_cluster_identifier("billing")
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.4xlarge")
+        .send()
+        .await
+        .unwrap();
+    let before = env.topology().await;
+    let err = failover(
+        &env.rds,
+        json!({"clusterId": "orders", "instanceId": "billing-1"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "TargetNotInCluster", "{err}");
+    let err = check_status(
+        &env.rds,
+        json!({"check": "reader-available", "clusterId": "orders", "instanceId": "billing-1"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "TargetNotInCluster");
+    assert_eq!(env.topology().await, before);
+}
+
+#[tokio::test]
+async fn two_runs_for_one_cluster_one_acts_the_other_is_skipped() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.fail_over_to_small_reader().await;
+
+    let mut first = Run::new("run-first", read_event("failover-started-cross-az.json"));
+    let mut second = Run::new("run-second", read_event("failover-completed.json"));
+    let (a, b) = tokio::join!(first.start(&env), second.start(&env));
+    let acquired = [&a, &b]
+        .iter()
+        .filter(|s| s["leaseAcquired"] == true)
+        .count();
+    assert_eq!(acquired, 1, "exactly one lease: {a} {b}");
+    let (winner, loser, winner_name) = if a["leaseAcquired"] == true {
+        (&mut first, &mut second, "run-first")
+    } else {
+        (&mut second, &mut first, "run-second")
+    };
+    assert_eq!(loser.state["run"]["heldBy"], execution_id(winner_name));
+    let skipped = loser.finish(&env).await;
+    assert_eq!(skipped["outcome"], "skipped");
+    assert!(
+        skipped["summary"].as_str().unwrap().contains(winner_name),
+        "{skipped}"
+    );
+    assert_eq!(
+        env.ledger.lease_holder(CLUSTER).await.unwrap(),
+        Some(execution_id(winner_name)),
+        "the loser must not free it"
+    );
+
+    // A retried start by the holder keeps its lease; once it finishes, the cluster is free.
+    assert_eq!(winner.start(&env).await["leaseAcquired"], true);
+    winner.plan(&env).await;
+    winner.finish(&env).await;
+    assert_eq!(env.ledger.lease_holder(CLUSTER).await.unwrap(), None);
+    let mut third = Run::new("run-third", read_event("failover-completed.json"));
+    assert_eq!(third.start(&env).await["leaseAcquired"], true);
+}
+
+#[tokio::test]
+async fn an_expired_lease_does_not_lock_the_cluster() {
+    let env = TestEnv::start().await;
+    env.ledger
+        .acquire_lease(CLUSTER, &execution_id("crashed"), NOW - 8000, NOW - 4000)
+        .await
+        .unwrap();
+    let mut run = Run::new("run-after-crash", read_event("manual-start.json"));
+    assert_eq!(run.start(&env).await["leaseAcquired"], true);
+}
+
+#[tokio::test]
+async fn events_are_handled_as_documented() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    env.fail_over_to_small_reader().await;
+    let before = env.topology().await;
+
+    // file → expected plan action, or expected error type
+    let table: &[(&str, Result<&str, &str>)] = &[
+        ("failover-completed.json", Ok("failback")),
+        ("failover-started-same-az.json", Ok("failback")),
+        ("failover-started-cross-az.json", Ok("failback")),
+        ("failover-completed-docs-shape.json", Ok("failback")),
+        ("manual-start.json", Ok("failback")),
+        ("manual-dry-run.json", Ok("failback")),
+        ("invalid/failover-failed-event.json", Err("InvalidInput")),
+        ("invalid/instance-event.json", Err("InvalidInput")),
+        ("invalid/hostile-cluster-id.json", Err("InvalidInput")),
+        ("invalid/dry-run-as-string.json", Err("InvalidInput")),
+        ("invalid/misspelt-field.json", Err("InvalidInput")),
+        ("invalid/serverless-writer-class.json", Err("InvalidInput")),
+        ("invalid/not-json-object.json", Err("InvalidInput")),
+    ];
+    for (file, expected) in table {
+        let input = json!({"trigger": read_event(file), "runName": "run-events"});
+        let got = describe_writer(&env.rds, DescribeSettings::default(), input).await;
+        match (expected, got) {
+            (Ok(action), Ok(plan)) => {
+                let plan = serde_json::to_value(plan).unwrap();
+                assert_eq!(plan["action"], *action, "{file}: {plan}");
+                assert_eq!(plan["clusterId"], CLUSTER, "{file}");
+                assert_eq!(plan["dryRun"], *file == "manual-dry-run.json", "{file}");
+            }
+            (Err(error_type), Err(err)) => {
+                assert_eq!(err.error_type(), *error_type, "{file}: {err}")
+            }
+            (expected, got) => panic!("{file}: expected {expected:?}, got {got:?}"),
+        }
+    }
+
+    // The status-change event finishes a run that died without its finishing step.
+    let mut orphan = Run::new("run-timed-out", json!({"clusterId": "orders"}));
+    orphan.start(&env).await;
+    let recorded = record_run(
+        &env.ledger,
+        NOW + 3700,
+        read_event("execution-timed-out.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(recorded["recorded"], true, "{recorded}");
+    let record = run_record(&env, "run-timed-out").await;
+    assert_eq!(record.outcome, "failed");
+    assert_eq!(record.error.as_deref(), Some("ExecutionTimedOut"));
+    assert_eq!(
+        env.ledger.lease_holder(CLUSTER).await.unwrap(),
+        None,
+        "the dead run's lease is freed"
+    );
+    // Delivered twice (EventBridge is at-least-once): the finished record stays as it is.
+    let again = record_run(
+        &env.ledger,
+        NOW + 3800,
+        read_event("execution-timed-out.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again["recorded"], false);
+
+    let mut covered: Vec<String> = table.iter().map(|(f, _)| f.to_string()).collect();
+    covered.push("execution-timed-out.json".into());
+    let mut present = Vec::new();
+    for dir in ["", "invalid/"] {
+        for entry in std::fs::read_dir(support::workspace_root().join("events").join(dir)).unwrap()
+        {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".json") {
+                present.push(format!("{dir}{name}"));
+            }
+        }
+    }
+    present.sort();
+    covered.sort();
+    assert_eq!(
+        present, covered,
+        "every file in events/ has a documented result here"
+    );
+    assert_eq!(env.topology().await, before, "planning changed nothing");
+}
