@@ -15,7 +15,7 @@ use failback_core::steps::record_run::{iso8601, record_run};
 use serde_json::{json, Value};
 use support::{read_event, TestEnv, CLUSTER};
 
-const NOW: i64 = 1_763_700_000;
+const NOW: f64 = 1_763_700_000.0;
 
 fn execution_id(run: &str) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:aurora-failback:{run}")
@@ -88,7 +88,7 @@ impl Run {
     async fn finish(&mut self, env: &TestEnv) -> Value {
         record_run(
             &env.ledger,
-            NOW + 90,
+            NOW + 90.0,
             json!({"action": "finish", "state": self.state}),
         )
         .await
@@ -419,7 +419,12 @@ async fn two_runs_for_one_cluster_one_acts_the_other_is_skipped() {
 async fn an_expired_lease_does_not_lock_the_cluster() {
     let env = TestEnv::start().await;
     env.ledger
-        .acquire_lease(CLUSTER, &execution_id("crashed"), NOW - 8000, NOW - 4000)
+        .acquire_lease(
+            CLUSTER,
+            &execution_id("crashed"),
+            NOW as i64 - 8000,
+            NOW as i64 - 4000,
+        )
         .await
         .unwrap();
     let mut run = Run::new("run-after-crash", read_event("manual-start.json"));
@@ -471,7 +476,7 @@ async fn events_are_handled_as_documented() {
     orphan.start(&env).await;
     let recorded = record_run(
         &env.ledger,
-        NOW + 3700,
+        NOW + 3700.0,
         read_event("execution-timed-out.json"),
     )
     .await
@@ -488,7 +493,7 @@ async fn events_are_handled_as_documented() {
     // Delivered twice (EventBridge is at-least-once): the finished record stays as it is.
     let again = record_run(
         &env.ledger,
-        NOW + 3800,
+        NOW + 3800.0,
         read_event("execution-timed-out.json"),
     )
     .await

@@ -127,13 +127,13 @@ impl StepError for RecordRunError {
     }
 }
 
-/// Seconds since the Unix epoch, as a parameter so the handlers stay testable.
-pub type EpochSeconds = i64;
+/// Seconds since the Unix epoch, with a fraction; a parameter so the handlers stay testable.
+pub type EpochSeconds = f64;
 
 pub fn epoch_now() -> EpochSeconds {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_secs_f64())
         .unwrap_or_default()
 }
 
@@ -161,8 +161,14 @@ pub async fn record_run(
                 .into());
             }
             let request = parse_trigger(&trigger)?;
+            let now_whole = now.floor() as i64;
             let lease = ledger
-                .acquire_lease(&request.cluster_id, &execution_id, now, now + lease_seconds)
+                .acquire_lease(
+                    &request.cluster_id,
+                    &execution_id,
+                    now_whole,
+                    now_whole + lease_seconds,
+                )
                 .await?;
             let start = RunStart {
                 cluster_id: request.cluster_id.clone(),
@@ -248,7 +254,7 @@ async fn finish_from_status_change(
         summary: Some(summary.clone()),
         trigger: Some(trigger.to_string()),
         error: Some(error.clone()),
-        started_at: detail.start_date.map(|ms| iso8601(ms / 1000)),
+        started_at: detail.start_date.map(|ms| iso8601(ms as f64 / 1000.0)),
         ended_at: Some(iso8601(now)),
         ..RunRecord::default()
     };
@@ -368,7 +374,10 @@ fn finished_record(state: &RunState, now: EpochSeconds) -> (RunRecord, RunFinish
         _ => None,
     });
     let seconds_to_restore = (outcome == Outcome::Restored)
-        .then(|| parse_iso8601(&state.started_at).map(|start| (now as f64 - start).max(0.0)))
+        .then(|| {
+            parse_iso8601(&state.started_at)
+                .map(|start| ((now - start) * 10.0).round().max(0.0) / 10.0)
+        })
         .flatten();
     let record = RunRecord {
         cluster_id: cluster_id.clone(),
@@ -417,7 +426,7 @@ pub fn emf_line(finished: &RunFinished, run_name: &str, now: EpochSeconds) -> St
         line["SecondsToRestore"] = json!(seconds);
     }
     line["_aws"] = json!({
-        "Timestamp": now * 1000,
+        "Timestamp": (now * 1000.0) as i64,
         "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["Outcome"]], "Metrics": metrics}],
     });
     line.to_string()
@@ -425,7 +434,8 @@ pub fn emf_line(finished: &RunFinished, run_name: &str, now: EpochSeconds) -> St
 
 pub fn iso8601(epoch_seconds: EpochSeconds) -> String {
     use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-    DateTime::from_secs(epoch_seconds)
+    // Whole milliseconds, as Step Functions writes $$.Execution.StartTime.
+    DateTime::from_millis((epoch_seconds * 1000.0).round() as i64)
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
 }
@@ -563,8 +573,8 @@ mod tests {
             target_instance_id: "orders-1".into(),
             target_status: "available".into(),
         };
-        let start = parse_iso8601("2026-11-21T10:00:00.000Z").unwrap_or_default() as i64;
-        let (record, finished) = finished_record(&state(Some(failback), Some(true)), start + 95);
+        let start = parse_iso8601("2026-11-21T10:00:00.000Z").unwrap_or_default();
+        let (record, finished) = finished_record(&state(Some(failback), Some(true)), start + 95.0);
         assert_eq!(record.outcome, "restored");
         assert_eq!(record.seconds_to_restore, Some(95.0));
         assert_eq!(record.action.as_deref(), Some("failback"));
@@ -582,8 +592,8 @@ mod tests {
             seconds_to_restore: Some(12.0),
             error: None,
         };
-        let line: Value =
-            serde_json::from_str(&emf_line(&finished, "run-1", 1_700_000_000)).unwrap_or_default();
+        let line: Value = serde_json::from_str(&emf_line(&finished, "run-1", 1_700_000_000.0))
+            .unwrap_or_default();
         assert_eq!(line["Outcome"], "restored");
         assert_eq!(line["SecondsToRestore"], 12.0);
         assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000_i64);
@@ -596,7 +606,8 @@ mod tests {
             seconds_to_restore: None,
             ..finished
         };
-        let line: Value = serde_json::from_str(&emf_line(&failed, "run-1", 0)).unwrap_or_default();
+        let line: Value =
+            serde_json::from_str(&emf_line(&failed, "run-1", 0.0)).unwrap_or_default();
         assert_eq!(
             line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
                 .as_array()

@@ -1,0 +1,38 @@
+# aurora-failback: `make drill` runs the restore locally; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON := .tools/venv/bin/python
+NODE_BIN := tools/drill/node_modules/.bin
+
+.PHONY: help tools build drill scenarios lint asl unit infra test
+
+help:
+	@echo "make drill   restore a demo cluster against a local AWS (moto), with the real state machine and Lambdas"
+	@echo "make test    everything CI runs: fmt, clippy, unit, mock and moto tests, ASL checks, drill scenarios, infra checks"
+
+tools: ## Python venv with moto, Node 22, aws-local-stepfunctions, asl-validator (idempotent)
+	@bash tools/bootstrap.sh
+
+build:
+	cargo build --workspace --bins
+
+drill: tools build
+	$(PYTHON) tools/drill/drill.py
+
+scenarios: tools build
+	$(PYTHON) tools/drill/drill.py --all
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+asl: tools
+	python3 tools/gen_asl.py --check
+	$(NODE_BIN)/asl-validator --json-path statemachine/failback.asl.json
+
+unit: tools
+	cargo test --workspace
+
+infra:
+	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "infra: no infra/check.sh yet"; fi
+
+test: lint asl unit scenarios infra

@@ -1,0 +1,238 @@
+"""An HTTP proxy between the Lambdas and moto that makes moto behave more like AWS.
+
+moto makes a new instance available at once, has no failing-over phase and accepts a
+failover target from another cluster. Per scenario, this proxy:
+  * reports a created instance as `creating`, `backing-up`, ... for a number of polls,
+    then `available` or a terminal status;
+  * reports the cluster as `failing-over` for a number of polls after FailoverDBCluster,
+    and refuses another FailoverDBCluster meanwhile (InvalidDBClusterStateFault), as AWS does;
+  * refuses a failover target that is not a member of the cluster;
+  * injects throttling, HTTP 500 (before the call, or after it took effect so the answer
+    is lost) and latency, at a seeded rate.
+It counts what went through, so scenarios can assert "exactly one instance created".
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Behaviour:
+    new_instance_statuses: list[str] = field(default_factory=lambda: ["creating", "creating", "backing-up"])
+    final_instance_status: str = "available"
+    failing_over_polls: int = 2
+    # Statuses an existing instance reports for its next polls, e.g. the old writer rebooting.
+    instance_scripts: dict = field(default_factory=dict)
+    fault_rate: float = 0.0
+    latency_ms: int = 0
+    seed: int = 7
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    faults: dict = field(default_factory=dict)
+    create_instance_succeeded: int = 0
+    failovers_performed: int = 0
+    failovers_refused: int = 0
+
+
+RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
+FAULT_KINDS = ("throttle", "500-before", "500-after", "latency")
+
+
+class AwsLifecycleProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.configure(Behaviour())
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                proxy.handle(self)
+
+            do_GET = do_POST
+            do_PUT = do_POST
+            do_DELETE = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def configure(self, behaviour: Behaviour) -> None:
+        with self.lock:
+            self.behaviour = behaviour
+            self.random = random.Random(behaviour.seed)
+            self.instance_scripts: dict[str, list[str]] = {k: list(v) for k, v in behaviour.instance_scripts.items()}
+            # Set while the drill reads the topology for its tables: rewrite, but use up no poll.
+            self.peek = False
+            self.failing_over: dict[str, int] = {}
+            self.counters = Counters()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+    # --- request handling -------------------------------------------------------
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        target = request.headers.get("X-Amz-Target", "")
+        is_dynamodb = target.startswith("DynamoDB_")
+        params = {} if target else {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        action = target.split(".")[-1] if target else params.get("Action", "")
+
+        fault = self.pick_fault()
+        if fault == "throttle":
+            return self.reply_error(request, is_dynamodb, 400, "Throttling", "Rate exceeded")
+        if fault == "500-before":
+            return self.reply_error(request, is_dynamodb, 500, "InternalFailure", "injected server error")
+        if fault == "latency":
+            time.sleep(self.random_latency())
+
+        if action == "FailoverDBCluster":
+            refusal = self.failover_refusal(params)
+            if refusal:
+                with self.lock:
+                    self.counters.failovers_refused += 1
+                return self.reply_error(request, False, 400, *refusal)
+
+        status, headers, payload = self.forward(request, body)
+
+        if status == 200:
+            payload = self.after_success(action, params, payload)
+        if fault == "500-after":
+            # The call took effect upstream; its answer is lost on the way back.
+            return self.reply_error(request, is_dynamodb, 500, "InternalFailure", "injected: answer lost")
+        self.reply(request, status, headers, payload)
+
+    def pick_fault(self) -> str | None:
+        with self.lock:
+            self.counters.requests += 1
+            if self.behaviour.fault_rate <= 0 or self.random.random() >= self.behaviour.fault_rate:
+                return None
+            kind = self.random.choice(FAULT_KINDS)
+            self.counters.faults[kind] = self.counters.faults.get(kind, 0) + 1
+            return kind
+
+    def random_latency(self) -> float:
+        with self.lock:
+            return self.random.uniform(0, max(self.behaviour.latency_ms, 50)) / 1000
+
+    def forward(self, request: BaseHTTPRequestHandler, body: bytes):
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        connection.request(request.command, request.path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        passed = [(k, v) for k, v in response.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+        connection.close()
+        return response.status, passed, payload
+
+    def reply(self, request: BaseHTTPRequestHandler, status: int, headers, payload: bytes) -> None:
+        request.send_response(status)
+        for key, value in headers:
+            request.send_header(key, value)
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)
+
+    def reply_error(self, request, is_dynamodb: bool, status: int, code: str, message: str) -> None:
+        request_id = str(uuid.uuid4())
+        if is_dynamodb:
+            kind = "com.amazon.coral.availability#ThrottlingException" if code == "Throttling" else f"com.amazon.coral.service#{code}"
+            payload = json.dumps({"__type": kind, "message": message}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", request_id)]
+        else:
+            payload = (
+                f'<ErrorResponse xmlns="{RDS_XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+                f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            ).encode()
+            headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+        self.reply(request, status, headers, payload)
+
+    # --- what moto lacks ----------------------------------------------------------
+
+    def failover_refusal(self, params: dict) -> tuple[str, str] | None:
+        cluster_id = params.get("DBClusterIdentifier", "")
+        target = params.get("TargetDBInstanceIdentifier")
+        with self.lock:
+            if self.failing_over.get(cluster_id, 0) > 0:
+                return ("InvalidDBClusterStateFault", f"DB cluster {cluster_id} is failing-over")
+        if target and target not in self.cluster_members(cluster_id):
+            return ("InvalidParameterCombination", f"DB instance {target} is not a member of DB cluster {cluster_id}")
+        return None
+
+    def cluster_members(self, cluster_id: str) -> set[str]:
+        body = f"Action=DescribeDBClusters&Version=2014-10-31&DBClusterIdentifier={cluster_id}".encode()
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        connection.request("POST", "/", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/rds/aws4_request",
+        })
+        text = connection.getresponse().read().decode()
+        connection.close()
+        return set(re.findall(r"<DBInstanceIdentifier>([^<]+)</DBInstanceIdentifier>", text))
+
+    def after_success(self, action: str, params: dict, payload: bytes) -> bytes:
+        if action == "CreateDBInstance":
+            with self.lock:
+                self.counters.create_instance_succeeded += 1
+                self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = list(self.behaviour.new_instance_statuses)
+            return payload
+        if action == "FailoverDBCluster":
+            with self.lock:
+                self.counters.failovers_performed += 1
+                self.failing_over[params.get("DBClusterIdentifier", "")] = self.behaviour.failing_over_polls
+            return payload
+        if action == "DescribeDBInstances":
+            return self.rewrite_blocks(payload, "DBInstance", self.instance_status)
+        if action == "DescribeDBClusters":
+            return self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
+        return payload
+
+    @staticmethod
+    def rewrite_blocks(payload: bytes, tag: str, rewrite) -> bytes:
+        text = payload.decode()
+        pattern = re.compile(rf"<{tag}>.*?</{tag}>", re.S)
+        return pattern.sub(lambda m: rewrite(m.group(0)), text).encode()
+
+    def instance_status(self, block: str) -> str:
+        found = re.search(r"<DBInstanceIdentifier>([^<]+)</DBInstanceIdentifier>", block)
+        with self.lock:
+            script = self.instance_scripts.get(found.group(1)) if found else None
+            if script is None:
+                return block
+            if script:
+                status = script[0] if self.peek else script.pop(0)
+            elif found.group(1) in self.behaviour.instance_scripts:
+                return block  # a pre-scripted existing instance: back to what moto says
+            else:
+                status = self.behaviour.final_instance_status
+        return re.sub(r"<DBInstanceStatus>[^<]*</DBInstanceStatus>", f"<DBInstanceStatus>{status}</DBInstanceStatus>", block, count=1)
+
+    def cluster_status(self, block: str) -> str:
+        found = re.search(r"<DBClusterIdentifier>([^<]+)</DBClusterIdentifier>", block)
+        with self.lock:
+            remaining = self.failing_over.get(found.group(1), 0) if found else 0
+            if remaining <= 0:
+                return block
+            if not self.peek:
+                self.failing_over[found.group(1)] = remaining - 1
+        return block.replace("<Status>available</Status>", "<Status>failing-over</Status>", 1)

@@ -1,0 +1,165 @@
+"""A local Lambda service: the Invoke API in front, the Lambda Runtime API behind.
+
+Each function is its real binary (target/debug/<name>), started as a child process with
+AWS_LAMBDA_RUNTIME_API pointing at a Runtime API server of its own, exactly as Lambda
+starts a custom runtime. An invoke queues the event; the binary takes it from
+`/runtime/invocation/next` and answers on `/response` or `/error`. Errors come back as
+real Lambda sends them: HTTP 200 with `X-Amz-Function-Error` and the
+`{"errorType", "errorMessage"}` body, so the state machine sees the errorType.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+RUNTIME_PREFIX = "/2018-06-01/runtime"
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([A-Za-z0-9_-]+)/invocations$")
+
+
+class Invocation:
+    def __init__(self, payload: bytes) -> None:
+        self.request_id = str(uuid.uuid4())
+        self.payload = payload
+        self.done = threading.Event()
+        self.error = False
+        self.body = b""
+
+    def finish(self, body: bytes, error: bool) -> None:
+        self.body, self.error = body, error
+        self.done.set()
+
+
+def _server(handler_methods) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def answer(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            handler_methods(self)
+
+        do_POST = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class LocalFunction:
+    def __init__(self, name: str, binary: Path, env: dict, log_path: Path) -> None:
+        self.name = name
+        self.waiting: queue.Queue[Invocation] = queue.Queue()
+        self.running: dict[str, Invocation] = {}
+        self.lock = threading.Lock()
+        self.runtime = _server(self.runtime_api)
+        port = self.runtime.server_address[1]
+        self.log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(binary)],
+            env={
+                **env,
+                "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": "drill",
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    def runtime_api(self, request) -> None:
+        path = request.path
+        if request.command == "GET" and path == f"{RUNTIME_PREFIX}/invocation/next":
+            invocation = self.waiting.get()
+            with self.lock:
+                self.running[invocation.request_id] = invocation
+            return request.answer(200, invocation.payload, {
+                "Content-Type": "application/json",
+                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60_000),
+                "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{self.name}",
+                "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
+            })
+        found = re.match(rf"^{RUNTIME_PREFIX}/invocation/([^/]+)/(response|error)$", path)
+        if request.command == "POST" and found:
+            body = request.body()
+            with self.lock:
+                invocation = self.running.pop(found.group(1), None)
+            if invocation is None:
+                return request.answer(400, b'{"errorType":"InvalidRequestID"}')
+            invocation.finish(body, error=found.group(2) == "error")
+            return request.answer(202, b'{"status":"OK"}')
+        if request.command == "POST" and path == f"{RUNTIME_PREFIX}/init/error":
+            request.body()
+            return request.answer(202, b'{"status":"OK"}')
+        request.answer(404, b"{}")
+
+    def invoke(self, payload: bytes, timeout: float = 120) -> Invocation:
+        invocation = Invocation(payload)
+        if self.process.poll() is not None:
+            invocation.finish(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": f"{self.name} exited"}).encode(), True)
+            return invocation
+        self.waiting.put(invocation)
+        if not invocation.done.wait(timeout):
+            invocation.finish(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "timed out"}).encode(), True)
+        return invocation
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.runtime.shutdown()
+        self.log.close()
+
+
+class LocalLambdaService:
+    def __init__(self, binaries: Path, names: list[str], env: dict, log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.functions = {name: LocalFunction(name, binaries / name, env, log_dir / f"{name}.log") for name in names}
+        self.invoke_api = _server(self.handle_invoke)
+        self.endpoint = f"http://127.0.0.1:{self.invoke_api.server_address[1]}"
+
+    def handle_invoke(self, request) -> None:
+        found = INVOKE_PATH.match(request.path)
+        payload = request.body()
+        function = self.functions.get(found.group(1)) if found else None
+        if request.command != "POST" or function is None:
+            return request.answer(404, b'{"Type":"User","message":"ResourceNotFoundException"}')
+        invocation = function.invoke(payload)
+        headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
+        if invocation.error:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        request.answer(200, invocation.body, headers)
+
+    def stop(self) -> None:
+        self.invoke_api.shutdown()
+        for function in self.functions.values():
+            function.stop()
