@@ -12,8 +12,10 @@ help:
 tools: ## Python venv with moto, Node 22, aws-local-stepfunctions, asl-validator (idempotent)
 	@bash tools/bootstrap.sh
 
+# One build for the drill and the tests: --all-targets gives the binaries the same
+# dependency features as the tests, so the AWS SDK is compiled once, not twice.
 build:
-	cargo build --workspace --bins
+	cargo build --workspace --all-targets
 
 drill: tools build
 	$(PYTHON) tools/drill/drill.py
@@ -29,10 +31,10 @@ asl: tools
 	python3 tools/gen_asl.py --check
 	$(NODE_BIN)/asl-validator --json-path statemachine/failback.asl.json
 
-unit: tools
+unit: tools build
 	cargo test --workspace
 
 infra:
 	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "infra: no infra/check.sh yet"; fi
 
-test: lint asl unit scenarios infra
+test: lint asl build unit scenarios infra

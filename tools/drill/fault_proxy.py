@@ -35,6 +35,7 @@ class Behaviour:
     fault_rate: float = 0.0
     latency_ms: int = 0
     seed: int = 7
+    fault_kinds: tuple = ("throttle", "500-before", "500-after", "latency")
 
 
 @dataclass
@@ -47,7 +48,6 @@ class Counters:
 
 
 RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
-FAULT_KINDS = ("throttle", "500-before", "500-after", "latency")
 
 
 class AwsLifecycleProxy:
@@ -127,7 +127,7 @@ class AwsLifecycleProxy:
             self.counters.requests += 1
             if self.behaviour.fault_rate <= 0 or self.random.random() >= self.behaviour.fault_rate:
                 return None
-            kind = self.random.choice(FAULT_KINDS)
+            kind = self.random.choice(self.behaviour.fault_kinds)
             self.counters.faults[kind] = self.counters.faults.get(kind, 0) + 1
             return kind
 
@@ -236,3 +236,19 @@ class AwsLifecycleProxy:
             if not self.peek:
                 self.failing_over[found.group(1)] = remaining - 1
         return block.replace("<Status>available</Status>", "<Status>failing-over</Status>", 1)
+
+
+def main() -> None:
+    """Runs the proxy by itself until stdin closes: fault_proxy.py UPSTREAM_PORT [--throttle-all]."""
+    import sys
+
+    proxy = AwsLifecycleProxy(int(sys.argv[1]))
+    if "--throttle-all" in sys.argv:
+        proxy.configure(Behaviour(fault_rate=1.0, fault_kinds=("throttle",)))
+    print(f"port {proxy.port}", flush=True)
+    sys.stdin.read()
+    proxy.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -204,6 +204,25 @@ impl Ledger {
         Ok(runs)
     }
 
+    /// Every run recorded for any cluster, newest first.
+    pub async fn all_runs(&self) -> Result<Vec<RunRecord>, AwsFailure> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(recordKey, :run)")
+            .expression_attribute_values(":run", s(RUN_KEY_PREFIX))
+            .into_paginator()
+            .send();
+        let mut runs = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
+            runs.extend(page.items().iter().filter_map(run_from_item));
+        }
+        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(runs)
+    }
+
     /// The execution holding the cluster's lease, if any (expired or not).
     pub async fn lease_holder(&self, cluster_id: &str) -> Result<Option<String>, AwsFailure> {
         let got = self

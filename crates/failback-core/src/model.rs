@@ -15,6 +15,8 @@ pub const TAG_RUN: &str = "aurora-failback:run";
 #[serde(rename_all = "camelCase")]
 pub struct ClusterView {
     pub cluster_id: String,
+    #[serde(default)]
+    pub arn: Option<String>,
     pub engine: String,
     pub engine_mode: Option<String>,
     pub status: String,

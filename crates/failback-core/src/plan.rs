@@ -298,6 +298,7 @@ mod tests {
     fn cluster(members: Vec<MemberView>) -> ClusterView {
         ClusterView {
             cluster_id: "orders".into(),
+            arn: None,
             engine: "aurora-postgresql".into(),
             engine_mode: Some("provisioned".into()),
             status: "available".into(),

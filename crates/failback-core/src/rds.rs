@@ -135,6 +135,7 @@ impl Rds {
                 .db_cluster_identifier()
                 .unwrap_or(cluster_id)
                 .to_string(),
+            arn: cluster.db_cluster_arn().map(str::to_string),
             engine: cluster.engine().unwrap_or_default().to_string(),
             engine_mode: cluster.engine_mode().map(str::to_string),
             status: cluster.status().unwrap_or_default().to_string(),
@@ -292,6 +293,38 @@ impl Rds {
                 })
             }
         }
+    }
+}
+
+impl Rds {
+    /// Sets tags on a resource (a cluster's opt-in tags).
+    pub async fn add_tags(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsFailure> {
+        let tags = tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build());
+        self.client
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(tags.collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk(&e))
+    }
+
+    pub async fn remove_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsFailure> {
+        self.client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk(&e))
     }
 }
 

@@ -481,3 +481,79 @@ async fn a_held_lease_names_its_holder() {
         }
     );
 }
+
+#[tokio::test]
+async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
+    use failback_core::steps::record_run::record_run;
+    // No rules: a step that called AWS would get an error other than InvalidInput.
+    let rds = Rds::new(mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        Vec::<&Rule>::new()
+    ));
+    let ledger = Ledger::new(
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, Vec::<&Rule>::new()),
+        "ledger",
+    );
+    let long = "a".repeat(100_000);
+    let payloads = [
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(1e308),
+        json!("orders"),
+        json!([]),
+        json!([{"clusterId": "orders"}]),
+        json!({}),
+        json!({"clusterId": null}),
+        json!({"clusterId": long}),
+        json!({"clusterId": "ördérs"}),
+        json!({"clusterId": "orders\u{0000}"}),
+        json!({"trigger": {"clusterId": "orders"}}),
+        json!({"trigger": {"clusterId": "orders"}, "runName": ""}),
+        json!({"trigger": {"clusterId": "orders"}, "runName": "../../etc/passwd"}),
+        json!({"trigger": {"detail-type": "RDS DB Cluster Event", "source": "aws.rds", "detail": null}, "runName": "r"}),
+        json!({"action": "start", "executionId": "e", "runName": "r", "startedAt": "t", "trigger": {}, "leaseSeconds": 9_999_999}),
+        json!({"action": "finish", "state": {"executionId": "e", "runName": "bad name!", "startedAt": "t"}}),
+        json!({"action": "explode"}),
+        json!({"detail-type": "Step Functions Execution Status Change", "detail": {"executionArn": "a", "name": "r", "status": "SUCCEEDED"}}),
+        json!({"check": "reader-available", "clusterId": "orders", "instanceId": 7}),
+        json!({"clusterId": "orders", "instanceId": "orders-1", "runName": "r", "instanceClass": "db.r6g.large; x", "referenceInstanceId": "orders-1"}),
+    ];
+    for payload in payloads {
+        let types = [
+            describe_writer(&rds, DescribeSettings::default(), payload.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.error_type()),
+            create_reader(&rds, payload.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.error_type()),
+            check_status(&rds, payload.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.error_type()),
+            failover(&rds, payload.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.error_type()),
+            record_run(&ledger, 0.0, payload.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.error_type()),
+        ];
+        for (step, result) in [
+            "describe-writer",
+            "create-reader",
+            "check-status",
+            "failover",
+            "record-run",
+        ]
+        .iter()
+        .zip(types)
+        {
+            assert_eq!(result, Err("InvalidInput"), "{step} with {payload}");
+        }
+    }
+}

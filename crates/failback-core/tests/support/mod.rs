@@ -36,18 +36,39 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn start_server() -> MotoServer {
-    let root = workspace_root();
+/// The venv's Python, which has moto.
+pub fn python() -> PathBuf {
     let python = std::env::var_os("AURORA_FAILBACK_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".tools/venv/bin/python"));
+        .unwrap_or_else(|| workspace_root().join(".tools/venv/bin/python"));
     assert!(
         python.exists(),
         "{} is missing: run `make test` or `tools/bootstrap.sh` to install moto",
         python.display()
     );
-    let mut child = Command::new(python)
-        .arg(root.join("tools/moto_lifeline.py"))
+    python
+}
+
+fn start_server() -> MotoServer {
+    let (port, child) = start_lifeline(
+        &[workspace_root()
+            .join("tools/moto_lifeline.py")
+            .display()
+            .to_string()],
+        &[],
+    );
+    MotoServer {
+        port,
+        _child: child,
+    }
+}
+
+/// Starts a Python script that prints `port N` when ready and exits when its stdin
+/// closes (moto_lifeline.py, fault_proxy.py). The child lives as long as the returned handle.
+pub fn start_lifeline(args: &[String], env: &[(&str, &str)]) -> (u16, Child) {
+    let mut child = Command::new(python())
+        .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -64,10 +85,7 @@ fn start_server() -> MotoServer {
         .unwrap_or_else(|| {
             panic!("moto did not report its port: {line:?}");
         });
-    MotoServer {
-        port,
-        _child: child,
-    }
+    (port, child)
 }
 
 /// A raw HTTP/1.1 POST to moto's control API (reset, config); no client crate needed.
@@ -84,13 +102,15 @@ pub fn moto_post(port: u16, path: &str, body: &str) {
         .read_to_string(&mut response)
         .expect("read from moto");
     assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        response.starts_with("HTTP/1.1 20") || response.starts_with("HTTP/1.0 20"),
         "{path}: {response}"
     );
 }
 
 pub struct TestEnv {
     pub config: SdkConfig,
+    /// moto's port on 127.0.0.1.
+    pub port: u16,
     pub rds_client: aws_sdk_rds::Client,
     pub rds: Rds,
     pub ledger: Ledger,
@@ -145,6 +165,7 @@ impl TestEnv {
             rds_client,
             dynamodb,
             config,
+            port,
             _turn: turn,
         }
     }

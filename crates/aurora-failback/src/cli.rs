@@ -1,0 +1,86 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aurora-failback",
+    version,
+    about = "Restore an Aurora cluster's writer class after a failover"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS profile (else the standard chain: AWS_PROFILE, environment, instance role).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (else AWS_REGION or the profile's region).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The deployed state machine's ARN (else read from the stack's outputs).
+    #[arg(long, global = true, env = "AURORA_FAILBACK_STATE_MACHINE")]
+    pub state_machine: Option<String>,
+    /// The ledger table's name (else read from the stack's outputs).
+    #[arg(long, global = true, env = "AURORA_FAILBACK_TABLE")]
+    pub table: Option<String>,
+    /// The CloudFormation stack aurora-failback was deployed as.
+    #[arg(
+        long,
+        global = true,
+        env = "AURORA_FAILBACK_STACK",
+        default_value = "aurora-failback"
+    )]
+    pub stack: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// What a restore would do to CLUSTER now. Reads only.
+    Plan {
+        cluster: String,
+        /// The class the writer should have (else the cluster's tag, else its largest instance).
+        #[arg(long)]
+        writer_class: Option<String>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Opt CLUSTER in to automatic restores (sets its aurora-failback tags).
+    Enable {
+        cluster: String,
+        /// Also record the class the writer should have.
+        #[arg(long)]
+        writer_class: Option<String>,
+    },
+    /// Opt CLUSTER out (removes its aurora-failback tags).
+    Disable { cluster: String },
+    /// Start a restore of CLUSTER on the deployed state machine.
+    Start {
+        cluster: String,
+        /// Plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        writer_class: Option<String>,
+        /// Follow the run until it ends; exit 0 only if the writer was restored or nothing was needed.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Where a run is, step by step (execution ARN or name).
+    Status { execution: String },
+    /// The ledger's history of runs.
+    Runs {
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,520 @@
+//! The commands: AWS calls in, rendered text out.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_sfn::types::HistoryEvent;
+use failback_core::errors::AwsFailure;
+use failback_core::ledger::{Ledger, RunRecord};
+use failback_core::model::{ClusterView, TAG_ENABLED, TAG_WRITER_CLASS};
+use failback_core::plan::plan_restore;
+use failback_core::rds::Rds;
+use failback_core::trigger::{parse_trigger, valid_cluster_id, valid_writer_class};
+use serde_json::{json, Value};
+
+use crate::cli::{AwsArgs, Cli, Command};
+use crate::failure::{Failure, EXIT_NOT_RESTORED, EXIT_RUN_FAILED};
+use crate::render;
+use crate::setup;
+
+/// Run name used when planning outside a run; it only names the instance a create would make.
+const PLAN_RUN_NAME: &str = "cli-plan";
+/// A second `start` of the same request within this window reuses the first's execution.
+const START_DEDUPLICATION_SECONDS: u64 = 600;
+
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    let config = setup::connect(&cli.aws).await?;
+    match cli.command {
+        Command::Plan {
+            cluster,
+            writer_class,
+            json,
+        } => plan(&config, &cluster, writer_class, json).await,
+        Command::Enable {
+            cluster,
+            writer_class,
+        } => enable(&config, &cluster, writer_class).await,
+        Command::Disable { cluster } => disable(&config, &cluster).await,
+        Command::Start {
+            cluster,
+            dry_run,
+            writer_class,
+            wait,
+        } => start(&config, &cli.aws, &cluster, dry_run, writer_class, wait).await,
+        Command::Status { execution } => status(&config, &cli.aws, &execution).await,
+        Command::Runs {
+            cluster,
+            limit,
+            json,
+        } => runs(&config, &cli.aws, cluster, limit, json).await,
+    }
+}
+
+async fn cluster(rds: &Rds, cluster_id: &str) -> Result<ClusterView, Failure> {
+    let cluster_id = valid_cluster_id(cluster_id)?;
+    rds.cluster(&cluster_id)
+        .await?
+        .ok_or(Failure::ClusterNotFound(cluster_id))
+}
+
+async fn plan(
+    config: &SdkConfig,
+    cluster_id: &str,
+    writer_class: Option<String>,
+    as_json: bool,
+) -> Result<u8, Failure> {
+    let rds = Rds::from_conf(config);
+    let cluster = cluster(&rds, cluster_id).await?;
+    // The same input a person gives StartExecution, through the same parser and planner.
+    let request = parse_trigger(
+        &json!({"clusterId": cluster.cluster_id, "writerClass": writer_class, "dryRun": true}),
+    )?;
+    match plan_restore(&cluster, &request, PLAN_RUN_NAME) {
+        Ok(plan) if as_json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        ),
+        Ok(plan) => print!("{}", render::plan(&cluster, &plan)),
+        Err(settling) => println!("{settling}"),
+    }
+    Ok(0)
+}
+
+async fn enable(
+    config: &SdkConfig,
+    cluster_id: &str,
+    writer_class: Option<String>,
+) -> Result<u8, Failure> {
+    let writer_class = writer_class.map(|c| valid_writer_class(&c)).transpose()?;
+    let rds = Rds::from_conf(config);
+    let cluster = cluster(&rds, cluster_id).await?;
+    let mut wanted = BTreeMap::from([(TAG_ENABLED.to_string(), "true".to_string())]);
+    if let Some(class) = writer_class {
+        wanted.insert(TAG_WRITER_CLASS.to_string(), class);
+    }
+    let changes: BTreeMap<String, String> = wanted
+        .into_iter()
+        .filter(|(key, value)| cluster.tags.get(key) != Some(value))
+        .collect();
+    for (key, value) in &wanted_report(&cluster, &changes) {
+        println!("{}: {key}  {value}", cluster.cluster_id);
+    }
+    if !changes.is_empty() {
+        rds.add_tags(&cluster_arn(&cluster)?, &changes).await?;
+    }
+    Ok(0)
+}
+
+fn wanted_report(
+    cluster: &ClusterView,
+    changes: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut report: Vec<(String, String)> = changes
+        .iter()
+        .map(|(key, new)| {
+            let old = cluster
+                .tags
+                .get(key)
+                .map(String::as_str)
+                .unwrap_or("(unset)");
+            (key.clone(), format!("{old} -> {new}"))
+        })
+        .collect();
+    if changes.is_empty() {
+        report.push((
+            TAG_ENABLED.to_string(),
+            "already true; nothing changed".to_string(),
+        ));
+    }
+    report
+}
+
+async fn disable(config: &SdkConfig, cluster_id: &str) -> Result<u8, Failure> {
+    let rds = Rds::from_conf(config);
+    let cluster = cluster(&rds, cluster_id).await?;
+    let present: Vec<&str> = [TAG_ENABLED, TAG_WRITER_CLASS]
+        .into_iter()
+        .filter(|k| cluster.tags.contains_key(*k))
+        .collect();
+    if present.is_empty() {
+        println!("{}: not enabled; nothing changed", cluster.cluster_id);
+        return Ok(0);
+    }
+    rds.remove_tags(&cluster_arn(&cluster)?, &present).await?;
+    for key in present {
+        println!(
+            "{}: {key}  {} -> (removed)",
+            cluster.cluster_id,
+            cluster
+                .tags
+                .get(key)
+                .map(String::as_str)
+                .unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+fn cluster_arn(cluster: &ClusterView) -> Result<String, Failure> {
+    cluster.arn.clone().ok_or_else(|| {
+        Failure::Aws(format!(
+            "RDS returned no ARN for cluster {}",
+            cluster.cluster_id
+        ))
+    })
+}
+
+/// `cli-<cluster>-<hash of the input>-<10-minute window>`: the same request started twice
+/// in a window has one name, and Step Functions answers the second start with the first
+/// execution instead of starting another.
+pub fn execution_name(cluster_id: &str, input: &str, now_seconds: u64) -> String {
+    let hash = input.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |acc, b| {
+        (acc ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let cluster: String = cluster_id.chars().take(48).collect();
+    format!(
+        "cli-{cluster}-{:08x}-{}",
+        hash >> 32,
+        now_seconds / START_DEDUPLICATION_SECONDS
+    )
+}
+
+async fn start(
+    config: &SdkConfig,
+    args: &AwsArgs,
+    cluster_id: &str,
+    dry_run: bool,
+    writer_class: Option<String>,
+    wait: bool,
+) -> Result<u8, Failure> {
+    let mut input = json!({"clusterId": cluster_id, "dryRun": dry_run});
+    if let Some(class) = writer_class {
+        input["writerClass"] = json!(class);
+    }
+    let request = parse_trigger(&input)?; // refuse here what the workflow would refuse
+    let input = serde_json::to_string(&input).unwrap_or_default();
+    let state_machine = setup::state_machine_arn(config, args).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let name = execution_name(&request.cluster_id, &input, now);
+    let sfn = aws_sdk_sfn::Client::new(config);
+    let started = sfn
+        .start_execution()
+        .state_machine_arn(&state_machine)
+        .name(&name)
+        .input(&input)
+        .send()
+        .await;
+    let execution_arn = match started {
+        Ok(output) => output.execution_arn().to_string(),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_state_machine_does_not_exist()) =>
+        {
+            return Err(Failure::StateMachineNotFound(state_machine));
+        }
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_execution_already_exists()) =>
+        {
+            return Err(Failure::InvalidInput(format!(
+                "run {name} already ran in the last {} minutes; see `aurora-failback status {name}`",
+                START_DEDUPLICATION_SECONDS / 60
+            )));
+        }
+        Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
+    };
+    println!("Started run {name}\n  {execution_arn}");
+    if !wait {
+        return Ok(0);
+    }
+    follow(&sfn, &execution_arn).await?;
+    let outcome = outcome_of(
+        config,
+        args,
+        &sfn,
+        &execution_arn,
+        &request.cluster_id,
+        &name,
+    )
+    .await?;
+    println!("Outcome: {outcome}");
+    Ok(match outcome.split(' ').next().unwrap_or_default() {
+        "restored" | "no-op" | "dry-run" => 0,
+        "skipped" => EXIT_NOT_RESTORED,
+        _ => EXIT_RUN_FAILED,
+    })
+}
+
+async fn history(
+    sfn: &aws_sdk_sfn::Client,
+    execution_arn: &str,
+) -> Result<Vec<HistoryEvent>, Failure> {
+    let mut pages = sfn
+        .get_execution_history()
+        .execution_arn(execution_arn)
+        .into_paginator()
+        .send();
+    let mut events = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => events.extend(page.events().iter().cloned()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_execution_does_not_exist()) =>
+            {
+                return Err(Failure::ExecutionNotFound(execution_arn.to_string()));
+            }
+            Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
+        }
+    }
+    Ok(events)
+}
+
+/// A history event as one line, when it is worth one.
+fn step_line(event: &HistoryEvent, started: f64) -> Option<String> {
+    let at = event.timestamp().as_secs_f64() - started;
+    let kind = event.r#type().as_str();
+    if let Some(exited) = event.state_exited_event_details() {
+        let output: Value = exited
+            .output()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_default();
+        let result = render::step_result(exited.name(), &output);
+        return Some(
+            format!("  [{at:>7.1}s] {:<20} ok {result}", exited.name())
+                .trim_end()
+                .to_string(),
+        );
+    }
+    if let Some(failed) = event.lambda_function_failed_event_details() {
+        return Some(format!(
+            "  [{at:>7.1}s] {:<20} error {}",
+            "",
+            failed.error().unwrap_or_default()
+        ));
+    }
+    if let Some(failed) = event.task_failed_event_details() {
+        return Some(format!(
+            "  [{at:>7.1}s] {:<20} error {}",
+            "",
+            failed.error().unwrap_or_default()
+        ));
+    }
+    if let Some(failed) = event.execution_failed_event_details() {
+        return Some(format!(
+            "  [{at:>7.1}s] execution failed: {} {}",
+            failed.error().unwrap_or_default(),
+            failed.cause().unwrap_or_default()
+        ));
+    }
+    match kind {
+        "ExecutionSucceeded" => Some(format!("  [{at:>7.1}s] execution succeeded")),
+        "ExecutionTimedOut" | "ExecutionAborted" => Some(format!("  [{at:>7.1}s] {kind}")),
+        _ => None,
+    }
+}
+
+fn poll_interval() -> Duration {
+    // Tests shorten it; a person's terminal polls every two seconds.
+    let millis = std::env::var("AURORA_FAILBACK_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    Duration::from_millis(millis)
+}
+
+async fn follow(sfn: &aws_sdk_sfn::Client, execution_arn: &str) -> Result<(), Failure> {
+    let mut shown = 0;
+    let terminal = std::io::stdout().is_terminal();
+    let begun = std::time::Instant::now();
+    loop {
+        let events = history(sfn, execution_arn).await?;
+        let started = events
+            .first()
+            .map(|e| e.timestamp().as_secs_f64())
+            .unwrap_or_default();
+        if terminal {
+            print!("\r\x1b[2K");
+        }
+        for event in events.iter().skip(shown) {
+            if let Some(line) = step_line(event, started) {
+                println!("{line}");
+            }
+        }
+        shown = events.len();
+        let ended = events.iter().any(|e| {
+            matches!(
+                e.r#type().as_str(),
+                "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted"
+            )
+        });
+        if ended {
+            return Ok(());
+        }
+        if terminal {
+            let current = events.iter().rev().find_map(|e| {
+                e.state_entered_event_details()
+                    .map(|d| d.name().to_string())
+            });
+            print!(
+                "  ... {:.0}s, in {}",
+                begun.elapsed().as_secs_f64(),
+                current.unwrap_or_else(|| "start".into())
+            );
+            let _ = std::io::stdout().flush();
+        }
+        tokio::time::sleep(poll_interval()).await;
+    }
+}
+
+/// The run's outcome: from the execution's output, else the ledger, else its status.
+async fn outcome_of(
+    config: &SdkConfig,
+    args: &AwsArgs,
+    sfn: &aws_sdk_sfn::Client,
+    execution_arn: &str,
+    cluster_id: &str,
+    name: &str,
+) -> Result<String, Failure> {
+    let described = sfn
+        .describe_execution()
+        .execution_arn(execution_arn)
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk(&e))?;
+    let output: Value = described
+        .output()
+        .and_then(|o| serde_json::from_str(o).ok())
+        .unwrap_or_default();
+    if let Some(outcome) = output.pointer("/result/outcome").and_then(Value::as_str) {
+        let summary = output
+            .pointer("/result/summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Ok(format!("{outcome} ({summary})"));
+    }
+    if let Ok(table) = setup::ledger_table(config, args).await {
+        let ledger = Ledger::from_conf(config, table);
+        if let Ok(records) = ledger.runs(cluster_id).await {
+            if let Some(record) = records.iter().find(|r| r.execution_name == name) {
+                return Ok(format!(
+                    "{} ({})",
+                    record.outcome,
+                    record.summary.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Ok(format!(
+        "failed (execution {})",
+        described.status().as_str()
+    ))
+}
+
+async fn status(config: &SdkConfig, args: &AwsArgs, execution: &str) -> Result<u8, Failure> {
+    let sfn = aws_sdk_sfn::Client::new(config);
+    let execution_arn = if execution.starts_with("arn:") {
+        execution.to_string()
+    } else {
+        let machine = setup::state_machine_arn(config, args).await?;
+        machine.replacen(":stateMachine:", ":execution:", 1) + ":" + execution
+    };
+    let described = match sfn
+        .describe_execution()
+        .execution_arn(&execution_arn)
+        .send()
+        .await
+    {
+        Ok(described) => described,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_execution_does_not_exist()) =>
+        {
+            return Err(Failure::ExecutionNotFound(execution_arn));
+        }
+        Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
+    };
+    println!(
+        "Run {}: {}",
+        described.name().unwrap_or_default(),
+        described.status().as_str()
+    );
+    println!("  input {}", described.input().unwrap_or_default());
+    let events = history(&sfn, &execution_arn).await?;
+    let started = events
+        .first()
+        .map(|e| e.timestamp().as_secs_f64())
+        .unwrap_or_default();
+    for line in events.iter().filter_map(|e| step_line(e, started)) {
+        println!("{line}");
+    }
+    Ok(0)
+}
+
+async fn runs(
+    config: &SdkConfig,
+    args: &AwsArgs,
+    cluster_id: Option<String>,
+    limit: usize,
+    as_json: bool,
+) -> Result<u8, Failure> {
+    let table = setup::ledger_table(config, args).await?;
+    let ledger = Ledger::from_conf(config, &table);
+    let found = match &cluster_id {
+        Some(id) => ledger.runs(&valid_cluster_id(id)?).await,
+        None => ledger.all_runs().await,
+    };
+    let mut records: Vec<RunRecord> = match found {
+        Ok(records) => records,
+        Err(AwsFailure::Refused { code, .. }) if code == "ResourceNotFoundException" => {
+            return Err(Failure::TableNotFound(table))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    records.truncate(limit);
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render::runs(&records));
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_start_in_the_same_window_has_the_same_name() {
+        let input = r#"{"clusterId":"orders","dryRun":false}"#;
+        let first = execution_name("orders", input, 1_000_200);
+        assert_eq!(first, execution_name("orders", input, 1_000_399));
+        assert_ne!(
+            first,
+            execution_name("orders", input, 1_000_800),
+            "next window"
+        );
+        assert_ne!(
+            first,
+            execution_name(
+                "orders",
+                r#"{"clusterId":"orders","dryRun":true}"#,
+                1_000_200
+            )
+        );
+        assert!(first.len() <= 80);
+        assert!(execution_name(&"a".repeat(63), input, u64::MAX).len() <= 80);
+    }
+}

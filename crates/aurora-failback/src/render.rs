@@ -1,0 +1,306 @@
+//! What the CLI prints, as pure functions of plain data (so golden tests can hold it).
+
+use failback_core::ledger::RunRecord;
+use failback_core::model::ClusterView;
+use failback_core::plan::{Action, ClassSource, Plan};
+use serde_json::Value;
+
+/// Left-aligned columns, two spaces apart; no trailing spaces.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n") + "\n"
+}
+
+fn class_source(source: Option<ClassSource>) -> &'static str {
+    match source {
+        Some(ClassSource::Input) => "from --writer-class",
+        Some(ClassSource::Tag) => "from the aurora-failback:writer-class tag",
+        Some(ClassSource::LargestMember) => "the largest instance in the cluster",
+        None => "not worked out",
+    }
+}
+
+pub fn plan(cluster: &ClusterView, plan: &Plan) -> String {
+    let opted_in = if cluster.is_opted_in() {
+        "opted in".to_string()
+    } else {
+        "not opted in: a failover event would skip it; `start` acts because a person named it"
+            .to_string()
+    };
+    let writer = match (&plan.writer_instance_id, &plan.writer_class) {
+        (Some(id), Some(class)) => format!("{id}  {class}"),
+        _ => "none".into(),
+    };
+    let desired = plan
+        .desired_class
+        .as_ref()
+        .map(|c| format!("{c}  ({})", class_source(plan.desired_class_source)))
+        .unwrap_or_else(|| "-".into());
+    let action = match &plan.action {
+        Action::None => "none: the writer is big enough".to_string(),
+        Action::Failback { target_instance_id, target_status } => {
+            format!("failback: fail over to reader {target_instance_id} ({target_status}); nothing is created")
+        }
+        Action::Create { reference_instance_id, availability_zone, .. } => format!(
+            "create: a new reader {}-fb-<run>, {}, promotion tier 0, configured like {reference_instance_id}, in {}; then fail over to it",
+            cluster.cluster_id,
+            plan.desired_class.as_deref().unwrap_or("?"),
+            availability_zone.as_deref().unwrap_or("any zone")
+        ),
+        Action::Skip { reason } => format!("skip ({})", serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+    };
+    // Outside a run the new instance's name is not known yet: show its pattern.
+    let why = match &plan.action {
+        Action::Create {
+            target_instance_id, ..
+        } => plan.summary.replace(
+            target_instance_id,
+            &format!("{}-fb-<run>", cluster.cluster_id),
+        ),
+        _ => plan.summary.clone(),
+    };
+    let mut out = String::new();
+    out += &format!(
+        "Cluster      {}  {}, {}, {opted_in}\n",
+        cluster.cluster_id, cluster.engine, cluster.status
+    );
+    out += &format!("Writer now   {writer}\n");
+    out += &format!("Should be    {desired}\n");
+    out += &format!("Action       {action}\n");
+    out += &format!("Why          {why}\n\n");
+    let rows: Vec<Vec<String>> = cluster
+        .members
+        .iter()
+        .map(|m| {
+            vec![
+                m.instance_id.clone(),
+                m.class.clone(),
+                m.promotion_tier.to_string(),
+                if m.is_writer {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
+                m.availability_zone.clone().unwrap_or_default(),
+                m.status.clone(),
+            ]
+        })
+        .collect();
+    out += &table(
+        &["instance", "class", "tier", "writer", "zone", "status"],
+        &rows,
+    );
+    out
+}
+
+fn took(run: &RunRecord) -> String {
+    let seconds = run.seconds_to_restore.or_else(|| {
+        let parse = |t: &Option<String>| {
+            t.as_deref().and_then(|t| {
+                aws_sdk_dynamodb::primitives::DateTime::from_str(
+                    t,
+                    aws_sdk_dynamodb::primitives::DateTimeFormat::DateTime,
+                )
+                .ok()
+            })
+        };
+        Some(parse(&run.ended_at)?.as_secs_f64() - parse(&run.started_at)?.as_secs_f64())
+    });
+    match seconds {
+        Some(s) if s >= 60.0 => format!("{}m {:02}s", (s / 60.0) as u64, (s % 60.0) as u64),
+        Some(s) => format!("{s:.0}s"),
+        None => "-".into(),
+    }
+}
+
+pub fn runs(records: &[RunRecord]) -> String {
+    if records.is_empty() {
+        return "No runs recorded.\n".into();
+    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            let when = r
+                .started_at
+                .as_deref()
+                .map(|t| t.replace('T', " "))
+                .unwrap_or_default();
+            let when = when
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('Z')
+                .to_string()
+                + "Z";
+            let classes = match (&r.from_class, &r.to_class) {
+                (Some(from), Some(to)) => format!("{from} -> {to}"),
+                _ => "-".into(),
+            };
+            vec![
+                when,
+                r.cluster_id.clone(),
+                r.outcome.clone(),
+                classes,
+                took(r),
+                r.execution_name.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["when", "cluster", "outcome", "classes", "took", "run"],
+        &rows,
+    )
+}
+
+/// One line for a finished step: what the step's result says, read where the state
+/// machine puts it.
+pub fn step_result(state: &str, output: &Value) -> String {
+    let at = |path: &str| {
+        output
+            .pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match state {
+        "StartRun" if output.pointer("/run/leaseAcquired") == Some(&Value::Bool(true)) => {
+            "lease taken".into()
+        }
+        "StartRun" => format!(
+            "lease held by {}",
+            at("/run/heldBy").rsplit(':').next().unwrap_or_default()
+        ),
+        "DescribeWriter" => {
+            let target = at("/plan/targetInstanceId");
+            let reason = at("/plan/reason");
+            let dry = if output.pointer("/plan/dryRun") == Some(&Value::Bool(true)) {
+                " (dry run)"
+            } else {
+                ""
+            };
+            format!(
+                "plan: {} {}{dry}",
+                at("/plan/action"),
+                if target.is_empty() { reason } else { target }
+            )
+            .replace("  ", " ")
+        }
+        "CreateReader" => format!(
+            "{} {}",
+            at("/reader/instanceId"),
+            if output.pointer("/reader/created") == Some(&Value::Bool(true)) {
+                "created"
+            } else {
+                "found"
+            }
+        ),
+        "CheckReader" => format!(
+            "{} ({})",
+            at("/readerCheck/state"),
+            at("/readerCheck/instanceStatus")
+        ),
+        "CheckWriter" => format!(
+            "{} (cluster {}, writer {})",
+            at("/writerCheck/state"),
+            at("/writerCheck/clusterStatus"),
+            at("/writerCheck/writerInstanceId")
+        ),
+        "Failover" if output.pointer("/failover/failoverRequested") == Some(&Value::Bool(true)) => {
+            "failover requested".into()
+        }
+        "Failover" => "already the writer".into(),
+        "FinishRun" => format!("outcome: {}", at("/result/outcome")),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tables_align_and_trim() {
+        let text = table(
+            &["a", "bb"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), String::new()],
+            ],
+        );
+        assert_eq!(text, "a     bb\nlong  x\ns\n");
+    }
+
+    #[test]
+    fn step_results_read_where_the_machine_writes() {
+        let cases = [
+            (
+                "StartRun",
+                json!({"run": {"leaseAcquired": true}}),
+                "lease taken",
+            ),
+            (
+                "StartRun",
+                json!({"run": {"leaseAcquired": false, "heldBy": "arn:x:execution:m:other"}}),
+                "lease held by other",
+            ),
+            (
+                "DescribeWriter",
+                json!({"plan": {"action": "failback", "targetInstanceId": "orders-1"}}),
+                "plan: failback orders-1",
+            ),
+            (
+                "DescribeWriter",
+                json!({"plan": {"action": "skip", "reason": "not-opted-in"}}),
+                "plan: skip not-opted-in",
+            ),
+            (
+                "CheckReader",
+                json!({"readerCheck": {"state": "pending", "instanceStatus": "creating"}}),
+                "pending (creating)",
+            ),
+            (
+                "FinishRun",
+                json!({"result": {"outcome": "restored"}}),
+                "outcome: restored",
+            ),
+            ("WaitForReader", json!({}), ""),
+        ];
+        for (state, output, expected) in cases {
+            assert_eq!(step_result(state, &output), expected, "{state}");
+        }
+    }
+
+    #[test]
+    fn durations_read_as_minutes_and_seconds() {
+        let run = RunRecord {
+            seconds_to_restore: Some(95.0),
+            ..RunRecord::default()
+        };
+        assert_eq!(took(&run), "1m 35s");
+        let run = RunRecord {
+            started_at: Some("2026-11-21T10:00:00.000Z".into()),
+            ended_at: Some("2026-11-21T10:00:12Z".into()),
+            ..RunRecord::default()
+        };
+        assert_eq!(took(&run), "12s");
+    }
+}

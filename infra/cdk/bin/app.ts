@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Example app: deploys one AuroraFailback stack into the account and region of the
+// current AWS credentials.
+//
+//   npx cdk deploy [-c notificationEmail=ops@example.com] [-c notifyOnEveryRun=true]
+//                  [-c dryRunOnly=true] [-c logRetentionDays=365] [-c stackName=AuroraFailback]
+import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AuroraFailback } from '../lib';
+
+const app = new App();
+
+function context(name: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(name);
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
+function flag(name: string): boolean {
+  const value = context(name);
+  if (value === undefined) {
+    return false;
+  }
+  if (value !== 'true' && value !== 'false') {
+    throw new Error(`context ${name} must be true or false, not ${value}`);
+  }
+  return value === 'true';
+}
+
+const retentionDays = context('logRetentionDays');
+const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
+  description: "aurora-failback: restores an Aurora cluster's writer class after a failover",
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+
+const failback = new AuroraFailback(stack, 'AuroraFailback', {
+  dryRunOnly: flag('dryRunOnly'),
+  notificationEmail: context('notificationEmail'),
+  notifyOnEveryRun: flag('notifyOnEveryRun'),
+  logRetention: retentionDays ? (Number(retentionDays) as logs.RetentionDays) : undefined,
+});
+
+// The same outputs as infra/template.yaml.
+const outputs: Record<string, [string, string]> = {
+  StateMachineArn: [failback.stateMachine.stateMachineArn, 'The failback state machine (start a run by hand here)'],
+  StateMachineName: [failback.stateMachine.stateMachineName, "The failback state machine's name"],
+  LedgerTableName: [failback.ledgerTable.tableName, 'The run ledger (DynamoDB)'],
+  NotificationTopicArn: [failback.notificationTopic.topicArn, 'Subscribe here to hear about failed runs (or every run)'],
+  DeadLetterQueueUrl: [failback.deadLetterQueue.queueUrl, 'Events and ledger updates that could not be delivered'],
+  KeyArn: [failback.key.keyArn, 'The KMS key of the ledger, topic, queue and logs (retained when the stack is deleted)'],
+};
+for (const [name, [value, description]] of Object.entries(outputs)) {
+  new CfnOutput(stack, name, { value, description });
+}

@@ -1,0 +1,283 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import {
+  DEFINITION_SUBSTITUTIONS,
+  FAILOVER_EVENT_IDS,
+  FUNCTION_BINARIES,
+  FunctionKey,
+} from '../lib';
+import { EXPECTED_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from './expected';
+import {
+  asList,
+  definitionPath,
+  functionRoleId,
+  Json,
+  logicalId,
+  placeholders,
+  resourcesOfType,
+  roleActions,
+  roleStatements,
+  synth,
+} from './support';
+
+const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
+
+function statementsWith(statements: Json[], action: string): Json[] {
+  return statements.filter((s) => asList(s.Action).includes(action));
+}
+
+describe('AuroraFailback construct', () => {
+  const { stack, construct, template, json } = synth();
+  const fnId = (key: FunctionKey) => logicalId(stack, construct.functions[key]);
+  const roleId = (key: keyof typeof EXPECTED_ACTIONS) => logicalId(stack, construct.roles[key]);
+
+  it('builds five Rust functions for provided.al2023 on arm64 with JSON logs and tracing', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    for (const key of FUNCTION_KEYS) {
+      const fn = json.Resources[fnId(key)];
+      assert.equal(fn.Properties.Runtime, 'provided.al2023', key);
+      assert.deepEqual(fn.Properties.Architectures, ['arm64'], key);
+      assert.equal(fn.Properties.Handler, 'bootstrap', key);
+      assert.deepEqual(fn.Properties.TracingConfig, { Mode: 'Active' }, key);
+      assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON', key);
+      const logGroup = json.Resources[fn.Properties.LoggingConfig.LogGroup.Ref];
+      assert.equal(logGroup.Type, 'AWS::Logs::LogGroup', key);
+      assert.equal(logGroup.Properties.RetentionInDays, 365, key);
+      assert.ok(logGroup.Properties.KmsKeyId, `${key} log group is encrypted`);
+      assert.equal(logGroup.Properties.LogGroupName, `/aws/lambda/Test/${FUNCTION_BINARIES[key]}`);
+    }
+  });
+
+  it('configures only describe-writer (DRY_RUN_ONLY) and record-run (LEDGER_TABLE)', () => {
+    for (const key of FUNCTION_KEYS) {
+      const variables = json.Resources[fnId(key)].Properties.Environment?.Variables;
+      if (key === 'describeWriter') {
+        assert.deepEqual(variables, { DRY_RUN_ONLY: 'false' });
+      } else if (key === 'recordRun') {
+        assert.deepEqual(variables, { LEDGER_TABLE: { Ref: logicalId(stack, construct.ledgerTable) } });
+      } else {
+        assert.equal(variables, undefined, key);
+      }
+    }
+    const dry = synth({ dryRunOnly: true });
+    const describeWriter = dry.json.Resources[logicalId(dry.stack, dry.construct.functions.describeWriter)];
+    assert.deepEqual(describeWriter.Properties.Environment.Variables, { DRY_RUN_ONLY: 'true' });
+  });
+
+  it('keeps the ledger on demand, with point-in-time recovery, TTL on expiresAt and the stack key', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'clusterId', KeyType: 'HASH' },
+          { AttributeName: 'recordKey', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'clusterId', AttributeType: 'S' },
+          { AttributeName: 'recordKey', AttributeType: 'S' },
+        ]),
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, construct.key), 'Arn'] },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('substitutes exactly the placeholders of the state machine definition', () => {
+    const machine = resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
+    assert.equal(machine.length, 1);
+    const substitutions = machine[0][1].Properties.DefinitionSubstitutions;
+    assert.deepEqual(Object.keys(substitutions).sort(), placeholders(definitionPath()),
+      `substitutions must match the placeholders of ${definitionPath()}`);
+    for (const key of FUNCTION_KEYS) {
+      assert.deepEqual(substitutions[DEFINITION_SUBSTITUTIONS[key]], { 'Fn::GetAtt': [fnId(key), 'Arn'] }, key);
+    }
+  });
+
+  it('logs ALL of the state machine to its own encrypted log group, with tracing', () => {
+    const [, machine] = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')[0];
+    assert.equal(machine.Properties.StateMachineType, 'STANDARD');
+    assert.deepEqual(machine.Properties.TracingConfiguration, { Enabled: true });
+    assert.equal(machine.Properties.LoggingConfiguration.Level, 'ALL');
+    const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    const logGroup = json.Resources[logGroupId].Properties;
+    assert.equal(logGroup.LogGroupName, '/aws/vendedlogs/states/Test');
+    assert.ok(logGroup.KmsKeyId);
+    assert.deepEqual(machine.Properties.RoleArn, { 'Fn::GetAtt': [roleId('stateMachine'), 'Arn'] });
+  });
+
+  it('starts a run on the three cluster failover events, with retries and an encrypted dead-letter queue', () => {
+    const rule = json.Resources[logicalId(stack, construct.failoverEventRule)].Properties;
+    assert.deepEqual(rule.EventPattern, {
+      'source': ['aws.rds'],
+      'detail-type': ['RDS DB Cluster Event'],
+      'detail': { EventID: FAILOVER_EVENT_IDS },
+    });
+    assert.equal(rule.Targets.length, 1);
+    const [target] = rule.Targets;
+    assert.deepEqual(target.Arn, { Ref: logicalId(stack, construct.stateMachine) });
+    assert.equal(target.Input, undefined, 'the event goes to the state machine as it is');
+    assert.equal(target.InputTransformer, undefined);
+    assert.deepEqual(target.RetryPolicy, { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 });
+    const dlqId = logicalId(stack, construct.deadLetterQueue);
+    assert.deepEqual(target.DeadLetterConfig, { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } });
+    assert.ok(json.Resources[dlqId].Properties.KmsMasterKeyId, 'dead-letter queue is encrypted');
+    assert.deepEqual(roleActions(json, roleId('startRuns')), ['states:StartExecution']);
+    const start = statementsWith(roleStatements(json, roleId('startRuns')), 'states:StartExecution');
+    assert.deepEqual(start.map((s) => s.Resource), [{ Ref: logicalId(stack, construct.stateMachine) }]);
+  });
+
+  it('finishes runs that failed, timed out or were aborted through record-run', () => {
+    const rule = json.Resources[logicalId(stack, construct.executionEndedRule)].Properties;
+    assert.deepEqual(rule.EventPattern, {
+      'source': ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      'detail': {
+        status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: [{ Ref: logicalId(stack, construct.stateMachine) }],
+      },
+    });
+    const [target] = rule.Targets;
+    assert.deepEqual(target.Arn, { 'Fn::GetAtt': [fnId('recordRun'), 'Arn'] });
+    assert.equal(target.Input, undefined, 'record-run receives the event as it is');
+    assert.ok(target.RetryPolicy);
+    assert.ok(target.DeadLetterConfig);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId('recordRun'), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.executionEndedRule), 'Arn'] },
+    });
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    // record-run's own asynchronous failures land in the dead-letter queue too.
+    assert.deepEqual(json.Resources[fnId('recordRun')].Properties.DeadLetterConfig,
+      { TargetArn: { 'Fn::GetAtt': [logicalId(stack, construct.deadLetterQueue), 'Arn'] } });
+  });
+
+  it('notifies failed runs on an encrypted topic, or every run when asked', () => {
+    const topicId = logicalId(stack, construct.notificationTopic);
+    assert.ok(json.Resources[topicId].Properties.KmsMasterKeyId, 'topic is encrypted');
+    const ruleId = logicalId(stack, construct.runFinishedNotifyRule);
+    const rule = json.Resources[ruleId].Properties;
+    assert.deepEqual(rule.EventPattern, {
+      'source': ['aurora-failback'],
+      'detail-type': ['Aurora Failback Run Finished'],
+      'detail': { outcome: ['failed'] },
+    });
+    assert.deepEqual(rule.Targets[0].Arn, { Ref: topicId });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sns:Publish',
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+        })]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        })]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+
+    const every = synth({ notifyOnEveryRun: true, notificationEmail: 'ops@example.com' });
+    const everyRule = every.json.Resources[logicalId(every.stack, every.construct.runFinishedNotifyRule)].Properties;
+    assert.deepEqual(everyRule.EventPattern, {
+      'source': ['aurora-failback'],
+      'detail-type': ['Aurora Failback Run Finished'],
+    });
+    every.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('alarms on failed executions into the topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, construct.stateMachine) } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: logicalId(stack, construct.notificationTopic) }],
+    });
+  });
+
+  it('gives each role exactly the actions its function calls', () => {
+    for (const key of Object.keys(EXPECTED_ACTIONS) as Array<keyof typeof EXPECTED_ACTIONS>) {
+      assert.deepEqual(roleActions(json, roleId(key)), [...EXPECTED_ACTIONS[key]].sort(), key);
+    }
+    for (const key of FUNCTION_KEYS) {
+      assert.equal(functionRoleId(json, fnId(key)), roleId(key), `${key} runs as its own role`);
+    }
+    template.resourceCountIs('AWS::IAM::Role', 7);
+  });
+
+  it('has no "*" action, no managed policy and "*" resources only where IAM allows nothing else', () => {
+    for (const [id, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
+      for (const statement of roleStatements(json, id)) {
+        for (const action of asList(statement.Action)) {
+          assert.ok(!action.includes('*'), `${id} allows ${action}`);
+          if (statement.Resource === '*' || asList(statement.Resource).includes('*')) {
+            assert.ok(WILDCARD_RESOURCE_ACTIONS.has(action), `${id} allows ${action} on every resource`);
+          }
+        }
+        assert.equal(statement.Effect, 'Allow');
+      }
+    }
+  });
+
+  it('limits the mutating RDS calls to opted-in clusters and tagged new instances', () => {
+    const optedIn = { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } };
+    const createReader = roleStatements(json, roleId('createReader'));
+    const creates = statementsWith(createReader, 'rds:CreateDBInstance');
+    const onClusters = creates.filter((s) => JSON.stringify(s.Resource).includes(':cluster:'));
+    assert.equal(onClusters.length, 1);
+    assert.deepEqual(onClusters[0].Condition, optedIn);
+    const onInstances = creates.filter((s) => JSON.stringify(s.Resource).includes(':db:'));
+    assert.equal(onInstances.length, 1);
+    assert.deepEqual(onInstances[0].Condition, { Null: { 'aws:RequestTag/aurora-failback:run': 'false' } });
+    for (const s of statementsWith(createReader, 'rds:AddTagsToResource')) {
+      assert.deepEqual(s.Condition, { Null: { 'aws:RequestTag/aurora-failback:run': 'false' } });
+    }
+    for (const s of statementsWith(createReader, 'iam:PassRole')) {
+      assert.deepEqual(s.Condition, { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } });
+    }
+    for (const s of statementsWith(createReader, 'kms:CreateGrant')) {
+      assert.ok(JSON.stringify(s.Condition).includes('kms:ViaService'));
+    }
+    const failovers = statementsWith(roleStatements(json, roleId('failover')), 'rds:FailoverDBCluster');
+    assert.equal(failovers.length, 1);
+    assert.deepEqual(failovers[0].Condition, optedIn);
+  });
+
+  it('lets the state machine invoke only its five functions and put events only on the default bus', () => {
+    const statements = roleStatements(json, roleId('stateMachine'));
+    const invoke = statementsWith(statements, 'lambda:InvokeFunction');
+    assert.equal(invoke.length, 1);
+    assert.deepEqual(asList(invoke[0].Resource), FUNCTION_KEYS.map((key) => ({ 'Fn::GetAtt': [fnId(key), 'Arn'] })));
+    const put = statementsWith(statements, 'events:PutEvents');
+    assert.equal(put.length, 1);
+    assert.ok(JSON.stringify(put[0].Resource).endsWith(':event-bus/default"]]}'), JSON.stringify(put[0].Resource));
+    assert.deepEqual(put[0].Condition, {
+      StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': 'Aurora Failback Run Finished' },
+    });
+  });
+
+  it('writes every checkov suppression next to its resource with a reason', () => {
+    for (const [id, resource] of Object.entries<Json>(json.Resources)) {
+      for (const skip of asList<Json>(resource.Metadata?.checkov?.skip)) {
+        assert.match(skip.id, /^CKV2?_AWS_\d+$/, id);
+        assert.ok(typeof skip.comment === 'string' && skip.comment.length > 30, `${id} ${skip.id} needs a reason`);
+      }
+    }
+  });
+});

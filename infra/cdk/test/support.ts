@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as YAML from 'yaml';
+import { AuroraFailback, AuroraFailbackProps, findWorkspaceRoot } from '../lib';
+
+export const REPO_ROOT = requireValue(findWorkspaceRoot(__dirname), 'no Cargo workspace above the tests');
+export const REAL_DEFINITION = path.join(REPO_ROOT, 'statemachine', 'failback.asl.json');
+export const PLACEHOLDER_DEFINITION = path.join(REPO_ROOT, 'infra', 'cdk', 'test', 'fixtures', 'placeholder.asl.json');
+export const SAM_TEMPLATE = path.join(REPO_ROOT, 'infra', 'template.yaml');
+
+/** The real state machine once it exists; until then the tests' own placeholder. */
+export function definitionPath(): string {
+  return fs.existsSync(REAL_DEFINITION) ? REAL_DEFINITION : PLACEHOLDER_DEFINITION;
+}
+
+export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface Synthesised {
+  readonly stack: Stack;
+  readonly construct: AuroraFailback;
+  readonly template: Template;
+  readonly json: Json;
+}
+
+/** Synthesises the construct in a fresh stack without building the Rust binaries. */
+export function synth(props: AuroraFailbackProps = {}): Synthesised {
+  // An empty bundling-stacks list skips asset bundling (no cargo build), as `cdk` does
+  // for stacks it is not deploying.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test');
+  const construct = new AuroraFailback(stack, 'AuroraFailback', { definitionPath: definitionPath(), ...props });
+  const template = Template.fromStack(stack);
+  return { stack, construct, template, json: template.toJSON() };
+}
+
+export function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: Json;
+  readonly Condition?: Json;
+}
+
+export function asList<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) {
+    return [];
+  }
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every statement a role holds: its inline policies and the policies attached to it. */
+export function roleStatements(template: Json, roleId: string): Statement[] {
+  const role = template.Resources[roleId];
+  if (!role || role.Type !== 'AWS::IAM::Role') {
+    throw new Error(`${roleId} is not a role`);
+  }
+  const statements: Statement[] = [];
+  for (const policy of asList(role.Properties.Policies)) {
+    statements.push(...asList<Statement>((policy as Json).PolicyDocument.Statement));
+  }
+  for (const resource of Object.values<Json>(template.Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy' && asList(resource.Properties.Roles).some((r: Json) => r.Ref === roleId)) {
+      statements.push(...asList<Statement>(resource.Properties.PolicyDocument.Statement));
+    }
+  }
+  return statements;
+}
+
+export function roleActions(template: Json, roleId: string): string[] {
+  const actions = new Set<string>();
+  for (const statement of roleStatements(template, roleId)) {
+    for (const action of asList(statement.Action)) {
+      actions.add(action);
+    }
+  }
+  return [...actions].sort();
+}
+
+/** The logical id of the role a function runs as. */
+export function functionRoleId(template: Json, functionId: string): string {
+  const role = template.Resources[functionId].Properties.Role;
+  const getAtt = role['Fn::GetAtt'];
+  if (!Array.isArray(getAtt) || getAtt[1] !== 'Arn') {
+    throw new Error(`${functionId} has no role reference: ${JSON.stringify(role)}`);
+  }
+  return getAtt[0];
+}
+
+export function resourcesOfType(template: Json, type: string): Array<[string, Json]> {
+  return Object.entries<Json>(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** The SAM template, with CloudFormation's short-form tags read as their long form. */
+export function loadSamTemplate(): Json {
+  const intrinsic = (name: string) => (name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`);
+  const names = ['Ref', 'Condition', 'GetAtt', 'Sub', 'If', 'Not', 'Equals', 'And', 'Or', 'Join', 'Select', 'Split',
+    'FindInMap', 'GetAZs', 'ImportValue', 'Base64', 'Cidr'];
+  const customTags: YAML.Tags = names.flatMap((name) => [
+    {
+      tag: `!${name}`,
+      resolve: (value: string) => ({ [intrinsic(name)]: name === 'GetAtt' ? value.split('.') : value }),
+    },
+    {
+      tag: `!${name}`,
+      collection: 'seq' as const,
+      resolve: (value: YAML.YAMLSeq) => ({ [intrinsic(name)]: value.toJSON() }),
+    },
+    {
+      tag: `!${name}`,
+      collection: 'map' as const,
+      resolve: (value: YAML.YAMLMap) => ({ [intrinsic(name)]: value.toJSON() }),
+    },
+  ]) as YAML.Tags;
+  return YAML.parse(fs.readFileSync(SAM_TEMPLATE, 'utf8'), { customTags, maxAliasCount: -1 });
+}
+
+/** The `${Name}` placeholders of a state machine definition. */
+export function placeholders(definitionFile: string): string[] {
+  const text = fs.readFileSync(definitionFile, 'utf8');
+  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+}
+
+function requireValue<T>(value: T | undefined, message: string): T {
+  if (value === undefined) {
+    throw new Error(message);
+  }
+  return value;
+}
