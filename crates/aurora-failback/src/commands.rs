@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_sfn::types::HistoryEvent;
 use failback_core::errors::AwsFailure;
+use failback_core::identifier::short_hash;
 use failback_core::ledger::{Ledger, RunRecord};
 use failback_core::model::{ClusterView, TAG_ENABLED, TAG_WRITER_CLASS};
 use failback_core::plan::plan_restore;
@@ -170,13 +171,10 @@ fn cluster_arn(cluster: &ClusterView) -> Result<String, Failure> {
 /// in a window has one name, and Step Functions answers the second start with the first
 /// execution instead of starting another.
 pub fn execution_name(cluster_id: &str, input: &str, now_seconds: u64) -> String {
-    let hash = input.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |acc, b| {
-        (acc ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
     let cluster: String = cluster_id.chars().take(48).collect();
     format!(
-        "cli-{cluster}-{:08x}-{}",
-        hash >> 32,
+        "cli-{cluster}-{}-{}",
+        short_hash(input),
         now_seconds / START_DEDUPLICATION_SECONDS
     )
 }

@@ -73,7 +73,7 @@ pub fn validate_identifier(raw: &str) -> Result<String, IdentifierError> {
 /// create-reader safe to retry. The cluster part is cut so the whole fits in 63
 /// characters, and any hyphens the cut leaves at its end are dropped.
 pub fn replacement_instance_id(cluster_id: &str, run_name: &str) -> String {
-    let suffix = format!("{REPLACEMENT_MARKER}{}", run_hash(run_name));
+    let suffix = format!("{REPLACEMENT_MARKER}{}", short_hash(run_name));
     let room = MAX_IDENTIFIER_LEN - suffix.len();
     let mut prefix: String = cluster_id
         .to_ascii_lowercase()
@@ -97,12 +97,12 @@ pub fn replacement_instance_id(cluster_id: &str, run_name: &str) -> String {
     }
 }
 
-/// Eight hex digits of the 64-bit FNV-1a hash of the run name: short, stable across
-/// releases and platforms (unlike `std`'s hasher).
-fn run_hash(run_name: &str) -> String {
+/// Eight hex digits of the 64-bit FNV-1a hash of `text`: short, stable across releases
+/// and platforms (unlike `std`'s hasher). Names derived from it are deterministic.
+pub fn short_hash(text: &str) -> String {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = run_name.bytes().fold(OFFSET, |acc, byte| {
+    let hash = text.bytes().fold(OFFSET, |acc, byte| {
         (acc ^ u64::from(byte)).wrapping_mul(PRIME)
     });
     format!("{:0width$x}", hash >> 32, width = RUN_HASH_LEN)

@@ -186,7 +186,7 @@ impl Ledger {
 
     /// Every run recorded for a cluster, newest first.
     pub async fn runs(&self, cluster_id: &str) -> Result<Vec<RunRecord>, AwsFailure> {
-        let mut pages = self
+        let items: Result<Vec<_>, _> = self
             .client
             .query()
             .table_name(&self.table)
@@ -194,33 +194,27 @@ impl Ledger {
             .expression_attribute_values(":c", s(cluster_id))
             .expression_attribute_values(":run", s(RUN_KEY_PREFIX))
             .into_paginator()
-            .send();
-        let mut runs = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
-            runs.extend(page.items().iter().filter_map(run_from_item));
-        }
-        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-        Ok(runs)
+            .items()
+            .send()
+            .collect()
+            .await;
+        Ok(newest_first(items.map_err(|e| AwsFailure::from_sdk(&e))?))
     }
 
     /// Every run recorded for any cluster, newest first.
     pub async fn all_runs(&self) -> Result<Vec<RunRecord>, AwsFailure> {
-        let mut pages = self
+        let items: Result<Vec<_>, _> = self
             .client
             .scan()
             .table_name(&self.table)
             .filter_expression("begins_with(recordKey, :run)")
             .expression_attribute_values(":run", s(RUN_KEY_PREFIX))
             .into_paginator()
-            .send();
-        let mut runs = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
-            runs.extend(page.items().iter().filter_map(run_from_item));
-        }
-        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-        Ok(runs)
+            .items()
+            .send()
+            .collect()
+            .await;
+        Ok(newest_first(items.map_err(|e| AwsFailure::from_sdk(&e))?))
     }
 
     /// The execution holding the cluster's lease, if any (expired or not).
@@ -245,6 +239,12 @@ impl Ledger {
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_string())
+}
+
+fn newest_first(items: Vec<HashMap<String, AttributeValue>>) -> Vec<RunRecord> {
+    let mut runs: Vec<RunRecord> = items.iter().filter_map(run_from_item).collect();
+    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    runs
 }
 
 fn run_item(record: &RunRecord) -> HashMap<String, AttributeValue> {

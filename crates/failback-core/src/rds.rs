@@ -260,6 +260,36 @@ impl Rds {
         }
     }
 
+    /// Sets tags on a resource (a cluster's opt-in tags).
+    pub async fn add_tags(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsFailure> {
+        let tags = tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build());
+        self.client
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(tags.collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk(&e))
+    }
+
+    pub async fn remove_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsFailure> {
+        self.client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk(&e))
+    }
+
     pub async fn failover(
         &self,
         cluster_id: &str,
@@ -293,38 +323,6 @@ impl Rds {
                 })
             }
         }
-    }
-}
-
-impl Rds {
-    /// Sets tags on a resource (a cluster's opt-in tags).
-    pub async fn add_tags(
-        &self,
-        arn: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), AwsFailure> {
-        let tags = tags
-            .iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build());
-        self.client
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(tags.collect()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk(&e))
-    }
-
-    pub async fn remove_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsFailure> {
-        self.client
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk(&e))
     }
 }
 
