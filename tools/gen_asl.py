@@ -15,9 +15,10 @@ LAMBDA_SERVICE_ERRORS = [
 TRANSIENT_ERRORS = ["Throttled", "AwsUnavailable", "States.Timeout"]
 
 READER_WAIT_SECONDS = 30
-READER_MAX_CHECKS = 60
 WRITER_WAIT_SECONDS = 10
-WRITER_MAX_CHECKS = 30
+# How many checks each wait loop makes at most is a deployment parameter (ReaderCheckBudget,
+# WriterCheckBudget; defaults 60 and 30, so 30 and 5 minutes). CloudFormation substitutes
+# strings only; States.StringToJson turns the substituted text into the number.
 MACHINE_TIMEOUT_SECONDS = 3600
 # The lease outlives the machine's time-out a little, then expires on its own.
 LEASE_SECONDS = MACHINE_TIMEOUT_SECONDS + 300
@@ -54,9 +55,10 @@ def task(function, parameters, result_path, next_state, terminal_errors, extra_r
     }
 
 
-def poll_loop(name, check, result_path, ready_next, wait_seconds, max_checks, exhausted_error):
-    """Wait -> check -> Choice, bounded by a check counter kept in $.polls."""
+def poll_loop(name, check, result_path, ready_next, wait_seconds, exhausted_error):
+    """Wait -> check -> Choice, bounded: $.polls counts the checks made, $.limits holds the budget."""
     counter = "$.polls.%s" % name.lower()
+    limit = "$.limits.%s" % name.lower()
     other = "writer" if name == "Reader" else "reader"
     return {
         "WaitFor%s" % name: {"Type": "Wait", "Seconds": wait_seconds, "Next": "Check%s" % name},
@@ -72,7 +74,7 @@ def poll_loop(name, check, result_path, ready_next, wait_seconds, max_checks, ex
             "Type": "Choice",
             "Choices": [
                 {"Variable": "%s.state" % result_path, "StringEquals": "ready", "Next": ready_next},
-                {"Variable": counter, "NumericGreaterThanEquals": max_checks - 1, "Next": "%sWaitExhausted" % name},
+                {"Variable": counter, "NumericGreaterThanEqualsPath": limit, "Next": "%sWaitExhausted" % name},
             ],
             "Default": "Count%sCheck" % name,
         },
@@ -86,7 +88,7 @@ def poll_loop(name, check, result_path, ready_next, wait_seconds, max_checks, ex
             "Type": "Pass",
             "Parameters": {
                 "Error": exhausted_error,
-                "Cause": "not ready after %d checks %d s apart" % (max_checks, wait_seconds),
+                "Cause.$": "States.Format('not ready after {} checks {} s apart', %s, %d)" % (counter, wait_seconds),
             },
             "ResultPath": "$.error",
             "Next": "FinishRun",
@@ -98,13 +100,17 @@ def machine():
     states = {
         "PrepareRun": {
             "Type": "Pass",
-            "Comment": "Keep the trigger and the run's identity; count poll checks from zero.",
+            "Comment": "Keep the trigger and the run's identity; the first check of each loop is check 1.",
             "Parameters": {
                 "trigger.$": "$",
                 "executionId.$": "$$.Execution.Id",
                 "runName.$": "$$.Execution.Name",
                 "startedAt.$": "$$.Execution.StartTime",
-                "polls": {"reader": 0, "writer": 0},
+                "polls": {"reader": 1, "writer": 1},
+                "limits": {
+                    "reader.$": "States.StringToJson('${ReaderCheckBudget}')",
+                    "writer.$": "States.StringToJson('${WriterCheckBudget}')",
+                },
             },
             "Next": "StartRun",
         },
@@ -217,8 +223,8 @@ def machine():
         "RunFailed": {"Type": "Fail", "Error": "RestoreFailed", "Cause": "The run did not restore the writer; its ledger record says why."},
         "RunSucceeded": {"Type": "Succeed"},
     }
-    states.update(poll_loop("Reader", "reader-available", "$.readerCheck", "Failover", READER_WAIT_SECONDS, READER_MAX_CHECKS, "ReaderWaitExhausted"))
-    states.update(poll_loop("Writer", "writer-moved", "$.writerCheck", "FinishRun", WRITER_WAIT_SECONDS, WRITER_MAX_CHECKS, "WriterWaitExhausted"))
+    states.update(poll_loop("Reader", "reader-available", "$.readerCheck", "Failover", READER_WAIT_SECONDS, "ReaderWaitExhausted"))
+    states.update(poll_loop("Writer", "writer-moved", "$.writerCheck", "FinishRun", WRITER_WAIT_SECONDS, "WriterWaitExhausted"))
     order = [
         "PrepareRun", "StartRun", "LeaseAcquired?", "DescribeWriter", "ChooseAction", "CreateReader",
         "WaitForReader", "CheckReader", "ReaderReady?", "CountReaderCheck", "ReaderWaitExhausted",

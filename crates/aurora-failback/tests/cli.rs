@@ -265,6 +265,10 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
             &format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
         );
     }
+    definition = definition
+        .replace("${ReaderCheckBudget}", "60")
+        .replace("${WriterCheckBudget}", "30");
+    assert!(!definition.contains("${"), "every placeholder substituted");
     let machine = register(&env, "aurora-failback", definition).await;
     let mut with_machine = aws_env(env.port);
     with_machine.push(("AURORA_FAILBACK_STATE_MACHINE", machine.clone()));

@@ -3,7 +3,8 @@
 // current AWS credentials.
 //
 //   npx cdk deploy [-c notificationEmail=ops@example.com] [-c notifyOnEveryRun=true]
-//                  [-c dryRunOnly=true] [-c logRetentionDays=365] [-c stackName=AuroraFailback]
+//                  [-c dryRunOnly=true] [-c readerCheckBudget=60] [-c writerCheckBudget=30]
+//                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AuroraFailback } from '../lib';
@@ -34,6 +35,8 @@ const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
 
 const failback = new AuroraFailback(stack, 'AuroraFailback', {
   dryRunOnly: flag('dryRunOnly'),
+  readerCheckBudget: context('readerCheckBudget') ? Number(context('readerCheckBudget')) : undefined,
+  writerCheckBudget: context('writerCheckBudget') ? Number(context('writerCheckBudget')) : undefined,
   notificationEmail: context('notificationEmail'),
   notifyOnEveryRun: flag('notifyOnEveryRun'),
   logRetention: retentionDays ? (Number(retentionDays) as logs.RetentionDays) : undefined,

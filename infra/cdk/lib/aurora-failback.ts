@@ -56,6 +56,18 @@ export interface AuroraFailbackProps {
   readonly dryRunOnly?: boolean;
 
   /**
+   * How many times a run checks, 30 s apart, whether the reader it waits for is available.
+   * @default 60
+   */
+  readonly readerCheckBudget?: number;
+
+  /**
+   * How many times a run checks, 10 s apart, whether the writer moved after the failover.
+   * @default 30
+   */
+  readonly writerCheckBudget?: number;
+
+  /**
    * An e-mail address to subscribe to the notification topic.
    * @default - no subscription
    */
@@ -378,6 +390,9 @@ export class AuroraFailback extends Construct {
     for (const key of Object.keys(DEFINITION_SUBSTITUTIONS) as FunctionKey[]) {
       substitutions[DEFINITION_SUBSTITUTIONS[key]] = functions[key].functionArn;
     }
+    // Strings, as every substitution; the ASL reads them with States.StringToJson.
+    substitutions.ReaderCheckBudget = String(checkBudget(props.readerCheckBudget ?? 60, 80, 'readerCheckBudget'));
+    substitutions.WriterCheckBudget = String(checkBudget(props.writerCheckBudget ?? 30, 60, 'writerCheckBudget'));
     if (!fs.existsSync(definitionPath)) {
       throw new Error(`state machine definition not found: ${definitionPath}`);
     }
@@ -545,4 +560,12 @@ function skipChecks(construct: Construct, checks: Array<[string, string] | undef
   resource.addMetadata('checkov', {
     skip: checks.filter((c): c is [string, string] => c !== undefined).map(([id, comment]) => ({ id, comment })),
   });
+}
+
+/** A whole number of checks in 1..max, or an error at synth time (as the SAM parameter's bounds). */
+function checkBudget(value: number, max: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be a whole number from 1 to ${max}, not ${value}`);
+  }
+  return value;
 }

@@ -101,6 +101,17 @@ describe('AuroraFailback construct', () => {
     }
   });
 
+  it('passes the poll budgets as strings, and refuses budgets outside their bounds', () => {
+    const substitutions = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')[0][1].Properties.DefinitionSubstitutions;
+    assert.equal(substitutions.ReaderCheckBudget, '60');
+    assert.equal(substitutions.WriterCheckBudget, '30');
+    const custom = resourcesOfType(synth({ readerCheckBudget: 80, writerCheckBudget: 1 }).json, 'AWS::StepFunctions::StateMachine');
+    assert.equal(custom[0][1].Properties.DefinitionSubstitutions.ReaderCheckBudget, '80');
+    for (const props of [{ readerCheckBudget: 0 }, { readerCheckBudget: 81 }, { writerCheckBudget: 2.5 }, { writerCheckBudget: 61 }]) {
+      assert.throws(() => synth(props), /must be a whole number/, JSON.stringify(props));
+    }
+  });
+
   it('logs ALL of the state machine to its own encrypted log group, with tracing', () => {
     const [, machine] = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')[0];
     assert.equal(machine.Properties.StateMachineType, 'STANDARD');

@@ -154,7 +154,7 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['DryRunOnly', 'LogRetentionInDays', 'NotificationEmail', 'NotifyOnEveryRun']);
+      ['DryRunOnly', 'LogRetentionInDays', 'NotificationEmail', 'NotifyOnEveryRun', 'ReaderCheckBudget', 'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const documented = readme.slice(readme.indexOf('## Deploy'));
