@@ -42,7 +42,7 @@ pub fn plan(cluster: &ClusterView, plan: &Plan) -> String {
     let opted_in = if cluster.is_opted_in() {
         "opted in".to_string()
     } else {
-        "not opted in: a failover event would skip it; `start` acts because a person named it"
+        "not opted in: a failover event would skip it; a run started by hand plans it, but the deployed roles change only tagged clusters (`aurora-failback enable`)"
             .to_string()
     };
     let writer = match (&plan.writer_instance_id, &plan.writer_class) {

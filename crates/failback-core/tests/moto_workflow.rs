@@ -5,8 +5,9 @@
 
 mod support;
 
-use failback_core::errors::StepError;
+use failback_core::errors::{AwsFailure, StepError};
 use failback_core::model::{TAG_ENABLED, TAG_RUN, TAG_WRITER_CLASS};
+use failback_core::rds::{FailoverCallFailure, Rds};
 use failback_core::steps::check_status::check_status;
 use failback_core::steps::create_reader::create_reader;
 use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
@@ -371,6 +372,31 @@ async fn a_failover_target_from_another_cluster_is_refused() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "TargetNotInCluster");
+    assert_eq!(env.topology().await, before);
+
+    // moto itself would accept this call; the drill's proxy refuses it, as AWS does.
+    let proxy = support::workspace_root()
+        .join("tools/drill/fault_proxy.py")
+        .display()
+        .to_string();
+    let (proxy_port, _proxy) = support::start_lifeline(&[proxy, env.port.to_string()], &[]);
+    let through_proxy = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{proxy_port}"))
+        .region(aws_config::Region::new(support::REGION))
+        .credentials_provider(aws_sdk_rds::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let refused = Rds::from_conf(&through_proxy)
+        .failover(CLUSTER, "billing-1")
+        .await;
+    match refused {
+        Err(FailoverCallFailure::Aws(AwsFailure::Refused { code, .. })) => {
+            assert_eq!(code, "InvalidParameterCombination")
+        }
+        other => panic!("the proxy let a foreign failover target through: {other:?}"),
+    }
     assert_eq!(env.topology().await, before);
 }
 

@@ -356,7 +356,15 @@ fn cause_message(caught: &CaughtError) -> String {
 }
 
 fn finished_record(state: &RunState, now: EpochSeconds) -> (RunRecord, RunFinished) {
-    let (outcome, summary) = derive_outcome(state);
+    let (outcome, mut summary) = derive_outcome(state);
+    if let Some(reader) = state.reader.as_ref().filter(|_| outcome == Outcome::Failed) {
+        // Not deleted: it may still become available (a later run fails back to it), and a
+        // person may want to see why it did not.
+        summary.push_str(&format!(
+            "; instance {} that this run created is left in place",
+            reader.instance_id
+        ));
+    }
     let cluster_id = state
         .run
         .as_ref()
@@ -565,6 +573,32 @@ mod tests {
             assert_eq!(got, outcome, "{name}");
             assert!(summary.contains(needle), "{name}: {summary}");
         }
+    }
+
+    #[test]
+    fn a_failed_run_says_what_it_created_and_left() {
+        let create = Action::Create {
+            target_instance_id: "orders-fb-1".into(),
+            reference_instance_id: "orders-1".into(),
+            availability_zone: None,
+        };
+        let mut failed = state(Some(create), None);
+        failed.reader = Some(CreateReaderOutput {
+            instance_id: "orders-fb-1".into(),
+            created: true,
+            status: "creating".into(),
+        });
+        failed.error = Some(CaughtError {
+            error: "ReaderWaitExhausted".into(),
+            cause: Some("not ready".into()),
+        });
+        let (record, _) = finished_record(&failed, 0.0);
+        assert_eq!(record.outcome, "failed");
+        assert!(record
+            .summary
+            .unwrap_or_default()
+            .ends_with("instance orders-fb-1 that this run created is left in place"));
+        assert_eq!(record.created_instance_id.as_deref(), Some("orders-fb-1"));
     }
 
     #[test]
