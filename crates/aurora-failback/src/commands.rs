@@ -99,11 +99,11 @@ async fn enable(
         .into_iter()
         .filter(|(key, value)| cluster.tags.get(key) != Some(value))
         .collect();
-    for (key, value) in &wanted_report(&cluster, &changes) {
-        println!("{}: {key}  {value}", cluster.cluster_id);
-    }
     if !changes.is_empty() {
         rds.add_tags(&cluster_arn(&cluster)?, &changes).await?;
+    }
+    for (key, value) in &wanted_report(&cluster, &changes) {
+        println!("{}: {key}  {value}", cluster.cluster_id);
     }
     Ok(0)
 }
