@@ -102,13 +102,13 @@ async fn enable(
     if !changes.is_empty() {
         rds.add_tags(&cluster_arn(&cluster)?, &changes).await?;
     }
-    for (key, value) in &wanted_report(&cluster, &changes) {
+    for (key, value) in &tag_change_report(&cluster, &changes) {
         println!("{}: {key}  {value}", cluster.cluster_id);
     }
     Ok(0)
 }
 
-fn wanted_report(
+fn tag_change_report(
     cluster: &ClusterView,
     changes: &BTreeMap<String, String>,
 ) -> Vec<(String, String)> {
@@ -254,26 +254,24 @@ async fn history(
     sfn: &aws_sdk_sfn::Client,
     execution_arn: &str,
 ) -> Result<Vec<HistoryEvent>, Failure> {
-    let mut pages = sfn
+    let events: Result<Vec<HistoryEvent>, _> = sfn
         .get_execution_history()
         .execution_arn(execution_arn)
         .into_paginator()
-        .send();
-    let mut events = Vec::new();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => events.extend(page.events().iter().cloned()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_execution_does_not_exist()) =>
-            {
-                return Err(Failure::ExecutionNotFound(execution_arn.to_string()));
-            }
-            Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
+        .items()
+        .send()
+        .collect()
+        .await;
+    events.map_err(|err| {
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_execution_does_not_exist())
+        {
+            Failure::ExecutionNotFound(execution_arn.to_string())
+        } else {
+            AwsFailure::from_sdk(&err).into()
         }
-    }
-    Ok(events)
+    })
 }
 
 /// A history event as one line, when it is worth one.

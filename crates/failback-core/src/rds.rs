@@ -153,18 +153,16 @@ impl Rds {
             .name("db-cluster-id")
             .values(cluster_id)
             .build();
-        let mut pages = self
+        let instances: Result<Vec<DbInstance>, _> = self
             .client
             .describe_db_instances()
             .filters(filter)
             .into_paginator()
-            .send();
-        let mut instances = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsFailure::from_sdk(&e))?;
-            instances.extend(page.db_instances().iter().cloned());
-        }
-        Ok(instances)
+            .items()
+            .send()
+            .collect()
+            .await;
+        instances.map_err(|e| AwsFailure::from_sdk(&e))
     }
 
     /// One instance and its configuration; `None` if it does not exist.

@@ -108,25 +108,12 @@ pub async fn create_reader(
     if let Some(existing) = rds.instance(&instance_id).await? {
         return adopt_existing(existing, &cluster_id, &run_name);
     }
-    let cluster = rds
-        .cluster(&cluster_id)
-        .await?
-        .ok_or_else(|| CreateReaderError::ClusterNotFound(cluster_id.clone()))?;
     // The reference may have gone since the plan (a failed old writer being replaced);
-    // the current writer's configuration is the next best.
+    // the current writer's configuration is the next best. Only then is the cluster read:
+    // a cluster that is gone is reported by CreateDBInstance itself.
     let reference = match rds.instance(&reference_id).await? {
         Some(detail) if detail.cluster_id.as_deref() == Some(cluster_id.as_str()) => detail,
-        _ => {
-            let writer = cluster
-                .writer()
-                .map(|w| w.instance_id.clone())
-                .unwrap_or_default();
-            rds.instance(&writer).await?.ok_or_else(|| {
-                CreateReaderError::ClusterBusy(format!(
-                    "cluster {cluster_id} has no writer to copy"
-                ))
-            })?
-        }
+        _ => current_writer(rds, &cluster_id).await?,
     };
     let reader = NewReader {
         instance_id: instance_id.clone(),
@@ -166,6 +153,19 @@ pub async fn create_reader(
         }
         Err(CreateInstanceFailure::Aws(aws)) => Err(aws.into()),
     }
+}
+
+async fn current_writer(rds: &Rds, cluster_id: &str) -> Result<InstanceDetail, CreateReaderError> {
+    let cluster = rds
+        .cluster(cluster_id)
+        .await?
+        .ok_or_else(|| CreateReaderError::ClusterNotFound(cluster_id.to_string()))?;
+    let no_writer =
+        || CreateReaderError::ClusterBusy(format!("cluster {cluster_id} has no writer to copy"));
+    let writer = cluster.writer().ok_or_else(no_writer)?;
+    rds.instance(&writer.instance_id)
+        .await?
+        .ok_or_else(no_writer)
 }
 
 fn adopt_existing(
