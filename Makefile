@@ -3,11 +3,12 @@ SHELL := /bin/bash
 PYTHON := .tools/venv/bin/python
 NODE_BIN := tools/drill/node_modules/.bin
 
-.PHONY: help tools build drill scenarios lint asl unit infra test
+.PHONY: help tools build drill scenarios lint asl unit fuzz infra test
 
 help:
 	@echo "make drill   restore a demo cluster against a local AWS (moto), with the real state machine and Lambdas"
-	@echo "make test    everything CI runs: fmt, clippy, unit, mock and moto tests, ASL checks, drill scenarios, infra checks"
+	@echo "make test    everything CI runs: fmt, clippy, unit, mock and moto tests, ASL checks, a minute of fuzzing, drill scenarios, infra checks"
+	@echo "make fuzz    fuzz every parser of outside input for FUZZ_SECONDS (default 60; FUZZ_SEED repeats a run)"
 
 tools: ## Python venv with moto, Node 22, aws-local-stepfunctions, asl-validator (idempotent)
 	@bash tools/bootstrap.sh
@@ -34,7 +35,17 @@ asl: tools
 unit: tools build
 	cargo test --workspace
 
-infra:
-	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "infra: no infra/check.sh yet"; fi
+# The fuzz test binary is built by `build` (--all-targets); this only runs it longer.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p failback-core --test fuzz -- --nocapture
 
-test: lint asl build unit scenarios infra
+infra:
+	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "# The fuzz test binary is built by `build` (--all-targets); this only runs it longer.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p failback-core --test fuzz -- --nocapture
+
+infra: no infra/check.sh yet"; fi
+
+test: lint asl build unit fuzz scenarios infra

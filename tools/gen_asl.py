@@ -13,6 +13,10 @@ LAMBDA_SERVICE_ERRORS = [
 ]
 # Every step is idempotent, so a Task that timed out may be run again.
 TRANSIENT_ERRORS = ["Throttled", "AwsUnavailable", "States.Timeout"]
+# Any Lambda may end with these, whatever its step: its input refused, a panic reported
+# under our name, and AWS refusing the call. None is worth retrying. A test
+# (crates/failback-core/tests/state_machine.rs) checks these lists against the Lambdas'.
+COMMON_TERMINAL_ERRORS = ["InvalidInput", "Internal", "AccessDenied", "AwsRefused"]
 
 READER_WAIT_SECONDS = 30
 WRITER_WAIT_SECONDS = 10
@@ -39,9 +43,7 @@ def task(function, parameters, result_path, next_state, terminal_errors, extra_r
     retries = [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60)]
     if extra_retry:
         retries.append(extra_retry)
-    catches = []
-    if terminal_errors:
-        catches.append({"ErrorEquals": terminal_errors, "ResultPath": "$.error", "Next": "FinishRun"})
+    catches = [{"ErrorEquals": terminal_errors + COMMON_TERMINAL_ERRORS, "ResultPath": "$.error", "Next": "FinishRun"}]
     catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "FinishRun"})
     return {
         "Type": "Task",
@@ -67,7 +69,7 @@ def poll_loop(name, check, result_path, ready_next, wait_seconds, exhausted_erro
             {"check": check, "clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
             result_path,
             "%sReady?" % name,
-            ["TargetFailed", "TargetNotFound", "TargetNotInCluster", "ClusterNotFound", "InvalidInput"],
+            ["TargetFailed", "TargetNotFound", "TargetNotInCluster", "ClusterNotFound"],
             timeout=30,
         ),
         "%sReady?" % name: {
@@ -126,7 +128,7 @@ def machine():
             },
             "$.run",
             "LeaseAcquired?",
-            ["InvalidInput"],
+            ["ForeignCluster"],
             timeout=30,
         ),
         "LeaseAcquired?": {
@@ -139,7 +141,7 @@ def machine():
             {"trigger.$": "$.trigger", "runName.$": "$.runName"},
             "$.plan",
             "ChooseAction",
-            ["InvalidInput", "ClusterNotFound"],
+            ["ForeignCluster", "ClusterNotFound"],
             # A cluster that is failing over or modifying is waited out, about ten minutes at most.
             extra_retry=retry(["ClusterBusy"], 15, 8, 1.5, 120),
         ),
@@ -163,7 +165,7 @@ def machine():
             },
             "$.reader",
             "WaitForReader",
-            ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "InvalidInput"],
+            ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "NotOptedIn"],
             extra_retry=retry(["ClusterBusy"], 15, 6, 2.0, 120),
         ),
         "Failover": task(
@@ -171,7 +173,7 @@ def machine():
             {"clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
             "$.failover",
             "WaitForWriter",
-            ["TargetFailed", "TargetNotInCluster", "ClusterNotFound", "InvalidInput"],
+            ["TargetFailed", "TargetNotInCluster", "ClusterNotFound", "NotOptedIn"],
             extra_retry=retry(["FailoverNotReady"], 10, 6, 2.0, 60),
         ),
         "FinishRun": {
@@ -181,7 +183,10 @@ def machine():
             "ResultPath": "$.result",
             "TimeoutSeconds": 30,
             "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 8, 2.0, 60)],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.recordError", "Next": "LedgerNotWritten"}],
+            "Catch": [
+                {"ErrorEquals": ["ForeignCluster"] + COMMON_TERMINAL_ERRORS, "ResultPath": "$.recordError", "Next": "LedgerNotWritten"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.recordError", "Next": "LedgerNotWritten"},
+            ],
             "Next": "PublishRunFinished",
         },
         "LedgerNotWritten": {

@@ -6,14 +6,20 @@ behind a lifecycle-and-fault proxy.
     drill.py --all           every end-to-end scenario; closes with "drill: N passed, M failed"
     drill.py --scenario X    one scenario (see --list)
 
+Failover events are re-dated to "now" before a run starts (see fresh()): the Lambdas skip
+events older than MAX_EVENT_AGE_SECONDS, and the samples in events/ carry fixed dates.
+
 Everything it starts (moto, the proxy, the Lambda processes, Node) it stops, on success,
 failure or Ctrl-C. Exits non-zero when the writer was not restored or a scenario failed.
 """
 from __future__ import annotations
 
 import argparse
+import copy
+import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +27,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +45,9 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TABLE = "aurora-failback-ledger"
 CLUSTER = "orders"
+# Where record-run files a run whose input named no cluster it may touch.
+INVALID_PARTITION = "#invalid-input"
+MAX_EVENT_AGE_SECONDS = 1800
 QUEUE = "run-finished"
 FUNCTIONS = ["describe-writer", "create-reader", "check-status", "failover", "record-run"]
 NODE = ROOT / "tools/drill/node_modules/.bin/node"
@@ -62,6 +73,24 @@ SUBSTITUTIONS = {
 
 def read_event(name: str) -> dict:
     return json.loads((ROOT / "events" / name).read_text())
+
+
+def is_event(trigger) -> bool:
+    """An EventBridge event rather than a person's input (as the Lambdas tell them apart)."""
+    return isinstance(trigger, dict) and ("detail-type" in trigger or "source" in trigger)
+
+
+def fresh(event: dict, age_seconds: float = 0.0) -> dict:
+    """A copy of an EventBridge event dated `age_seconds` ago (now by default): `time` as
+    EventBridge writes it (2026-11-30T04:40:00Z), `detail.Date` as RDS does, with
+    milliseconds (2026-11-30T04:40:00.123Z). The samples in events/ carry fixed dates, and
+    the Lambdas skip an event older than MAX_EVENT_AGE_SECONDS as stale."""
+    when = datetime.now(timezone.utc) - timedelta(seconds=age_seconds)
+    event = copy.deepcopy(event)
+    event["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event.get("detail"), dict):
+        event["detail"]["Date"] = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return event
 
 
 class Moto:
@@ -124,6 +153,10 @@ class Drill:
             "AWS_EC2_METADATA_DISABLED": "true",
             "LEDGER_TABLE": TABLE,
             "AWS_LAMBDA_LOG_LEVEL": "INFO",
+            # describe-writer and record-run: a failover event older than this is skipped as stale.
+            "MAX_EVENT_AGE_SECONDS": str(MAX_EVENT_AGE_SECONDS),
+            # describe-writer, create-reader, failover: a manual run needs the opt-in tag too.
+            "ALLOW_UNTAGGED_MANUAL_RUNS": "false",
         }
         self.lambdas = LocalLambdaService(ROOT / "target/debug", FUNCTIONS, env, log_dir)
         self.log_dir = log_dir
@@ -190,8 +223,12 @@ class Drill:
         without using up its scripted polls)."""
         self.proxy.peek = True
         try:
-            clusters = self.peek_rds.describe_db_clusters()["DBClusters"]
-            instances = {i["DBInstanceIdentifier"]: i for i in self.peek_rds.describe_db_instances()["DBInstances"]}
+            clusters = [c for page in self.peek_rds.get_paginator("describe_db_clusters").paginate() for c in page["DBClusters"]]
+            instances = {
+                i["DBInstanceIdentifier"]: i
+                for page in self.peek_rds.get_paginator("describe_db_instances").paginate()
+                for i in page["DBInstances"]
+            }
         finally:
             self.proxy.peek = False
         rows = []
@@ -219,7 +256,21 @@ class Drill:
         return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
 
     def run_record(self, execution: Execution) -> dict:
-        return next((r for r in self.ledger() if r.get("executionName") == execution.name), {})
+        return self.find_record(execution)[1]
+
+    def find_record(self, execution: Execution) -> tuple[str | None, dict]:
+        """The run's ledger record and the partition it is filed under: the cluster's, or
+        INVALID_PARTITION for a run whose input named no cluster it may touch."""
+        for partition in (CLUSTER, INVALID_PARTITION):
+            record = next((r for r in self.ledger(partition) if r.get("executionName") == execution.name), None)
+            if record is not None:
+                return partition, record
+        return None, {}
+
+    def ledger_items(self) -> list[dict]:
+        items = [i for page in self.dynamodb.get_paginator("scan").paginate(TableName=TABLE) for i in page["Items"]]
+        return sorted(({k: next(iter(v.values())) for k, v in item.items()} for item in items),
+                      key=lambda r: (r["clusterId"], r["recordKey"]))
 
     def published_outcomes(self) -> list[str]:
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
@@ -370,9 +421,13 @@ class Scenario:
     what: str
     behaviour: Behaviour
     prepare: Callable[[Drill], None]
-    trigger: str | dict
-    expect: Callable[[Drill, list[Execution], list[dict]], list[str]]
+    trigger: str | dict | None
+    expect: Callable[[Drill, list[Execution], list[dict]], list[str]] | None
     parallel: int = 1
+    # A failover event is re-dated this many seconds before now (fresh()) when the run starts.
+    event_age_seconds: float = 0.0
+    # Instead of running the state machine: (drill, verbose) -> failures.
+    run: Callable[[Drill, bool], list[str]] | None = None
 
 
 def prepare_after_failover(drill: Drill, **cluster) -> None:
@@ -384,6 +439,12 @@ def prepare_old_writer_gone(drill: Drill) -> None:
     drill.demo_cluster(writer_class_tag="db.r6g.2xlarge")
     drill.unplanned_failover_to("orders-2")
     drill.rds.delete_db_instance(DBInstanceIdentifier="orders-1")
+
+
+def prepare_lone_survivor(drill: Drill) -> None:
+    """Only the small writer is left: the old writer and the other reader are gone."""
+    prepare_old_writer_gone(drill)
+    drill.rds.delete_db_instance(DBInstanceIdentifier="orders-3")
 
 
 def check(failures: list[str], condition: bool, message: str) -> None:
@@ -406,18 +467,91 @@ def expect_restored(drill: Drill, runs: list[Execution], before: list[dict], cre
     return failures
 
 
+def nothing_changed(drill: Drill, before: list[dict]) -> list[str]:
+    failures: list[str] = []
+    check(failures, drill.topology() == before, "the cluster changed")
+    check(failures, drill.proxy.counters.create_instance_succeeded == 0,
+          f"{drill.proxy.counters.create_instance_succeeded} instances created")
+    check(failures, drill.proxy.counters.failovers_performed == 0, f"{drill.proxy.counters.failovers_performed} failovers")
+    return failures
+
+
 def expect_untouched(outcome: str, execution_status: str = "SUCCEEDED"):
     def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
         failures: list[str] = []
         run = runs[0]
-        record = drill.run_record(run) or next(iter(drill.ledger("#invalid-input")), {})
+        record = drill.run_record(run)
         check(failures, run.status == execution_status, f"execution {run.status} {run.error}")
         check(failures, record.get("outcome") == outcome, f"ledger outcome {record.get('outcome')}: {record.get('summary')}")
-        check(failures, drill.topology() == before, "the cluster changed")
-        check(failures, drill.proxy.counters.create_instance_succeeded == 0, "an instance was created")
-        check(failures, drill.proxy.counters.failovers_performed == 0, "a failover happened")
+        return failures + nothing_changed(drill, before)
+    return expect
+
+
+def plan_of(run: Execution, record: dict) -> dict:
+    """The run's plan: as the ledger recorded it, else as DescribeWriter returned it."""
+    try:
+        plan = json.loads(record["plan"]) if record.get("plan") else None
+    except (TypeError, ValueError):
+        plan = None
+    results = [r for r in run.task_results("DescribeWriter") if isinstance(r, dict)]
+    return plan or (results[-1] if results else {})
+
+
+def expect_skipped(reason: str, mentions: tuple = (), summary_check: Callable[[str], str | None] | None = None):
+    """Skipped with this plan reason, the summary saying what it must; nothing changed."""
+    def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+        failures = expect_untouched("skipped")(drill, runs, before)
+        run = runs[0]
+        record = drill.run_record(run)
+        plan = plan_of(run, record)
+        summary = record.get("summary") or ""
+        check(failures, (plan.get("action"), plan.get("reason")) == ("skip", reason),
+              f"plan {plan.get('action')} {plan.get('reason')}, expected skip {reason}")
+        for text in mentions:
+            check(failures, text in summary, f"summary {summary!r} does not mention {text!r}")
+        if summary_check:
+            problem = summary_check(summary)
+            check(failures, problem is None, str(problem))
         return failures
     return expect
+
+
+def mentions_age(seconds: float):
+    """The summary states the event's age: in seconds, minutes or hours, within 2 minutes."""
+    def summary_check(summary: str) -> str | None:
+        text = summary.lower()
+        for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(hours?|hrs?|h(?![a-z])|minutes?|mins?|m(?![a-z])|seconds?|secs?|s(?![a-z]))", text):
+            scale = 3600 if unit.startswith("h") else 60 if unit.startswith("m") else 1
+            if abs(float(number) * scale - seconds) <= 120:
+                return None
+        return f"summary {summary!r} does not state the event's age (about {seconds:.0f} s)"
+    return summary_check
+
+
+def expect_refused(error: str):
+    """Refused at StartRun: the execution ends in Fail, recorded failed with `error` under
+    INVALID_PARTITION (nothing under the cluster's name: no lease, no run); nothing changed."""
+    def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+        failures: list[str] = []
+        run = runs[0]
+        partition, record = drill.find_record(run)
+        check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
+        check(failures, partition == INVALID_PARTITION, f"ledger record filed under {partition!r}, expected {INVALID_PARTITION!r}")
+        check(failures, record.get("outcome") == "failed", f"ledger outcome {record.get('outcome')}: {record.get('summary')}")
+        check(failures, record.get("error") == error, f"ledger error {record.get('error')}: {record.get('errorCause')}")
+        under_cluster = [r["recordKey"] for r in drill.ledger(CLUSTER)]
+        check(failures, not under_cluster, f"ledger items under {CLUSTER}: {under_cluster}")
+        check(failures, run.entered("DescribeWriter") == 0, "DescribeWriter ran: the run was not refused at StartRun")
+        return failures + nothing_changed(drill, before)
+    return expect
+
+
+def expect_answer_lost(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """The first FailoverDBCluster took effect but its answer was lost: restored with ONE failover."""
+    failures = expect_restored(drill, runs, before, created=0)
+    injected = drill.proxy.counters.faults.get("FailoverDBCluster:500-after", 0)
+    check(failures, injected == 1, f"the lost answer was injected {injected} times, expected once")
+    return failures
 
 
 def expect_insufficient_capacity(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
@@ -459,6 +593,100 @@ def expect_bounded_wait(drill: Drill, runs: list[Execution], before: list[dict])
     return failures
 
 
+PAYLOADS = ROOT / "events/invalid/payloads"
+# The errorTypes a refused payload may come back with: our names, never a Rust type path
+# ("lambda_runtime::...", "&str") nor the runtime's own ("Runtime.Unknown", "Runtime.ExitError").
+TYPED_REFUSALS = {"InvalidInput", "ForeignCluster", "ClusterNotFound", "TargetNotFound"}
+PAYLOAD_TIMEOUT_S = 20
+
+
+def invoke_raw(drill: Drill, function: str, payload: bytes) -> tuple[int, dict, bytes]:
+    """POSTs the bytes as they are to the local Lambda invoke API."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(drill.lambdas.endpoint.rsplit(":", 1)[1]),
+                                            timeout=PAYLOAD_TIMEOUT_S + 30)
+    try:
+        connection.request("POST", f"/2015-03-31/functions/{function}/invocations", body=payload,
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def judge_refusal(status: int, headers: dict, body: bytes) -> tuple[str, str | None]:
+    """(errorType, problem): problem is None when the payload was refused with one of our names."""
+    if status != 200:
+        return f"HTTP {status}", f"the invoke API answered HTTP {status}"
+    if "x-amz-function-error" not in headers:
+        return "(accepted)", f"answered without X-Amz-Function-Error: {body[:160]!r}"
+    try:
+        error_type = json.loads(body).get("errorType")
+    except (ValueError, AttributeError):
+        return "(no JSON)", f"error body is not a JSON object: {body[:160]!r}"
+    if not isinstance(error_type, str) or not error_type:
+        return "(none)", f"error without errorType: {body[:160]!r}"
+    if "::" in error_type or "&" in error_type:
+        return error_type, "a Rust type path, not one of our errorTypes"
+    if error_type.startswith("Runtime.") or error_type.startswith("Sandbox."):
+        return error_type, "the runtime's error, not one of our errorTypes"
+    if error_type not in TYPED_REFUSALS:
+        return error_type, f"not one of {sorted(TYPED_REFUSALS)}"
+    return error_type, None
+
+
+def run_hostile_payloads(drill: Drill, verbose: bool) -> list[str]:
+    """Every file in events/invalid/payloads/, as raw bytes, to each of the five functions:
+    each must be refused with one of our errorTypes, the function process must live on,
+    and nothing may change (cluster, instances created, failovers, ledger)."""
+    before = drill.topology()
+    ledger_before = drill.ledger_items()
+    files = sorted(p for p in PAYLOADS.iterdir() if p.is_file())
+    offenders: list[tuple[str, str, str, str]] = []
+    seen: Counter = Counter()
+    drill.lambdas.invoke_timeout = PAYLOAD_TIMEOUT_S
+    if verbose:
+        print(f"\n    {'payload':<58} " + " ".join(f"{name:<15}" for name in FUNCTIONS))
+    try:
+        for path in files:
+            payload = path.read_bytes()
+            answers = []
+            for name in FUNCTIONS:
+                status, headers, body = invoke_raw(drill, name, payload)
+                error_type, problem = judge_refusal(status, headers, body)
+                function = drill.lambdas.functions[name]
+                if function.process.poll() is not None:
+                    exited = f"the {name} process exited (status {function.process.returncode})"
+                    problem = f"{problem}; {exited}" if problem else exited
+                    function.restart()
+                elif error_type == "Sandbox.Timedout":
+                    function.restart()
+                if problem:
+                    offenders.append((path.name, name, error_type, problem))
+                seen[error_type] += 1
+                answers.append(error_type if not problem else f"!{error_type}")
+            if verbose:
+                print(f"    {path.name:<58} " + " ".join(f"{a[:15]:<15}" for a in answers), flush=True)
+    finally:
+        drill.lambdas.invoke_timeout = 120.0
+    failures: list[str] = []
+    check(failures, len(files) >= 20, f"only {len(files)} payloads in {PAYLOADS}")
+    for file, function, error_type, problem in offenders:
+        failures.append(f"({file}, {function}, {error_type}): {problem}")
+    failures += nothing_changed(drill, before)
+    ledger_after = drill.ledger_items()
+    check(failures, ledger_after == ledger_before,
+          f"the ledger changed: {[(r['clusterId'], r['recordKey']) for r in ledger_after]}")
+    dead = [name for name, f in drill.lambdas.functions.items() if f.process.poll() is not None]
+    check(failures, not dead, f"processes not running at the end: {dead}")
+    answered = ", ".join(f"{kind} x{count}" for kind, count in seen.most_common())
+    if failures:
+        print(f"   {len(files)} payloads x {len(FUNCTIONS)} functions: {len(offenders)} answers not typed "
+              f"({answered})", flush=True)
+    else:
+        print(f"   {len(files)} payloads x {len(FUNCTIONS)} functions: all typed, nothing changed ({answered})", flush=True)
+    return failures
+
+
 LIFECYCLE = ["creating", "creating", "creating", "backing-up", "configuring-enhanced-monitoring"]
 
 SCENARIOS = [
@@ -494,18 +722,48 @@ SCENARIOS = [
     Scenario("never-ready", "a reader that never becomes available: the bound stops the wait",
              Behaviour(new_instance_statuses=[], final_instance_status="creating"),
              prepare_old_writer_gone, "failover-completed.json", expect_bounded_wait),
+    Scenario("foreign-account", "an event for a cluster in another account: ForeignCluster at StartRun, nothing changed",
+             Behaviour(), prepare_after_failover, "invalid/foreign-account-event.json", expect_refused("ForeignCluster")),
+    Scenario("foreign-region", "an event for a cluster in another region: ForeignCluster at StartRun, nothing changed",
+             Behaviour(), prepare_after_failover, "invalid/foreign-region-event.json", expect_refused("ForeignCluster")),
+    Scenario("source-identifier-mismatch", "SourceIdentifier names another cluster than the ARN: ForeignCluster",
+             Behaviour(), prepare_after_failover, "invalid/source-identifier-mismatch.json", expect_refused("ForeignCluster")),
+    Scenario("stale-event", "a failover event 3 hours old: skipped as stale-event, nothing changed",
+             Behaviour(), prepare_after_failover, "stale-event.json",
+             expect_skipped("stale-event", summary_check=mentions_age(3 * 3600)), event_age_seconds=3 * 3600),
+    Scenario("lone-survivor", "only the small writer is left: create a replacement, fail over to it",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2),
+             prepare_lone_survivor, "failover-completed.json",
+             lambda d, runs, before: expect_restored(d, runs, before, created=1)),
+    Scenario("manual-not-opted-in", "a manual run on a cluster without the opt-in tag: skipped, says how to enable",
+             Behaviour(), lambda d: prepare_after_failover(d, opted_in=False), "manual-start.json",
+             expect_skipped("not-opted-in", mentions=("aurora-failback enable orders",))),
+    Scenario("not-orderable", "a manual run asking for db.m5.4xlarge, which Aurora does not offer: skipped",
+             Behaviour(), prepare_after_failover, {"clusterId": "orders", "writerClass": "db.m5.4xlarge"},
+             expect_skipped("class-not-orderable", mentions=("db.m5.4xlarge",))),
+    Scenario("failover-answer-lost", "FailoverDBCluster takes effect but its answer is lost: still one failover",
+             Behaviour(failing_over_polls=0, scripted_faults={"FailoverDBCluster": ["500-after"]}),
+             prepare_after_failover, "failover-completed.json", expect_answer_lost),
+    Scenario("hostile-payloads", "raw hostile payloads to each Lambda: refused with our errorTypes, nothing changed",
+             Behaviour(), prepare_after_failover, None, None, run=run_hostile_payloads),
 ]
 
 
 def run_scenario(drill: Drill, scenario: Scenario, verbose: bool) -> list[str]:
     drill.reset(scenario.behaviour)
     scenario.prepare(drill)
+    if scenario.run:
+        return scenario.run(drill, verbose)
     before = drill.topology()
     trigger = read_event(scenario.trigger) if isinstance(scenario.trigger, str) else scenario.trigger
+    if is_event(trigger):
+        trigger = fresh(trigger, scenario.event_age_seconds)
     live = LiveStates()
     if verbose:
         print_topology("Before", before)
-        print(f"\n  Started by events/{scenario.trigger}\n")
+        source = f"events/{scenario.trigger}" if isinstance(scenario.trigger, str) else f"input {json.dumps(scenario.trigger)}"
+        dated = f" (dated {trigger['time']})" if is_event(trigger) else ""
+        print(f"\n  Started by {source}{dated}\n")
     started = [drill.start(f"drill-{scenario.name}-{i + 1}", trigger, live if verbose else None) for i in range(scenario.parallel)]
     runs = []
     for execution, thread in started:
@@ -530,7 +788,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.list:
         for scenario in SCENARIOS:
-            print(f"{scenario.name:<22} {scenario.what}")
+            print(f"{scenario.name:<28} {scenario.what}")
         return 0
     names = [s.name for s in SCENARIOS] if args.all else (args.scenario or ["failback"])
     unknown = set(names) - {s.name for s in SCENARIOS}

@@ -8,7 +8,9 @@ failover target from another cluster. Per scenario, this proxy:
     and refuses another FailoverDBCluster meanwhile (InvalidDBClusterStateFault), as AWS does;
   * refuses a failover target that is not a member of the cluster;
   * injects throttling, HTTP 500 (before the call, or after it took effect so the answer
-    is lost) and latency, at a seeded rate.
+    is lost) and latency, at a seeded rate, or scripted for one action's Nth call;
+  * answers DescribeOrderableDBInstanceOptions itself from a small table (moto answers it
+    only for aurora-postgresql), so "is this class orderable here" has an AWS-shaped answer.
 It counts what went through, so scenarios can assert "exactly one instance created".
 """
 from __future__ import annotations
@@ -36,11 +38,19 @@ class Behaviour:
     latency_ms: int = 0
     seed: int = 7
     fault_kinds: tuple = ("throttle", "500-before", "500-after", "latency")
+    # Faults for one action's Nth call, in order; e.g. {"FailoverDBCluster": ["500-after"]}:
+    # the first FailoverDBCluster is forwarded, takes effect in moto, and its answer is
+    # replaced by HTTP 500 InternalFailure; later calls pass. An entry of None (or "pass")
+    # lets that call through. Kinds as in fault_kinds. The drill's own peeks use up none.
+    scripted_faults: dict = field(default_factory=dict)
 
 
 @dataclass
 class Counters:
     requests: int = 0
+    # Calls per action (the Query "Action" or the JSON target's operation), peeks included.
+    calls: dict = field(default_factory=dict)
+    # Injected faults by kind; a scripted one also as "<Action>:<kind>".
     faults: dict = field(default_factory=dict)
     create_instance_succeeded: int = 0
     failovers_performed: int = 0
@@ -48,6 +58,7 @@ class Counters:
 
 
 RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
+FAULT_KINDS = ("throttle", "500-before", "500-after", "latency")
 
 
 class AwsLifecycleProxy:
@@ -76,6 +87,10 @@ class AwsLifecycleProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def configure(self, behaviour: Behaviour) -> None:
+        for action, script in behaviour.scripted_faults.items():
+            unknown = [kind for kind in script if kind not in (None, "pass", *FAULT_KINDS)]
+            if unknown:
+                raise ValueError(f"scripted_faults[{action!r}]: unknown fault kinds {unknown}")
         with self.lock:
             self.behaviour = behaviour
             self.random = random.Random(behaviour.seed)
@@ -83,6 +98,7 @@ class AwsLifecycleProxy:
             # Set while the drill reads the topology for its tables: rewrite, but use up no poll.
             self.peek = False
             self.failing_over: dict[str, int] = {}
+            self.scripted_calls: dict[str, int] = {}
             self.counters = Counters()
 
     def stop(self) -> None:
@@ -98,7 +114,7 @@ class AwsLifecycleProxy:
         params = {} if target else {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         action = target.split(".")[-1] if target else params.get("Action", "")
 
-        fault = self.pick_fault()
+        fault = self.pick_fault(action)
         if fault == "throttle":
             return self.reply_error(request, is_dynamodb, 400, "Throttling", "Rate exceeded")
         if fault == "500-before":
@@ -113,18 +129,30 @@ class AwsLifecycleProxy:
                     self.counters.failovers_refused += 1
                 return self.reply_error(request, False, 400, *refusal)
 
-        status, headers, payload = self.forward(request, body)
-
-        if status == 200:
-            payload = self.after_success(action, params, payload)
+        if action == "DescribeOrderableDBInstanceOptions" and not is_dynamodb:
+            status, headers, payload = describe_orderable_db_instance_options(params)
+        else:
+            status, headers, payload = self.forward(request, body)
+            if status == 200:
+                payload = self.after_success(action, params, payload)
         if fault == "500-after":
             # The call took effect upstream; its answer is lost on the way back.
             return self.reply_error(request, is_dynamodb, 500, "InternalFailure", "injected: answer lost")
         self.reply(request, status, headers, payload)
 
-    def pick_fault(self) -> str | None:
+    def pick_fault(self, action: str) -> str | None:
         with self.lock:
             self.counters.requests += 1
+            self.counters.calls[action] = self.counters.calls.get(action, 0) + 1
+            script = self.behaviour.scripted_faults.get(action)
+            if script is not None and not self.peek:
+                index = self.scripted_calls.get(action, 0)
+                self.scripted_calls[action] = index + 1
+                kind = script[index] if index < len(script) else None
+                if kind and kind != "pass":
+                    self.counters.faults[kind] = self.counters.faults.get(kind, 0) + 1
+                    self.counters.faults[f"{action}:{kind}"] = self.counters.faults.get(f"{action}:{kind}", 0) + 1
+                    return kind
             if self.behaviour.fault_rate <= 0 or self.random.random() >= self.behaviour.fault_rate:
                 return None
             kind = self.random.choice(self.behaviour.fault_kinds)
@@ -236,6 +264,123 @@ class AwsLifecycleProxy:
             if not self.peek:
                 self.failing_over[found.group(1)] = remaining - 1
         return block.replace("<Status>available</Status>", "<Status>failing-over</Status>", 1)
+
+
+# --- DescribeOrderableDBInstanceOptions, emulated -----------------------------------
+#
+# moto answers this call only for aurora-postgresql, from its own bundled table; for
+# aurora-mysql (and every RDS engine) it returns an empty list, which on AWS means "this
+# class cannot be ordered". So the proxy answers the call itself, for every engine, from the
+# small table below, and never forwards it. The response follows the AWS API reference:
+#   https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
+#   https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_OrderableDBInstanceOption.html
+# i.e. DescribeOrderableDBInstanceOptionsResponse / DescribeOrderableDBInstanceOptionsResult /
+# OrderableDBInstanceOptions / OrderableDBInstanceOption (Engine, EngineVersion,
+# DBInstanceClass, LicenseModel, AvailabilityZones/AvailabilityZone/Name, Vpc,
+# SupportsStorageEncryption, StorageType, ...). Simplifications, all deliberate:
+#   * any EngineVersion is orderable; the answer echoes the one asked for (or a default);
+#   * every class is offered in every zone of ORDERABLE_ZONES;
+#   * one option per (engine, class): no per-storage-type or per-version rows;
+#   * everything matching comes back in one page, without a Marker (MaxRecords is ignored).
+# Not in the table, so "not orderable": db.m5.* (Aurora does not offer it) and every class
+# or engine not listed.
+
+ORDERABLE_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f")
+_R6G_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+ORDERABLE_CLASSES = (
+    [f"db.r5.{s}" for s in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")]
+    + [f"db.r6g.{s}" for s in _R6G_SIZES]
+    + [f"db.r7g.{s}" for s in _R6G_SIZES]
+    + [f"db.r6i.{s}" for s in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge")]
+    + [f"db.x2g.{s}" for s in _R6G_SIZES]
+    + ["db.t3.medium", "db.t4g.medium", "db.t4g.large", "db.serverless"]
+)
+# engine -> (license model, engine version answered when none is asked for)
+ORDERABLE_ENGINES = {
+    "aurora-postgresql": ("postgresql-license", "16.4"),
+    "aurora-mysql": ("general-public-license", "8.0.mysql_aurora.3.08.0"),
+}
+
+
+def orderable_options(engine: str, engine_version: str | None = None, instance_class: str | None = None,
+                      license_model: str | None = None, vpc: str | None = None) -> list[dict]:
+    """The table's rows for these filters; an empty list means "not orderable"."""
+    if engine not in ORDERABLE_ENGINES:
+        return []
+    license_, default_version = ORDERABLE_ENGINES[engine]
+    if license_model and license_model != license_:
+        return []
+    if vpc is not None and vpc.lower() == "false":
+        return []  # Aurora is VPC-only
+    rows = []
+    for class_name in ORDERABLE_CLASSES:
+        if instance_class and instance_class != class_name:
+            continue
+        burstable = class_name.startswith(("db.t3.", "db.t4g."))
+        rows.append({
+            "Engine": engine,
+            "EngineVersion": engine_version or default_version,
+            "DBInstanceClass": class_name,
+            "LicenseModel": license_,
+            "AvailabilityZones": list(ORDERABLE_ZONES),
+            "MultiAZCapable": False,
+            "ReadReplicaCapable": False,
+            "Vpc": True,
+            "SupportsStorageEncryption": True,
+            "StorageType": "aurora",
+            "SupportsIops": False,
+            "SupportsEnhancedMonitoring": True,
+            "SupportsIAMDatabaseAuthentication": True,
+            "SupportsPerformanceInsights": True,
+            "SupportedEngineModes": ["provisioned"],
+            "SupportsGlobalDatabases": not burstable and class_name != "db.serverless",
+            "SupportsClusters": False,
+        })
+    return rows
+
+
+def _xml_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def describe_orderable_db_instance_options(params: dict):
+    """(status, headers, payload) for a DescribeOrderableDBInstanceOptions Query request."""
+    request_id = str(uuid.uuid4())
+    headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    engine = params.get("Engine")
+    if not engine:
+        payload = (
+            f'<ErrorResponse xmlns="{RDS_XMLNS}"><Error><Type>Sender</Type><Code>MissingParameter</Code>'
+            f"<Message>The request must contain the parameter Engine</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        return 400, headers, payload
+    rows = orderable_options(engine, params.get("EngineVersion"), params.get("DBInstanceClass"),
+                             params.get("LicenseModel"), params.get("Vpc"))
+    options = []
+    for row in rows:
+        fields = []
+        for key, value in row.items():
+            if key == "AvailabilityZones":
+                zones = "".join(f"<AvailabilityZone><Name>{_xml_text(z)}</Name></AvailabilityZone>" for z in value)
+                fields.append(f"<AvailabilityZones>{zones}</AvailabilityZones>")
+            elif isinstance(value, list):
+                members = "".join(f"<member>{_xml_text(v)}</member>" for v in value)
+                fields.append(f"<{key}>{members}</{key}>")
+            else:
+                fields.append(f"<{key}>{_xml_text(value)}</{key}>")
+        options.append("<OrderableDBInstanceOption>" + "".join(fields) + "</OrderableDBInstanceOption>")
+    payload = (
+        f'<DescribeOrderableDBInstanceOptionsResponse xmlns="{RDS_XMLNS}">'
+        "<DescribeOrderableDBInstanceOptionsResult>"
+        f"<OrderableDBInstanceOptions>{''.join(options)}</OrderableDBInstanceOptions>"
+        "</DescribeOrderableDBInstanceOptionsResult>"
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+        "</DescribeOrderableDBInstanceOptionsResponse>"
+    ).encode()
+    return 200, headers, payload
 
 
 def main() -> None:

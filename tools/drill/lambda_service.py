@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -33,8 +34,18 @@ class Invocation:
         self.body = b""
 
     def finish(self, body: bytes, error: bool) -> None:
+        if self.done.is_set():  # answered already (timed out, or its process was replaced)
+            return
         self.body, self.error = body, error
         self.done.set()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A function process that was killed or replaced resets its connections: not news.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _server(handler_methods) -> ThreadingHTTPServer:
@@ -48,20 +59,27 @@ def _server(handler_methods) -> ThreadingHTTPServer:
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def answer(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
-            self.send_response(status)
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+        def answer(self, status: int, body: bytes = b"", headers: dict | None = None) -> bool:
+            """False when the other end has gone (a process that died, a client that gave up)."""
+            try:
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+                return True
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+                return False
 
         def do_GET(self) -> None:
             handler_methods(self)
 
         do_POST = do_GET
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _QuietServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -74,17 +92,24 @@ class LocalFunction:
         self.running: dict[str, Invocation] = {}
         self.lock = threading.Lock()
         self.runtime = _server(self.runtime_api)
-        port = self.runtime.server_address[1]
+        self.binary, self.env = binary, env
         self.log = open(log_path, "ab")
-        self.process = subprocess.Popen(
-            [str(binary)],
+        self.restarts = 0
+        # Bumped by restart(): a /next request from an earlier process must not take work.
+        self.generation = 0
+        self.process = self.start_process()
+
+    def start_process(self) -> subprocess.Popen:
+        port = self.runtime.server_address[1]
+        return subprocess.Popen(
+            [str(self.binary)],
             env={
-                **env,
+                **self.env,
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_NAME": self.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "drill",
             },
             stdin=subprocess.DEVNULL,
@@ -92,19 +117,54 @@ class LocalFunction:
             stderr=self.log,
         )
 
+    def restart(self) -> None:
+        """A fresh process after this one died or hung, as Lambda starts a new sandbox. The
+        invocation it held is answered as Lambda would (Runtime.ExitError)."""
+        self.stop_process()
+        with self.lock:
+            held, self.running = list(self.running.values()), {}
+        while True:  # queued for the old process: not to be run by the new one
+            try:
+                held.append(self.waiting.get_nowait())
+            except queue.Empty:
+                break
+        for invocation in held:
+            invocation.finish(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": f"{self.name} restarted"}).encode(), True)
+        self.restarts += 1
+        self.generation += 1
+        self.process = self.start_process()
+
     def runtime_api(self, request) -> None:
         path = request.path
         if request.command == "GET" and path == f"{RUNTIME_PREFIX}/invocation/next":
-            invocation = self.waiting.get()
+            generation = self.generation
+            while True:
+                try:
+                    invocation = self.waiting.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if generation != self.generation:
+                        request.close_connection = True
+                        return None  # asked by a process that has since been replaced
+            if generation != self.generation:
+                self.waiting.put(invocation)  # for the process that replaced the asker
+                request.close_connection = True
+                return None
             with self.lock:
                 self.running[invocation.request_id] = invocation
-            return request.answer(200, invocation.payload, {
+            delivered = request.answer(200, invocation.payload, {
                 "Content-Type": "application/json",
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60_000),
                 "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{self.name}",
                 "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
             })
+            if not delivered:
+                with self.lock:
+                    self.running.pop(invocation.request_id, None)
+                if not invocation.done.is_set():
+                    self.waiting.put(invocation)
+            return None
         found = re.match(rf"^{RUNTIME_PREFIX}/invocation/([^/]+)/(response|error)$", path)
         if request.command == "POST" and found:
             body = request.body()
@@ -125,17 +185,26 @@ class LocalFunction:
             invocation.finish(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": f"{self.name} exited"}).encode(), True)
             return invocation
         self.waiting.put(invocation)
-        if not invocation.done.wait(timeout):
-            invocation.finish(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "timed out"}).encode(), True)
+        deadline = time.monotonic() + timeout
+        while not invocation.done.wait(0.1):
+            if self.process.poll() is not None:
+                message = f"{self.name} exited with status {self.process.returncode}"
+                invocation.finish(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode(), True)
+            elif time.monotonic() > deadline:
+                invocation.finish(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "timed out"}).encode(), True)
         return invocation
 
-    def stop(self) -> None:
+    def stop_process(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(5)
+
+    def stop(self) -> None:
+        self.stop_process()
         self.runtime.shutdown()
         self.log.close()
 
@@ -144,6 +213,9 @@ class LocalLambdaService:
     def __init__(self, binaries: Path, names: list[str], env: dict, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.functions = {name: LocalFunction(name, binaries / name, env, log_dir / f"{name}.log") for name in names}
+        # How long an invoke waits for the function's answer (Lambda's own limit is the
+        # function's timeout); the drill shortens it for payloads that must be refused at once.
+        self.invoke_timeout = 120.0
         self.invoke_api = _server(self.handle_invoke)
         self.endpoint = f"http://127.0.0.1:{self.invoke_api.server_address[1]}"
 
@@ -153,7 +225,7 @@ class LocalLambdaService:
         function = self.functions.get(found.group(1)) if found else None
         if request.command != "POST" or function is None:
             return request.answer(404, b'{"Type":"User","message":"ResourceNotFoundException"}')
-        invocation = function.invoke(payload)
+        invocation = function.invoke(payload, self.invoke_timeout)
         headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
         if invocation.error:
             headers["X-Amz-Function-Error"] = "Unhandled"

@@ -10,6 +10,7 @@ use failback_core::errors::AwsFailure;
 use failback_core::identifier::short_hash;
 use failback_core::ledger::{Ledger, RunRecord};
 use failback_core::model::{ClusterView, TAG_ENABLED, TAG_WRITER_CLASS};
+use failback_core::outcome::Outcome;
 use failback_core::plan::plan_restore;
 use failback_core::rds::Rds;
 use failback_core::trigger::{parse_trigger, valid_cluster_id, valid_writer_class};
@@ -32,7 +33,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             cluster,
             writer_class,
             json,
-        } => plan(&config, &cluster, writer_class, json).await,
+        } => plan(&config, &cli.aws, &cluster, writer_class, json).await,
         Command::Enable {
             cluster,
             writer_class,
@@ -62,6 +63,7 @@ async fn cluster(rds: &Rds, cluster_id: &str) -> Result<ClusterView, Failure> {
 
 async fn plan(
     config: &SdkConfig,
+    args: &AwsArgs,
     cluster_id: &str,
     writer_class: Option<String>,
     as_json: bool,
@@ -71,13 +73,15 @@ async fn plan(
     // The same input a person gives StartExecution, through the same parser and planner.
     let request = parse_trigger(
         &json!({"clusterId": cluster.cluster_id, "writerClass": writer_class, "dryRun": true}),
+        &setup::home(config),
     )?;
-    match plan_restore(&cluster, &request, PLAN_RUN_NAME) {
+    let policy = setup::deployment_policy(config, args).await?;
+    match plan_restore(&cluster, &request, PLAN_RUN_NAME, &policy) {
         Ok(plan) if as_json => println!(
             "{}",
             serde_json::to_string_pretty(&plan).unwrap_or_default()
         ),
-        Ok(plan) => print!("{}", render::plan(&cluster, &plan)),
+        Ok(plan) => print!("{}", render::printable(&render::plan(&cluster, &plan))),
         Err(settling) => println!("{settling}"),
     }
     Ok(0)
@@ -88,7 +92,9 @@ async fn enable(
     cluster_id: &str,
     writer_class: Option<String>,
 ) -> Result<u8, Failure> {
-    let writer_class = writer_class.map(|c| valid_writer_class(&c)).transpose()?;
+    let writer_class = writer_class
+        .map(|c| valid_writer_class(&c, "--writer-class"))
+        .transpose()?;
     let rds = Rds::from_conf(config);
     let cluster = cluster(&rds, cluster_id).await?;
     let mut wanted = BTreeMap::from([(TAG_ENABLED.to_string(), "true".to_string())]);
@@ -191,7 +197,8 @@ async fn start(
     if let Some(class) = writer_class {
         input["writerClass"] = json!(class);
     }
-    let request = parse_trigger(&input)?; // refuse here what the workflow would refuse
+    // Refuse here what the workflow would refuse.
+    let request = parse_trigger(&input, &setup::home(config))?;
     let input = serde_json::to_string(&input).unwrap_or_default();
     let state_machine = setup::state_machine_arn(config, args).await?;
     let now = std::time::SystemTime::now()
@@ -233,7 +240,7 @@ async fn start(
         return Ok(0);
     }
     follow(&sfn, &execution_arn).await?;
-    let outcome = outcome_of(
+    let (outcome, summary) = outcome_of(
         config,
         args,
         &sfn,
@@ -242,11 +249,11 @@ async fn start(
         &name,
     )
     .await?;
-    println!("Outcome: {outcome}");
-    Ok(match outcome.split(' ').next().unwrap_or_default() {
-        "restored" | "no-op" | "dry-run" => 0,
-        "skipped" => EXIT_NOT_RESTORED,
-        _ => EXIT_RUN_FAILED,
+    println!("Outcome: {} ({})", outcome, render::printable(&summary));
+    Ok(match outcome {
+        Outcome::Restored | Outcome::NoOp | Outcome::DryRun => 0,
+        Outcome::Skipped => EXIT_NOT_RESTORED,
+        Outcome::Failed | Outcome::Running => EXIT_RUN_FAILED,
     })
 }
 
@@ -342,7 +349,7 @@ async fn follow(sfn: &aws_sdk_sfn::Client, execution_arn: &str) -> Result<(), Fa
         }
         for event in events.iter().skip(shown) {
             if let Some(line) = step_line(event, started) {
-                println!("{line}");
+                println!("{}", render::printable(&line));
             }
         }
         shown = events.len();
@@ -379,7 +386,7 @@ async fn outcome_of(
     execution_arn: &str,
     cluster_id: &str,
     name: &str,
-) -> Result<String, Failure> {
+) -> Result<(Outcome, String), Failure> {
     let described = sfn
         .describe_execution()
         .execution_arn(execution_arn)
@@ -390,28 +397,27 @@ async fn outcome_of(
         .output()
         .and_then(|o| serde_json::from_str(o).ok())
         .unwrap_or_default();
-    if let Some(outcome) = output.pointer("/result/outcome").and_then(Value::as_str) {
+    let from_output = output
+        .pointer("/result/outcome")
+        .and_then(|o| serde_json::from_value::<Outcome>(o.clone()).ok());
+    if let Some(outcome) = from_output {
         let summary = output
             .pointer("/result/summary")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        return Ok(format!("{outcome} ({summary})"));
+        return Ok((outcome, summary.to_string()));
     }
     if let Ok(table) = setup::ledger_table(config, args).await {
         let ledger = Ledger::from_conf(config, table);
         if let Ok(records) = ledger.runs(cluster_id).await {
             if let Some(record) = records.iter().find(|r| r.execution_name == name) {
-                return Ok(format!(
-                    "{} ({})",
-                    record.outcome,
-                    record.summary.as_deref().unwrap_or_default()
-                ));
+                return Ok((record.outcome, record.summary.clone().unwrap_or_default()));
             }
         }
     }
-    Ok(format!(
-        "failed (execution {})",
-        described.status().as_str()
+    Ok((
+        Outcome::Failed,
+        format!("execution {}", described.status().as_str()),
     ))
 }
 
@@ -444,14 +450,17 @@ async fn status(config: &SdkConfig, args: &AwsArgs, execution: &str) -> Result<u
         described.name().unwrap_or_default(),
         described.status().as_str()
     );
-    println!("  input {}", described.input().unwrap_or_default());
+    println!(
+        "  input {}",
+        render::printable(described.input().unwrap_or_default())
+    );
     let events = history(&sfn, &execution_arn).await?;
     let started = events
         .first()
         .map(|e| e.timestamp().as_secs_f64())
         .unwrap_or_default();
     for line in events.iter().filter_map(|e| step_line(e, started)) {
-        println!("{line}");
+        println!("{}", render::printable(&line));
     }
     Ok(0)
 }

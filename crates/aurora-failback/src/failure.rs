@@ -59,6 +59,12 @@ impl From<failback_core::trigger::InvalidInput> for Failure {
     }
 }
 
+impl From<failback_core::trigger::TriggerError> for Failure {
+    fn from(refused: failback_core::trigger::TriggerError) -> Self {
+        Self::InvalidInput(refused.to_string())
+    }
+}
+
 /// Exit codes of `start --wait` by the run's outcome.
 pub const EXIT_NOT_RESTORED: u8 = 3;
 pub const EXIT_RUN_FAILED: u8 = 4;

@@ -5,10 +5,29 @@ use failback_core::model::ClusterView;
 use failback_core::plan::{Action, ClassSource, Plan};
 use serde_json::Value;
 
-/// Left-aligned columns, two spaces apart; no trailing spaces.
+/// Text from AWS or the ledger made safe for a terminal: every control character but
+/// the newline is shown escaped (`\u{1b}`), so a stored escape sequence cannot move the
+/// cursor, recolour or hide what follows.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Left-aligned columns, two spaces apart; no trailing spaces. Cells are made printable.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -157,7 +176,7 @@ pub fn runs(records: &[RunRecord]) -> String {
             vec![
                 when,
                 r.cluster_id.clone(),
-                r.outcome.clone(),
+                r.outcome.to_string(),
                 classes,
                 took(r),
                 r.execution_name.clone(),
@@ -236,6 +255,14 @@ pub fn step_result(state: &str, output: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("ok\nline"), "ok\nline");
+        assert_eq!(printable("\u{1b}[31mred\u{7}"), "\\u{1b}[31mred\\u{7}");
+        let shown = table(&["when"], &[vec!["2026\u{1b}[2J".into()]]);
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+    }
 
     #[test]
     fn tables_align_and_trim() {

@@ -3,6 +3,9 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 
+use failback_core::plan::PlanPolicy;
+use failback_core::trigger::Home;
+
 use crate::cli::AwsArgs;
 use crate::failure::Failure;
 
@@ -67,18 +70,52 @@ pub async fn ledger_table(config: &SdkConfig, args: &AwsArgs) -> Result<String, 
         })
 }
 
+/// Where the CLI runs: the configured region (the account is not known without a call).
+pub fn home(config: &SdkConfig) -> Home {
+    Home::for_region(config.region().map(|r| r.as_ref()).unwrap_or_default())
+}
+
+/// What the deployed stack allows, so that `plan` answers as the workflow would: its
+/// AllowUntaggedManualRuns parameter ("false" where the stack or parameter is missing).
+pub async fn deployment_policy(config: &SdkConfig, args: &AwsArgs) -> Result<PlanPolicy, Failure> {
+    let allowed = stack_field(config, &args.stack, |stack| {
+        stack
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some("AllowUntaggedManualRuns"))
+            .and_then(|p| p.parameter_value().map(str::to_string))
+    })
+    .await?;
+    Ok(PlanPolicy {
+        now: failback_core::clock::epoch_now(),
+        max_event_age_seconds: PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
+        allow_untagged_manual_runs: allowed.as_deref() == Some("true"),
+    })
+}
+
 async fn stack_output(
     config: &SdkConfig,
     stack: &str,
     key: &str,
 ) -> Result<Option<String>, Failure> {
+    stack_field(config, stack, |stack| {
+        stack
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value().map(str::to_string))
+    })
+    .await
+}
+
+async fn stack_field(
+    config: &SdkConfig,
+    stack: &str,
+    field: impl Fn(&aws_sdk_cloudformation::types::Stack) -> Option<String>,
+) -> Result<Option<String>, Failure> {
     let client = aws_sdk_cloudformation::Client::new(config);
     match client.describe_stacks().stack_name(stack).send().await {
-        Ok(output) => Ok(output
-            .stacks()
-            .first()
-            .and_then(|s| s.outputs().iter().find(|o| o.output_key() == Some(key)))
-            .and_then(|o| o.output_value().map(str::to_string))),
+        Ok(output) => Ok(output.stacks().first().and_then(field)),
         // CloudFormation answers a missing stack with a ValidationError.
         Err(err)
             if aws_sdk_cloudformation::error::ProvideErrorMetadata::code(&err)

@@ -9,8 +9,9 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
+use failback_core::clock::iso8601;
 use failback_core::model::{TAG_ENABLED, TAG_WRITER_CLASS};
-use failback_core::steps::record_run::{iso8601, record_run};
+use failback_core::steps::record_run::record_run;
 use serde_json::{json, Value};
 use support::{moto_post, workspace_root, TestEnv, CLUSTER, REGION, TABLE};
 
@@ -187,17 +188,20 @@ async fn runs_lists_the_ledger() {
         let started_at = start + minutes * 60.0;
         let input = json!({"action": "start", "executionId": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"),
             "runName": run, "startedAt": iso8601(started_at), "trigger": trigger, "leaseSeconds": 3900});
-        let lease = record_run(&env.ledger, started_at, input).await.unwrap();
+        let lease = record_run(&env.ledger, &support::home(), started_at, input)
+            .await
+            .unwrap();
         let state = json!({
             "executionId": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"), "runName": run,
             "startedAt": iso8601(started_at), "trigger": trigger, "run": lease,
             "plan": {"clusterId": trigger["clusterId"], "dryRun": false, "writerInstanceId": "x-2", "writerClass": "db.r6g.large",
                      "desiredClass": "db.r6g.2xlarge", "desiredClassSource": "tag", "action": "failback",
                      "targetInstanceId": "x-1", "targetStatus": "available", "summary": "s"},
-            "writerCheck": {"state": "ready", "instanceStatus": "available"},
+            "writerCheck": {"state": "ready", "clusterId": trigger["clusterId"], "instanceStatus": "available", "writerInstanceId": "x-1"},
         });
         record_run(
             &env.ledger,
+            &support::home(),
             started_at + 95.0,
             json!({"action": "finish", "state": state}),
         )

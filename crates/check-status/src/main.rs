@@ -1,21 +1,16 @@
 //! check-status Lambda: answers pending or ready for the reader and the writer questions.
-use failback_core::errors::to_diagnostic;
-use failback_core::steps::check_status;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use failback_core::rds::Rds;
+use failback_core::steps::check_status::check_status;
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let rds = failback_core::rds::Rds::from_conf(&config);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let rds = &rds;
-        async move {
-            check_status::check_status(rds, event.payload)
-                .await
-                .map_err(to_diagnostic)
-        }
-    }))
+    let rds = Rds::from_conf(&config);
+    failback_core::lambda::serve(move |payload, _home| {
+        let rds = rds.clone();
+        async move { check_status(&rds, payload).await }
+    })
     .await
 }

@@ -1,21 +1,18 @@
-//! create-reader Lambda: creates the tier-0 reader of the desired class, once per run.
-use failback_core::errors::to_diagnostic;
-use failback_core::steps::create_reader;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+//! create-reader Lambda: puts a tier-0 reader of the desired class in the cluster, once.
+use failback_core::lambda::env_flag;
+use failback_core::rds::Rds;
+use failback_core::steps::create_reader::create_reader;
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let rds = failback_core::rds::Rds::from_conf(&config);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let rds = &rds;
-        async move {
-            create_reader::create_reader(rds, event.payload)
-                .await
-                .map_err(to_diagnostic)
-        }
-    }))
+    let untagged_allowed = env_flag("ALLOW_UNTAGGED_MANUAL_RUNS")?;
+    let rds = Rds::from_conf(&config);
+    failback_core::lambda::serve(move |payload, _home| {
+        let rds = rds.clone();
+        async move { create_reader(&rds, untagged_allowed, payload).await }
+    })
     .await
 }

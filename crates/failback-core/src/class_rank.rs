@@ -7,6 +7,11 @@ pub struct ClassCapacity {
     pub documented: bool,
 }
 
+/// The largest size multiple (`<N>xlarge`) that counts as a class at all. The largest
+/// Aurora size today is 48xlarge; the bound leaves room for larger ones while keeping
+/// every product below far from overflow (64 GiB per large x 8 x 512 fits in 26 bits).
+pub const MAX_SIZE_MULTIPLE: u64 = 512;
+
 /// Aurora provisioned families: (family, GiB of memory per `large`, largest size in
 /// multiples of `xlarge`). Source: the Aurora User Guide's DB instance class tables.
 const FAMILIES: &[(&str, u64, u64)] = &[
@@ -24,17 +29,51 @@ const FAMILIES: &[(&str, u64, u64)] = &[
     ("x2iedn", 64, 32),
 ];
 
+/// The `<N>xlarge` multiples AWS sells (2xlarge, 4xlarge, ... 48xlarge); a known family
+/// offers these up to its largest size, and no other (there is no `3xlarge`).
+const SIZE_MULTIPLES_SOLD: &[u64] = &[2, 4, 8, 12, 16, 24, 32, 48];
+
+/// Aurora Serverless v2: its capacity scales, so it has no size to compare.
+pub const SERVERLESS_CLASS: &str = "db.serverless";
+
+/// Why a string is not a class whose size can be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClassError {
+    #[error("is not an instance class such as \"db.r6g.2xlarge\"")]
+    NotAClass,
+    #[error("has no fixed size")]
+    NoFixedSize,
+    #[error("has a size larger than {MAX_SIZE_MULTIPLE}xlarge, which no instance class has")]
+    SizeOutOfRange,
+    #[error("is not a size that {family} offers ({offered})")]
+    SizeNotOffered { family: String, offered: String },
+}
+
 /// Sizes as quarters of a `large`: small = 1, medium = 2, large = 4, xlarge = 8, 4xlarge = 32.
-fn size_in_quarter_larges(size: &str) -> Option<u64> {
+fn size_in_quarter_larges(size: &str) -> Result<u64, ClassError> {
     match size {
-        "micro" => Some(1), // rounds up: 1/8 of a large is below our unit, still the smallest
-        "small" => Some(1),
-        "medium" => Some(2),
-        "large" => Some(4),
-        "xlarge" => Some(8),
+        "micro" => Ok(1), // rounds up: 1/8 of a large is below our unit, still the smallest
+        "small" => Ok(1),
+        "medium" => Ok(2),
+        "large" => Ok(4),
+        "xlarge" => Ok(8),
         _ => {
-            let multiple: u64 = size.strip_suffix("xlarge")?.parse().ok()?;
-            (multiple > 0).then_some(multiple * 8)
+            let digits = size.strip_suffix("xlarge").ok_or(ClassError::NoFixedSize)?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ClassError::NoFixedSize);
+            }
+            // Judge the length first: a number too long for u64 is out of range, not unparsable.
+            if digits.len() > 4 {
+                return Err(ClassError::SizeOutOfRange);
+            }
+            let multiple: u64 = digits.parse().map_err(|_| ClassError::NoFixedSize)?;
+            if multiple == 0 {
+                return Err(ClassError::NoFixedSize);
+            }
+            if multiple > MAX_SIZE_MULTIPLE {
+                return Err(ClassError::SizeOutOfRange);
+            }
+            multiple.checked_mul(8).ok_or(ClassError::SizeOutOfRange)
         }
     }
 }
@@ -59,27 +98,76 @@ pub fn is_class_name(class: &str) -> bool {
 /// The capacity of a class: documented memory for the families Aurora offers;
 /// otherwise an estimate from the size suffix (16 GiB per `large`, the memory-optimised
 /// ratio, or the family letter's usual ratio). `None` for what has no fixed size
-/// (`db.serverless`) or is not a class at all.
+/// (`db.serverless`), is not a class at all, or is beyond any size that exists.
 pub fn class_capacity(class: &str) -> Option<ClassCapacity> {
-    let (family, size) = split_class(class)?;
+    measure_class(class).ok()
+}
+
+/// Like [`class_capacity`], and says why a class cannot be measured.
+pub fn measure_class(class: &str) -> Result<ClassCapacity, ClassError> {
+    if class == SERVERLESS_CLASS {
+        return Err(ClassError::NoFixedSize);
+    }
+    if !is_class_name(class) {
+        return Err(ClassError::NotAClass);
+    }
+    let (family, size) = split_class(class).ok_or(ClassError::NotAClass)?;
     let quarters = size_in_quarter_larges(size)?;
     let known = FAMILIES.iter().find(|(name, _, _)| *name == family);
     let (gib_per_large, documented) = match known {
-        Some((_, gib, max_xlarge)) => {
-            let burstable = *max_xlarge == 0;
-            let fits = if burstable {
-                (2..=4).contains(&quarters)
-            } else {
-                (4..=max_xlarge * 8).contains(&quarters)
-            };
-            (*gib, fits)
-        }
+        Some((_, gib, max_xlarge)) => (*gib, family_offers(quarters, *max_xlarge)),
         None => (estimated_gib_per_large(family), false),
     };
-    Some(ClassCapacity {
-        memory_mib: gib_per_large * 1024 * quarters / 4,
+    let memory_mib = gib_per_large
+        .checked_mul(1024)
+        .and_then(|mib| mib.checked_mul(quarters))
+        .map(|mib| mib / 4)
+        .ok_or(ClassError::SizeOutOfRange)?;
+    Ok(ClassCapacity {
+        memory_mib,
         documented,
     })
+}
+
+/// A class a person or a tag may ask for: measurable, and for a family in the table one
+/// of the sizes that family offers (a typo such as `db.r6g.3xlarge` is caught here,
+/// before a run takes its lease, not by AWS after it).
+pub fn check_requested_class(class: &str) -> Result<ClassCapacity, ClassError> {
+    let capacity = measure_class(class)?;
+    let family = split_class(class).map(|(f, _)| f).unwrap_or_default();
+    match FAMILIES.iter().find(|(name, _, _)| *name == family) {
+        Some((_, _, max_xlarge)) if !capacity.documented => Err(ClassError::SizeNotOffered {
+            family: format!("db.{family}"),
+            offered: offered_sizes(*max_xlarge),
+        }),
+        _ => Ok(capacity),
+    }
+}
+
+fn family_offers(quarters: u64, max_xlarge: u64) -> bool {
+    if max_xlarge == 0 {
+        // Burstable families: medium and large only.
+        return (2..=4).contains(&quarters);
+    }
+    quarters == 4
+        || quarters == 8
+        || SIZE_MULTIPLES_SOLD
+            .iter()
+            .any(|m| *m <= max_xlarge && m.checked_mul(8) == Some(quarters))
+}
+
+fn offered_sizes(max_xlarge: u64) -> String {
+    if max_xlarge == 0 {
+        return "medium, large".into();
+    }
+    let mut sizes = vec!["large".to_string(), "xlarge".to_string()];
+    sizes.extend(
+        SIZE_MULTIPLES_SOLD
+            .iter()
+            .filter(|m| **m <= max_xlarge)
+            .map(|m| format!("{m}xlarge")),
+    );
+    sizes.join(", ")
 }
 
 fn estimated_gib_per_large(family: &str) -> u64 {
@@ -163,6 +251,53 @@ mod tests {
                 expected,
                 "{current} vs {desired}"
             );
+        }
+    }
+
+    #[test]
+    fn sizes_beyond_any_class_are_refused_not_wrapped() {
+        let cases = [
+            ("db.r6g.1000000000000000xlarge", ClassError::SizeOutOfRange),
+            (
+                "db.r6g.2305843009213693952xlarge",
+                ClassError::SizeOutOfRange,
+            ),
+            ("db.x2iedn.99999999999999xlarge", ClassError::SizeOutOfRange),
+            ("db.r6g.99999999999999xlarge", ClassError::SizeOutOfRange),
+            ("db.r6g.18446744073709551616xlarge", ClassError::NotAClass), // 33 characters
+            ("db.r6g.513xlarge", ClassError::SizeOutOfRange),
+            ("db.r6g.0xlarge", ClassError::NoFixedSize),
+            ("db.serverless", ClassError::NoFixedSize),
+        ];
+        for (class, expected) in cases {
+            assert_eq!(measure_class(class), Err(expected.clone()), "{class}");
+            assert!(!has_at_least(class, "db.r6g.large"), "{class}");
+            assert!(!has_at_least("db.r6g.large", class), "{class}");
+        }
+        let largest = measure_class("db.x2iedn.512xlarge").map(|c| c.memory_mib);
+        assert_eq!(largest, Ok(64 * 1024 * 512 * 2));
+    }
+
+    #[test]
+    fn requested_classes_must_be_sizes_the_family_offers() {
+        assert!(check_requested_class("db.r6g.2xlarge").is_ok());
+        assert!(check_requested_class("db.r7i.48xlarge").is_ok());
+        assert!(check_requested_class("db.t4g.medium").is_ok());
+        // unknown families are judged by AWS (orderable options), not here
+        assert!(check_requested_class("db.m5.4xlarge").is_ok());
+        for class in [
+            "db.r6g.3xlarge",
+            "db.r6g.32xlarge",
+            "db.t3.xlarge",
+            "db.r6g.small",
+        ] {
+            match check_requested_class(class) {
+                Err(ClassError::SizeNotOffered { family, offered }) => {
+                    assert!(class.starts_with(&family), "{class}: {family}");
+                    assert!(offered.contains("large"), "{offered}");
+                }
+                other => panic!("{class}: {other:?}"),
+            }
         }
     }
 

@@ -103,6 +103,21 @@ fn describe_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The input was malformed or refused by the documented rules; nothing was changed.
+pub const INVALID_INPUT: &str = "InvalidInput";
+/// A failure that should never happen (a panic); reported under our name, not a type path.
+pub const INTERNAL: &str = "Internal";
+/// The names every Lambda may return whatever its step: its input refused, a panic, and
+/// the four kinds of AWS failure.
+pub const COMMON_ERROR_NAMES: &[&str] = &[
+    INVALID_INPUT,
+    INTERNAL,
+    "Throttled",
+    "AwsUnavailable",
+    "AccessDenied",
+    "AwsRefused",
+];
+
 /// A step's error with a stable name for Step Functions.
 pub trait StepError: std::fmt::Display {
     fn error_type(&self) -> &'static str;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use crate::errors::AwsFailure;
+use crate::outcome::Outcome;
 
 const LEASE_KEY: &str = "lease";
 const RUN_KEY_PREFIX: &str = "run#";
@@ -30,13 +31,13 @@ pub enum LeaseOutcome {
 }
 
 /// One run as the ledger keeps it. Nested data (the plan) is kept as JSON text.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
     pub cluster_id: String,
     pub execution_id: String,
     pub execution_name: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub summary: Option<String>,
     pub trigger: Option<String>,
     pub plan: Option<String>,
@@ -53,6 +54,31 @@ pub struct RunRecord {
     pub seconds_to_restore: Option<f64>,
 }
 
+impl Default for RunRecord {
+    fn default() -> Self {
+        Self {
+            cluster_id: String::new(),
+            execution_id: String::new(),
+            execution_name: String::new(),
+            outcome: Outcome::Running,
+            summary: None,
+            trigger: None,
+            plan: None,
+            action: None,
+            from_class: None,
+            to_class: None,
+            writer_before: None,
+            target_instance_id: None,
+            created_instance_id: None,
+            error: None,
+            error_cause: None,
+            started_at: None,
+            ended_at: None,
+            seconds_to_restore: None,
+        }
+    }
+}
+
 impl Ledger {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -65,12 +91,14 @@ impl Ledger {
         Self::new(Client::new(config), table)
     }
 
-    /// Takes the cluster's lease for `execution_id` unless another live run holds it.
-    /// Taking it again with the same execution succeeds, so a retried start is harmless.
+    /// Takes the cluster's lease for the execution (ARN and name together) unless another
+    /// live run holds it. The same execution taking it again succeeds, so a retried start
+    /// is harmless; another name with the same ARN does not.
     pub async fn acquire_lease(
         &self,
         cluster_id: &str,
         execution_id: &str,
+        run_name: &str,
         now: i64,
         expires_at: i64,
     ) -> Result<LeaseOutcome, AwsFailure> {
@@ -81,13 +109,15 @@ impl Ledger {
             .item("clusterId", s(cluster_id))
             .item("recordKey", s(LEASE_KEY))
             .item("executionId", s(execution_id))
+            .item("runName", s(run_name))
             .item("acquiredAt", AttributeValue::N(now.to_string()))
             .item("expiresAt", AttributeValue::N(expires_at.to_string()))
             .condition_expression(
-                "attribute_not_exists(clusterId) OR expiresAt < :now OR executionId = :me",
+                "attribute_not_exists(clusterId) OR expiresAt < :now OR (executionId = :me AND runName = :name)",
             )
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .expression_attribute_values(":me", s(execution_id))
+            .expression_attribute_values(":name", s(run_name))
             .send()
             .await;
         match put {
@@ -119,11 +149,12 @@ impl Ledger {
         }
     }
 
-    /// Gives the lease back if, and only if, `execution_id` holds it.
+    /// Gives the lease back if, and only if, this execution (ARN and name) holds it.
     pub async fn release_lease(
         &self,
         cluster_id: &str,
         execution_id: &str,
+        run_name: &str,
     ) -> Result<(), AwsFailure> {
         let deleted = self
             .client
@@ -131,8 +162,9 @@ impl Ledger {
             .table_name(&self.table)
             .key("clusterId", s(cluster_id))
             .key("recordKey", s(LEASE_KEY))
-            .condition_expression("executionId = :me")
+            .condition_expression("executionId = :me AND runName = :name")
             .expression_attribute_values(":me", s(execution_id))
+            .expression_attribute_values(":name", s(run_name))
             .send()
             .await;
         match deleted {
@@ -147,28 +179,20 @@ impl Ledger {
         }
     }
 
-    /// Writes the run's record, replacing what the same run wrote before.
-    pub async fn put_run(&self, record: &RunRecord) -> Result<(), AwsFailure> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(run_item(record)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk(&e))
-    }
-
-    /// Writes the record only where no finished record of the run exists yet; false
-    /// when one does (the run reached its own finishing step).
-    pub async fn put_run_unless_finished(&self, record: &RunRecord) -> Result<bool, AwsFailure> {
+    /// Writes the run's record where the run is new, or still running and recorded by
+    /// this same execution; false where it is not (finished, or another execution's). A
+    /// finished record is never overwritten.
+    pub async fn put_run_if_open(&self, record: &RunRecord) -> Result<bool, AwsFailure> {
         let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(run_item(record)))
-            .condition_expression("attribute_not_exists(outcome) OR outcome = :running")
-            .expression_attribute_values(":running", s(crate::steps::record_run::OUTCOME_RUNNING))
+            .condition_expression(
+                "attribute_not_exists(recordKey) OR (executionId = :me AND outcome = :running)",
+            )
+            .expression_attribute_values(":me", s(&record.execution_id))
+            .expression_attribute_values(":running", s(Outcome::Running.as_str()))
             .send()
             .await;
         match put {
@@ -298,7 +322,7 @@ mod tests {
             cluster_id: "orders".into(),
             execution_id: "arn:aws:states:us-east-1:1:execution:m:e1".into(),
             execution_name: "e1".into(),
-            outcome: "restored".into(),
+            outcome: Outcome::Restored,
             plan: Some(r#"{"action":"failback"}"#.into()),
             from_class: Some("db.r6g.large".into()),
             seconds_to_restore: Some(42.5),

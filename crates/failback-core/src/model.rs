@@ -18,6 +18,8 @@ pub struct ClusterView {
     #[serde(default)]
     pub arn: Option<String>,
     pub engine: String,
+    #[serde(default)]
+    pub engine_version: Option<String>,
     pub engine_mode: Option<String>,
     pub status: String,
     pub global_cluster_id: Option<String>,
@@ -45,11 +47,59 @@ impl ClusterView {
         self.members.iter().find(|m| m.instance_id == instance_id)
     }
 
+    /// Whether the deployment may change the cluster: it is tagged, or the deployment
+    /// allows untagged clusters (for manual runs; its IAM policy is widened to match).
+    /// The mutating steps ask this again before they act, so IAM is the second line.
+    pub fn may_change(&self, untagged_allowed: bool) -> bool {
+        self.is_opted_in() || untagged_allowed
+    }
+
     pub fn is_opted_in(&self) -> bool {
         self.tags
             .get(TAG_ENABLED)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
+}
+
+/// create-reader's answer: the instance the run made (or found again on a retry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateReaderOutput {
+    pub instance_id: String,
+    /// False when the instance already existed: a retry after a crash or a repeated call.
+    pub created: bool,
+    pub status: String,
+}
+
+/// The answer to a check: the state machine's Choice reads it as `ready` or `pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Readiness {
+    Ready,
+    Pending,
+}
+
+impl From<bool> for Readiness {
+    fn from(ready: bool) -> Self {
+        if ready {
+            Self::Ready
+        } else {
+            Self::Pending
+        }
+    }
+}
+
+/// check-status's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckStatusOutput {
+    pub state: Readiness,
+    /// The cluster the check looked at, so the record can tell whose writer moved.
+    #[serde(default)]
+    pub cluster_id: String,
+    pub instance_status: String,
+    pub cluster_status: Option<String>,
+    pub writer_instance_id: Option<String>,
 }
 
 /// How an instance's status bears on the restore.

@@ -6,9 +6,9 @@ use crate::class_rank::{class_capacity, has_at_least};
 use crate::identifier::replacement_instance_id;
 use crate::model::{
     instance_health, ClusterView, InstanceHealth, MemberView, SETTLING_CLUSTER_STATUSES,
-    TAG_WRITER_CLASS,
+    TAG_ENABLED, TAG_WRITER_CLASS,
 };
-use crate::trigger::RunRequest;
+use crate::trigger::{valid_writer_class, RunRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +36,16 @@ pub enum ClassSource {
     LargestMember,
 }
 
+impl ClassSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Input => "from the run's input",
+            Self::Tag => "from the aurora-failback:writer-class tag",
+            Self::LargestMember => "the largest member's class",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
@@ -61,15 +71,43 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
+    /// Not tagged `aurora-failback:enabled=true` (and, for a manual run, the deployment
+    /// does not allow manual runs on untagged clusters).
     NotOptedIn,
     NotAuroraProvisioned,
     ServerlessWriter,
     ClusterNotAvailable,
     GlobalSecondary,
     NoWriter,
-    TooFewInstances,
     UnknownWriterClass,
+    /// The failover event is older than the deployment's limit (a replay).
+    StaleEvent,
+    /// The cluster already has as many instances as Aurora allows; one more cannot be added.
+    ClusterFull,
+    /// AWS does not sell the desired class for the cluster's engine and version (or zone).
+    ClassNotOrderable,
 }
+
+/// What the deployment allows and what time it is: the plan's inputs besides the
+/// cluster and the request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanPolicy {
+    /// Epoch seconds.
+    pub now: f64,
+    /// Failover events older than this are not acted on.
+    pub max_event_age_seconds: u64,
+    /// Whether a manual run may act on a cluster without the opt-in tag (the deployed
+    /// IAM policy is widened to match).
+    pub allow_untagged_manual_runs: bool,
+}
+
+impl PlanPolicy {
+    pub const DEFAULT_MAX_EVENT_AGE_SECONDS: u64 = 1800;
+}
+
+/// Aurora allows a writer and up to 15 Aurora Replicas in a cluster (Aurora User Guide,
+/// "Aurora Replicas"), so 16 instances at most.
+pub const MAX_CLUSTER_INSTANCES: usize = 16;
 
 /// The cluster is in the middle of something (failing over, modifying); planning now
 /// would read a state that is about to change, so the step fails with a retryable error.
@@ -80,12 +118,89 @@ pub struct ClusterSettling {
     pub status: String,
 }
 
+/// Whether the run may touch this cluster at all, before any question of classes: the
+/// event is fresh, the cluster is opted in, Aurora provisioned, settled, available, and
+/// has a provisioned writer. `Err` for a cluster that is busy (retry later).
+pub fn may_touch<'a>(
+    cluster: &'a ClusterView,
+    request: &RunRequest,
+    policy: &PlanPolicy,
+) -> Result<Result<&'a MemberView, (SkipReason, String)>, ClusterSettling> {
+    let id = &cluster.cluster_id;
+    if let Some(sent) = request.event_time {
+        let age = policy.now - sent;
+        if age > policy.max_event_age_seconds as f64 {
+            return Ok(Err((
+                SkipReason::StaleEvent,
+                format!(
+                    "the failover event is {} s old, older than the {} s this deployment acts on; start a run by hand if the cluster still needs one",
+                    age.round(),
+                    policy.max_event_age_seconds
+                ),
+            )));
+        }
+    }
+    if !cluster.may_change(request.is_manual() && policy.allow_untagged_manual_runs) {
+        let why = if request.is_manual() {
+            format!(
+                "cluster {id} does not carry the tag {TAG_ENABLED}=true, and this deployment allows manual runs only on opted-in clusters; opt it in with: aurora-failback enable {id}"
+            )
+        } else {
+            format!("cluster {id} does not carry the tag {TAG_ENABLED}=true; opt it in with: aurora-failback enable {id}")
+        };
+        return Ok(Err((SkipReason::NotOptedIn, why)));
+    }
+    let provisioned = matches!(cluster.engine_mode.as_deref(), None | Some("provisioned"));
+    if !cluster.engine.starts_with("aurora") || !provisioned {
+        return Ok(Err((
+            SkipReason::NotAuroraProvisioned,
+            format!(
+                "cluster {id} is {} ({}), not an Aurora provisioned cluster",
+                cluster.engine,
+                cluster.engine_mode.as_deref().unwrap_or("provisioned")
+            ),
+        )));
+    }
+    if SETTLING_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
+        return Err(ClusterSettling {
+            cluster_id: id.clone(),
+            status: cluster.status.clone(),
+        });
+    }
+    if cluster.status != "available" {
+        return Ok(Err((
+            SkipReason::ClusterNotAvailable,
+            format!("cluster {id} is {}, not available", cluster.status),
+        )));
+    }
+    let Some(writer) = cluster.writer() else {
+        return Ok(Err(match &cluster.global_cluster_id {
+            Some(global) => (
+                SkipReason::GlobalSecondary,
+                format!("cluster {id} is a secondary cluster of global database {global}; it has no writer to restore"),
+            ),
+            None => (SkipReason::NoWriter, format!("cluster {id} has no writer instance")),
+        }));
+    };
+    if writer.class == "db.serverless" {
+        return Ok(Err((
+            SkipReason::ServerlessWriter,
+            format!(
+                "writer {} is db.serverless; its capacity scales by itself",
+                writer.instance_id
+            ),
+        )));
+    }
+    Ok(Ok(writer))
+}
+
 /// Decides what a run does to a cluster. `run_name` names the instance a `create`
 /// would make, so the same run always plans the same name.
 pub fn plan_restore(
     cluster: &ClusterView,
     request: &RunRequest,
     run_name: &str,
+    policy: &PlanPolicy,
 ) -> Result<Plan, ClusterSettling> {
     let writer = cluster.writer();
     let mut plan = Plan {
@@ -98,93 +213,23 @@ pub fn plan_restore(
         action: Action::None,
         summary: String::new(),
     };
-    let skip = |mut plan: Plan, reason: SkipReason, why: String| {
-        plan.action = Action::Skip { reason };
-        plan.summary = why;
-        Ok(plan)
+    let writer = match may_touch(cluster, request, policy)? {
+        Ok(writer) => writer,
+        Err((reason, why)) => return Ok(plan.skip(reason, why)),
     };
 
-    if !cluster.is_opted_in() && !request.is_manual() {
-        return skip(
-            plan,
-            SkipReason::NotOptedIn,
-            format!(
-                "cluster {} does not carry the tag aurora-failback:enabled=true",
-                cluster.cluster_id
-            ),
-        );
-    }
-    let provisioned = matches!(cluster.engine_mode.as_deref(), None | Some("provisioned"));
-    if !cluster.engine.starts_with("aurora") || !provisioned {
-        return skip(
-            plan,
-            SkipReason::NotAuroraProvisioned,
-            format!(
-                "cluster {} is {} ({}), not an Aurora provisioned cluster",
-                cluster.cluster_id,
-                cluster.engine,
-                cluster.engine_mode.as_deref().unwrap_or("provisioned")
-            ),
-        );
-    }
-    if SETTLING_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
-        return Err(ClusterSettling {
-            cluster_id: cluster.cluster_id.clone(),
-            status: cluster.status.clone(),
-        });
-    }
-    if cluster.status != "available" {
-        return skip(
-            plan,
-            SkipReason::ClusterNotAvailable,
-            format!(
-                "cluster {} is {}, not available",
-                cluster.cluster_id, cluster.status
-            ),
-        );
-    }
-    let Some(writer) = writer else {
-        return if cluster.global_cluster_id.is_some() {
-            skip(plan, SkipReason::GlobalSecondary, format!(
-                "cluster {} is a secondary cluster of global database {}; it has no writer to restore",
-                cluster.cluster_id, cluster.global_cluster_id.as_deref().unwrap_or_default()
-            ))
-        } else {
-            skip(
-                plan,
-                SkipReason::NoWriter,
-                format!("cluster {} has no writer instance", cluster.cluster_id),
-            )
-        };
+    let (desired, source) = match desired_class(cluster, request) {
+        Ok(found) => found,
+        Err(why) => return Ok(plan.skip(SkipReason::UnknownWriterClass, why)),
     };
-    if writer.class == "db.serverless" {
-        return skip(
-            plan,
-            SkipReason::ServerlessWriter,
-            format!(
-                "writer {} is db.serverless; its capacity scales by itself",
-                writer.instance_id
-            ),
-        );
-    }
-    if cluster.members.len() < 2 {
-        return skip(
-            plan,
-            SkipReason::TooFewInstances,
-            format!(
-                "cluster {} has one instance; a failover needs a reader to move to",
-                cluster.cluster_id
-            ),
-        );
-    }
-
-    let (desired, source) = desired_class(cluster, request);
     plan.desired_class = Some(desired.clone());
     plan.desired_class_source = Some(source);
     if class_capacity(&desired).is_none() {
-        return skip(plan, SkipReason::UnknownWriterClass, format!(
-            "desired writer class {desired:?} (from the {TAG_WRITER_CLASS} tag) is not an instance class"
-        ));
+        let why = format!(
+            "desired writer class {desired:?} ({}) has no size to compare",
+            source.describe()
+        );
+        return Ok(plan.skip(SkipReason::UnknownWriterClass, why));
     }
     if has_at_least(&writer.class, &desired) {
         plan.summary = format!(
@@ -203,6 +248,14 @@ pub fn plan_restore(
             target_status: target.status.clone(),
         };
         return Ok(plan);
+    }
+    if cluster.members.len() >= MAX_CLUSTER_INSTANCES {
+        let why = format!(
+            "cluster {} has {} instances, the most Aurora allows, and none is {desired}; remove a reader so a {desired} one can be added",
+            cluster.cluster_id,
+            cluster.members.len()
+        );
+        return Ok(plan.skip(SkipReason::ClusterFull, why));
     }
     let reference = reference_instance(cluster, &desired, writer);
     let target_instance_id = replacement_instance_id(&cluster.cluster_id, run_name);
@@ -223,12 +276,35 @@ pub fn plan_restore(
     Ok(plan)
 }
 
-fn desired_class(cluster: &ClusterView, request: &RunRequest) -> (String, ClassSource) {
+impl Plan {
+    fn skip(mut self, reason: SkipReason, why: String) -> Self {
+        self.action = Action::Skip { reason };
+        self.summary = why;
+        self
+    }
+
+    /// The plan, turned into a skip because AWS does not sell the class it would create.
+    pub fn not_orderable(self, why: String) -> Self {
+        self.skip(SkipReason::ClassNotOrderable, why)
+    }
+}
+
+/// The class the writer should have, and where that came from; `Err` says why the
+/// named class cannot be used (a tag typed by hand, for instance).
+fn desired_class(
+    cluster: &ClusterView,
+    request: &RunRequest,
+) -> Result<(String, ClassSource), String> {
     if let Some(class) = &request.writer_class {
-        return (class.clone(), ClassSource::Input);
+        // Checked by the trigger already; checked again so the plan never trusts its caller.
+        return valid_writer_class(class, "the input's writerClass")
+            .map(|c| (c, ClassSource::Input))
+            .map_err(|e| e.0);
     }
     if let Some(class) = cluster.tags.get(TAG_WRITER_CLASS) {
-        return (class.trim().to_string(), ClassSource::Tag);
+        return valid_writer_class(class.trim(), &format!("the {TAG_WRITER_CLASS} tag"))
+            .map(|c| (c, ClassSource::Tag))
+            .map_err(|e| e.0);
     }
     let largest = cluster
         .members
@@ -243,7 +319,7 @@ fn desired_class(cluster: &ClusterView, request: &RunRequest) -> (String, ClassS
             .map(|w| w.class.clone())
             .unwrap_or_default()
     });
-    (class, ClassSource::LargestMember)
+    Ok((class, ClassSource::LargestMember))
 }
 
 /// An existing reader with at least the desired class that is, or is on its way to
@@ -279,354 +355,4 @@ fn reference_instance<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::TAG_ENABLED;
-    use crate::trigger::TriggerKind;
-
-    fn member(id: &str, class: &str, status: &str, writer: bool, tier: i32) -> MemberView {
-        MemberView {
-            instance_id: id.into(),
-            class: class.into(),
-            status: status.into(),
-            is_writer: writer,
-            promotion_tier: tier,
-            availability_zone: Some(format!("us-east-1{}", if writer { 'b' } else { 'a' })),
-        }
-    }
-
-    fn cluster(members: Vec<MemberView>) -> ClusterView {
-        ClusterView {
-            cluster_id: "orders".into(),
-            arn: None,
-            engine: "aurora-postgresql".into(),
-            engine_mode: Some("provisioned".into()),
-            status: "available".into(),
-            global_cluster_id: None,
-            tags: [(TAG_ENABLED.to_string(), "true".to_string())].into(),
-            members,
-        }
-    }
-
-    fn event() -> RunRequest {
-        RunRequest {
-            cluster_id: "orders".into(),
-            trigger: TriggerKind::FailoverEvent {
-                event_id: "RDS-EVENT-0071".into(),
-            },
-            dry_run: false,
-            writer_class: None,
-            availability_zone: None,
-        }
-    }
-
-    fn manual(writer_class: Option<&str>) -> RunRequest {
-        RunRequest {
-            trigger: TriggerKind::Manual,
-            writer_class: writer_class.map(String::from),
-            ..event()
-        }
-    }
-
-    /// After an unplanned failover: small new writer, the big old writer back as a reader.
-    fn after_failover(old_writer_status: &str) -> ClusterView {
-        cluster(vec![
-            member("orders-1", "db.r6g.2xlarge", old_writer_status, false, 0),
-            member("orders-2", "db.r6g.large", "available", true, 1),
-            member("orders-3", "db.r6g.large", "available", false, 1),
-        ])
-    }
-
-    fn action_of(result: Result<Plan, ClusterSettling>) -> Result<Action, ClusterSettling> {
-        result.map(|p| p.action)
-    }
-
-    #[test]
-    fn plan_table() {
-        let new_id = replacement_instance_id("orders", "run-1");
-        let create = |reference: &str, az: &str| Action::Create {
-            target_instance_id: new_id.clone(),
-            reference_instance_id: reference.into(),
-            availability_zone: Some(az.into()),
-        };
-        let skip = |reason| Ok(Action::Skip { reason });
-        let failback = |id: &str, status: &str| {
-            Ok(Action::Failback {
-                target_instance_id: id.into(),
-                target_status: status.into(),
-            })
-        };
-        let with = |f: &dyn Fn(&mut ClusterView)| {
-            let mut c = after_failover("available");
-            f(&mut c);
-            c
-        };
-        let settling = |status: &str| {
-            Err(ClusterSettling {
-                cluster_id: "orders".into(),
-                status: status.into(),
-            })
-        };
-
-        let cases: Vec<(
-            &str,
-            ClusterView,
-            RunRequest,
-            Result<Action, ClusterSettling>,
-        )> = vec![
-            (
-                "old writer is back as a reader",
-                after_failover("available"),
-                event(),
-                failback("orders-1", "available"),
-            ),
-            (
-                "old writer still rebooting: wait for it",
-                after_failover("rebooting"),
-                event(),
-                failback("orders-1", "rebooting"),
-            ),
-            (
-                "old writer failed: create",
-                after_failover("failed"),
-                event(),
-                Ok(create("orders-1", "us-east-1b")),
-            ),
-            (
-                "the workflow's own failover event",
-                cluster(vec![
-                    member("orders-1", "db.r6g.2xlarge", "available", true, 0),
-                    member("orders-2", "db.r6g.large", "available", false, 1),
-                ]),
-                event(),
-                Ok(Action::None),
-            ),
-            (
-                "old writer gone, tag names the class",
-                with(&|c| {
-                    c.members.remove(0);
-                    c.tags
-                        .insert(TAG_WRITER_CLASS.into(), "db.r6g.2xlarge".into());
-                }),
-                event(),
-                Ok(create("orders-2", "us-east-1b")),
-            ),
-            (
-                "old writer gone, no tag: largest member is the writer",
-                with(&|c| {
-                    c.members.remove(0);
-                }),
-                event(),
-                Ok(Action::None),
-            ),
-            (
-                "input class beats the tag",
-                with(&|c| {
-                    c.tags
-                        .insert(TAG_WRITER_CLASS.into(), "db.r6g.large".into());
-                }),
-                manual(Some("db.r6g.2xlarge")),
-                failback("orders-1", "available"),
-            ),
-            (
-                "tag asks for less than the writer has",
-                with(&|c| {
-                    c.tags
-                        .insert(TAG_WRITER_CLASS.into(), "db.r6g.large".into());
-                }),
-                event(),
-                Ok(Action::None),
-            ),
-            (
-                "input asks for more than any member has",
-                after_failover("available"),
-                manual(Some("db.r6g.4xlarge")),
-                Ok(create("orders-2", "us-east-1b")),
-            ),
-            (
-                "a bigger reader also qualifies",
-                with(&|c| {
-                    c.members[0].class = "db.r6g.4xlarge".into();
-                }),
-                event(),
-                failback("orders-1", "available"),
-            ),
-            (
-                "available beats exact class",
-                with(&|c| {
-                    c.members[0].status = "rebooting".into();
-                    c.members[2].class = "db.r6g.4xlarge".into();
-                    c.tags
-                        .insert(TAG_WRITER_CLASS.into(), "db.r6g.2xlarge".into());
-                }),
-                event(),
-                failback("orders-3", "available"),
-            ),
-            (
-                "not opted in",
-                with(&|c| {
-                    c.tags.clear();
-                }),
-                event(),
-                skip(SkipReason::NotOptedIn),
-            ),
-            (
-                "opt-in tag not true",
-                with(&|c| {
-                    c.tags.insert(TAG_ENABLED.into(), "no".into());
-                }),
-                event(),
-                skip(SkipReason::NotOptedIn),
-            ),
-            (
-                "a person named it: counts as opted in",
-                with(&|c| {
-                    c.tags.clear();
-                }),
-                manual(None),
-                failback("orders-1", "available"),
-            ),
-            (
-                "multi-AZ DB cluster, not Aurora",
-                with(&|c| {
-                    c.engine = "postgres".into();
-                }),
-                event(),
-                skip(SkipReason::NotAuroraProvisioned),
-            ),
-            (
-                "Aurora serverless v1",
-                with(&|c| {
-                    c.engine_mode = Some("serverless".into());
-                }),
-                event(),
-                skip(SkipReason::NotAuroraProvisioned),
-            ),
-            (
-                "serverless v2 writer",
-                with(&|c| {
-                    c.members[1].class = "db.serverless".into();
-                }),
-                event(),
-                skip(SkipReason::ServerlessWriter),
-            ),
-            (
-                "stopped cluster",
-                with(&|c| {
-                    c.status = "stopped".into();
-                }),
-                event(),
-                skip(SkipReason::ClusterNotAvailable),
-            ),
-            (
-                "starting cluster",
-                with(&|c| {
-                    c.status = "starting".into();
-                }),
-                event(),
-                skip(SkipReason::ClusterNotAvailable),
-            ),
-            (
-                "failing over: retry later",
-                with(&|c| {
-                    c.status = "failing-over".into();
-                }),
-                event(),
-                settling("failing-over"),
-            ),
-            (
-                "modifying: retry later",
-                with(&|c| {
-                    c.status = "modifying".into();
-                }),
-                event(),
-                settling("modifying"),
-            ),
-            (
-                "global secondary",
-                with(&|c| {
-                    c.global_cluster_id = Some("orders-global".into());
-                    for m in &mut c.members {
-                        m.is_writer = false;
-                    }
-                }),
-                event(),
-                skip(SkipReason::GlobalSecondary),
-            ),
-            (
-                "no writer",
-                with(&|c| {
-                    for m in &mut c.members {
-                        m.is_writer = false;
-                    }
-                }),
-                event(),
-                skip(SkipReason::NoWriter),
-            ),
-            (
-                "single instance",
-                cluster(vec![member(
-                    "orders-2",
-                    "db.r6g.large",
-                    "available",
-                    true,
-                    1,
-                )]),
-                event(),
-                skip(SkipReason::TooFewInstances),
-            ),
-            (
-                "tag names no class",
-                with(&|c| {
-                    c.tags.insert(TAG_WRITER_CLASS.into(), "huge".into());
-                }),
-                event(),
-                skip(SkipReason::UnknownWriterClass),
-            ),
-            (
-                "input names the zone",
-                after_failover("failed"),
-                RunRequest {
-                    availability_zone: Some("us-east-1c".into()),
-                    ..manual(None)
-                },
-                Ok(create("orders-1", "us-east-1c")),
-            ),
-        ];
-        for (name, cluster, request, expected) in cases {
-            assert_eq!(
-                action_of(plan_restore(&cluster, &request, "run-1")),
-                expected,
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn plan_says_where_the_class_came_from_and_carries_dry_run() {
-        let plan = plan_restore(
-            &after_failover("available"),
-            &RunRequest {
-                dry_run: true,
-                ..manual(None)
-            },
-            "r",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert!(plan.dry_run);
-        assert_eq!(plan.desired_class.as_deref(), Some("db.r6g.2xlarge"));
-        assert_eq!(plan.desired_class_source, Some(ClassSource::LargestMember));
-        assert_eq!(plan.writer_instance_id.as_deref(), Some("orders-2"));
-        assert!(
-            plan.summary.contains("fail over to reader orders-1"),
-            "{}",
-            plan.summary
-        );
-        let json = serde_json::to_value(&plan).unwrap_or_default();
-        assert_eq!(json["action"], "failback");
-        assert_eq!(json["targetInstanceId"], "orders-1");
-        assert_eq!(json["dryRun"], true);
-        let back: Plan = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(back, plan);
-    }
-}
+mod tests;

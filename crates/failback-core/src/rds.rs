@@ -137,6 +137,7 @@ impl Rds {
                 .to_string(),
             arn: cluster.db_cluster_arn().map(str::to_string),
             engine: cluster.engine().unwrap_or_default().to_string(),
+            engine_version: cluster.engine_version().map(str::to_string),
             engine_mode: cluster.engine_mode().map(str::to_string),
             status: cluster.status().unwrap_or_default().to_string(),
             global_cluster_id: cluster
@@ -288,6 +289,68 @@ impl Rds {
             .map_err(|e| AwsFailure::from_sdk(&e))
     }
 
+    /// The availability zones in which AWS sells `class` for the engine and version; an
+    /// empty list means the class is not orderable there (DescribeOrderableDBInstanceOptions).
+    pub async fn orderable_zones(
+        &self,
+        engine: &str,
+        engine_version: Option<&str>,
+        class: &str,
+    ) -> Result<Vec<String>, AwsFailure> {
+        let options: Result<Vec<_>, _> = self
+            .client
+            .describe_orderable_db_instance_options()
+            .engine(engine)
+            .set_engine_version(engine_version.map(str::to_string))
+            .db_instance_class(class)
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        let mut zones: Vec<String> = options
+            .map_err(|e| AwsFailure::from_sdk(&e))?
+            .iter()
+            .filter(|option| option.db_instance_class() == Some(class))
+            .flat_map(|option| option.availability_zones().iter())
+            .filter_map(|zone| zone.name().map(str::to_string))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        Ok(zones)
+    }
+
+    /// Every class AWS sells for the engine and version, to name the alternatives when
+    /// the desired class is not one of them.
+    pub async fn orderable_classes(
+        &self,
+        engine: &str,
+        engine_version: Option<&str>,
+    ) -> Result<Vec<String>, AwsFailure> {
+        let options: Result<Vec<_>, _> = self
+            .client
+            .describe_orderable_db_instance_options()
+            .engine(engine)
+            .set_engine_version(engine_version.map(str::to_string))
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        let mut classes: Vec<String> = options
+            .map_err(|e| AwsFailure::from_sdk(&e))?
+            .iter()
+            .filter_map(|option| option.db_instance_class().map(str::to_string))
+            .collect();
+        classes.sort();
+        classes.dedup();
+        Ok(classes)
+    }
+
+    /// Asks RDS to fail over to the target, exactly once: a failover is not idempotent,
+    /// so the SDK's own retries are off for this call. If the answer is lost, the step
+    /// fails with a retryable error, and its retry first looks at the cluster (the writer
+    /// may already have moved) before it asks again.
     pub async fn failover(
         &self,
         cluster_id: &str,
@@ -298,6 +361,8 @@ impl Rds {
             .failover_db_cluster()
             .db_cluster_identifier(cluster_id)
             .target_db_instance_identifier(target_instance_id)
+            .customize()
+            .config_override(sent_once())
             .send()
             .await;
         match called {
@@ -322,6 +387,12 @@ impl Rds {
             }
         }
     }
+}
+
+/// Configuration for a mutation that must not be re-sent by the SDK.
+fn sent_once() -> aws_sdk_rds::config::Builder {
+    aws_sdk_rds::config::Builder::default()
+        .retry_config(aws_sdk_rds::config::retry::RetryConfig::disabled())
 }
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {

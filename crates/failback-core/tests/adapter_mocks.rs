@@ -12,6 +12,7 @@ use aws_sdk_rds::operation::describe_db_clusters::{
 use aws_sdk_rds::operation::describe_db_instances::{
     DescribeDBInstancesError, DescribeDbInstancesOutput,
 };
+use aws_sdk_rds::operation::describe_orderable_db_instance_options::DescribeOrderableDbInstanceOptionsOutput;
 use aws_sdk_rds::operation::failover_db_cluster::{
     FailoverDBClusterError, FailoverDbClusterOutput,
 };
@@ -19,12 +20,15 @@ use aws_sdk_rds::types::error::{
     DbInstanceAlreadyExistsFault, DbInstanceNotFoundFault, InsufficientDbInstanceCapacityFault,
     InvalidDbClusterStateFault,
 };
-use aws_sdk_rds::types::{DbCluster, DbClusterMember, DbInstance, DbParameterGroupStatus, Tag};
+use aws_sdk_rds::types::{
+    AvailabilityZone, DbCluster, DbClusterMember, DbInstance, DbParameterGroupStatus,
+    OrderableDbInstanceOption, Tag,
+};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use failback_core::errors::StepError;
 use failback_core::identifier::replacement_instance_id;
 use failback_core::ledger::{LeaseOutcome, Ledger};
-use failback_core::model::TAG_RUN;
+use failback_core::model::{Readiness, TAG_RUN};
 use failback_core::rds::Rds;
 use failback_core::steps::check_status::check_status;
 use failback_core::steps::create_reader::create_reader;
@@ -33,6 +37,14 @@ use failback_core::steps::failover::failover;
 use serde_json::json;
 
 const RUN: &str = "run-mock";
+const NOW: f64 = 1_795_230_825.0;
+
+fn home() -> failback_core::trigger::Home {
+    failback_core::trigger::Home::from_function_arn(
+        "arn:aws:lambda:us-east-1:123456789012:function:aurora-failback",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// An error the mock returns, and the step error type it must become.
 type ErrorCase<E> = (fn() -> E, &'static str);
@@ -97,7 +109,7 @@ fn cluster(members: &[(&str, bool)]) -> DbCluster {
 fn describe_cluster_rule(
     members: &'static [(&'static str, bool)],
     statuses: &'static [(&'static str, &'static str, &'static str)],
-) -> [Rule; 2] {
+) -> [Rule; 3] {
     [
         mock!(aws_sdk_rds::Client::describe_db_clusters).then_output(move || {
             DescribeDbClustersOutput::builder()
@@ -113,6 +125,20 @@ fn describe_cluster_rule(
                 }
                 out.build()
             }),
+        // Every class is orderable in three zones, as for an engine AWS sells it for.
+        mock!(aws_sdk_rds::Client::describe_orderable_db_instance_options).then_output(|| {
+            let zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+                .map(|z| AvailabilityZone::builder().name(z).build());
+            DescribeOrderableDbInstanceOptionsOutput::builder()
+                .orderable_db_instance_options(
+                    OrderableDbInstanceOption::builder()
+                        .engine("aurora-mysql")
+                        .db_instance_class("db.r6g.2xlarge")
+                        .set_availability_zones(Some(zones.to_vec()))
+                        .build(),
+                )
+                .build()
+        }),
     ]
 }
 
@@ -124,7 +150,7 @@ fn not_found() -> DescribeDBInstancesError {
 async fn create_reader_copies_the_reference_configuration_into_the_request() {
     let new_id = replacement_instance_id("orders", RUN);
     let new_id_for_match = new_id.clone();
-    let [clusters, members] = describe_cluster_rule(
+    let [clusters, members, orderable] = describe_cluster_rule(
         &[("orders-1", false), ("orders-2", true)],
         &[
             ("orders-1", "db.r6g.2xlarge", "failed"),
@@ -170,11 +196,18 @@ async fn create_reader_copies_the_reference_configuration_into_the_request() {
     let client = mock_client!(
         aws_sdk_rds,
         RuleMode::MatchAny,
-        [&lookup_new, &reference, &clusters, &members, &create]
+        [
+            &lookup_new,
+            &reference,
+            &clusters,
+            &members,
+            &orderable,
+            &create
+        ]
     );
     let input = json!({"clusterId": "orders", "runName": RUN, "instanceClass": "db.r6g.2xlarge",
         "referenceInstanceId": "orders-1", "availabilityZone": "us-east-1c"});
-    let out = create_reader(&Rds::new(client), input)
+    let out = create_reader(&Rds::new(client), false, input)
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", e.error_type()));
     assert!(out.created);
@@ -186,7 +219,7 @@ async fn create_reader_copies_the_reference_configuration_into_the_request() {
 async fn create_reader_adopts_its_own_instance_after_losing_a_race_with_a_retry() {
     let new_id = replacement_instance_id("orders", RUN);
     let adopted_id = new_id.clone();
-    let [clusters, members] = describe_cluster_rule(
+    let [clusters, members, orderable] = describe_cluster_rule(
         &[("orders-2", true)],
         &[("orders-2", "db.r6g.large", "available")],
     );
@@ -220,10 +253,17 @@ async fn create_reader_adopts_its_own_instance_after_losing_a_race_with_a_retry(
     let client = mock_client!(
         aws_sdk_rds,
         RuleMode::MatchAny,
-        [&lookup_new, &reference, &clusters, &members, &create]
+        [
+            &lookup_new,
+            &reference,
+            &clusters,
+            &members,
+            &orderable,
+            &create
+        ]
     );
     let input = json!({"clusterId": "orders", "runName": RUN, "instanceClass": "db.r6g.2xlarge", "referenceInstanceId": "orders-2"});
-    let out = create_reader(&Rds::new(client), input)
+    let out = create_reader(&Rds::new(client), false, input)
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", e.error_type()));
     assert!(!out.created, "adopted, not created");
@@ -271,7 +311,7 @@ async fn create_reader_errors_carry_stable_types() {
         ),
     ];
     for (error, expected) in cases {
-        let [clusters, members] = describe_cluster_rule(
+        let [clusters, members, orderable] = describe_cluster_rule(
             &[("orders-2", true)],
             &[("orders-2", "db.r6g.large", "available")],
         );
@@ -292,10 +332,12 @@ async fn create_reader_errors_carry_stable_types() {
         let client = mock_client!(
             aws_sdk_rds,
             RuleMode::MatchAny,
-            [&lookups, &reference, &clusters, &members, &create]
+            [&lookups, &reference, &clusters, &members, &orderable, &create]
         );
         let input = json!({"clusterId": "orders", "runName": RUN, "instanceClass": "db.r6g.2xlarge", "referenceInstanceId": "orders-2"});
-        let err = create_reader(&Rds::new(client), input).await.unwrap_err();
+        let err = create_reader(&Rds::new(client), false, input)
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), expected, "{err}");
     }
 }
@@ -333,11 +375,11 @@ async fn check_status_polls_pending_then_fails_fast_on_a_terminal_status() {
         json!({"check": "reader-available", "clusterId": "orders", "instanceId": "orders-fb-1"});
     assert_eq!(
         check_status(&rds, input.clone()).await.unwrap().state,
-        "pending"
+        Readiness::Pending
     );
     assert_eq!(
         check_status(&rds, input.clone()).await.unwrap().state,
-        "pending"
+        Readiness::Pending
     );
     let err = check_status(&rds, input).await.unwrap_err();
     assert_eq!(err.error_type(), "TargetFailed");
@@ -346,7 +388,8 @@ async fn check_status_polls_pending_then_fails_fast_on_a_terminal_status() {
 
 #[tokio::test]
 async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
-    // The SDK's standard retry makes three attempts on throttling before the step sees it.
+    // FailoverDBCluster goes out once: the SDK does not retry it, even on throttling
+    // (a lost answer must not become a second failover); Step Functions' Retry decides.
     let cases: Vec<FailoverCase> = vec![
         (
             || {
@@ -369,11 +412,20 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
         (
             || FailoverDBClusterError::generic(ErrorMetadata::builder().code("Throttling").build()),
             "Throttled",
-            3,
+            1,
+        ),
+        (
+            || {
+                FailoverDBClusterError::generic(
+                    ErrorMetadata::builder().code("InternalFailure").build(),
+                )
+            },
+            "AwsRefused",
+            1,
         ),
     ];
     for (error, expected, calls) in cases {
-        let [clusters, members] = describe_cluster_rule(
+        let [clusters, members, orderable] = describe_cluster_rule(
             &[("orders-1", false), ("orders-2", true)],
             &[
                 ("orders-1", "db.r6g.2xlarge", "available"),
@@ -384,10 +436,11 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
         let rds = Rds::new(mock_client!(
             aws_sdk_rds,
             RuleMode::MatchAny,
-            [&clusters, &members, &call]
+            [&clusters, &members, &orderable, &call]
         ));
         let err = failover(
             &rds,
+            false,
             json!({"clusterId": "orders", "instanceId": "orders-1"}),
         )
         .await
@@ -396,7 +449,7 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
         assert_eq!(call.num_calls(), calls, "{expected}");
     }
     // A target that is still creating: refused before calling AWS, retryable.
-    let [clusters, members] = describe_cluster_rule(
+    let [clusters, members, orderable] = describe_cluster_rule(
         &[("orders-1", false), ("orders-2", true)],
         &[
             ("orders-1", "db.r6g.2xlarge", "backing-up"),
@@ -408,10 +461,11 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
     let rds = Rds::new(mock_client!(
         aws_sdk_rds,
         RuleMode::MatchAny,
-        [&clusters, &members, &call]
+        [&clusters, &members, &orderable, &call]
     ));
     let err = failover(
         &rds,
+        false,
         json!({"clusterId": "orders", "instanceId": "orders-1"}),
     )
     .await
@@ -447,7 +501,7 @@ async fn server_errors_and_throttling_on_describe_are_retryable_types() {
     for (rule, expected) in cases {
         let rds = Rds::new(mock_client!(aws_sdk_rds, [&rule]));
         let input = json!({"trigger": {"clusterId": "orders"}, "runName": RUN});
-        let err = describe_writer(&rds, DescribeSettings::default(), input)
+        let err = describe_writer(&rds, DescribeSettings::default(), &home(), NOW, input)
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), expected, "{err}");
@@ -471,7 +525,7 @@ async fn a_held_lease_names_its_holder() {
         "ledger",
     );
     let outcome = ledger
-        .acquire_lease("orders", "arn:exec:second", 100, 4000)
+        .acquire_lease("orders", "arn:exec:second", "second", 100, 4000)
         .await
         .unwrap();
     assert_eq!(
@@ -522,11 +576,17 @@ async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
     ];
     for payload in payloads {
         let types = [
-            describe_writer(&rds, DescribeSettings::default(), payload.clone())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.error_type()),
-            create_reader(&rds, payload.clone())
+            describe_writer(
+                &rds,
+                DescribeSettings::default(),
+                &home(),
+                NOW,
+                payload.clone(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.error_type()),
+            create_reader(&rds, false, payload.clone())
                 .await
                 .map(|_| ())
                 .map_err(|e| e.error_type()),
@@ -534,11 +594,11 @@ async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.error_type()),
-            failover(&rds, payload.clone())
+            failover(&rds, false, payload.clone())
                 .await
                 .map(|_| ())
                 .map_err(|e| e.error_type()),
-            record_run(&ledger, 0.0, payload.clone())
+            record_run(&ledger, &home(), 0.0, payload.clone())
                 .await
                 .map(|_| ())
                 .map_err(|e| e.error_type()),

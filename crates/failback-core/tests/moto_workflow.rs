@@ -5,18 +5,21 @@
 
 mod support;
 
+use failback_core::clock::iso8601;
 use failback_core::errors::{AwsFailure, StepError};
 use failback_core::model::{TAG_ENABLED, TAG_RUN, TAG_WRITER_CLASS};
+use failback_core::outcome::Outcome;
 use failback_core::rds::{FailoverCallFailure, Rds};
 use failback_core::steps::check_status::check_status;
 use failback_core::steps::create_reader::create_reader;
 use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
 use failback_core::steps::failover::failover;
-use failback_core::steps::record_run::{iso8601, record_run};
+use failback_core::steps::record_run::record_run;
 use serde_json::{json, Value};
 use support::{read_event, TestEnv, CLUSTER};
 
-const NOW: f64 = 1_763_700_000.0;
+/// A minute after the sample events in events/ (2026-11-21T03:12:45Z), so they are fresh.
+const NOW: f64 = 1_795_230_825.0;
 
 fn execution_id(run: &str) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:aurora-failback:{run}")
@@ -42,16 +45,24 @@ impl Run {
             "action": "start", "executionId": self.state["executionId"], "runName": self.state["runName"],
             "startedAt": self.state["startedAt"], "trigger": self.state["trigger"], "leaseSeconds": 3900,
         });
-        let started = record_run(&env.ledger, NOW, input).await.unwrap();
+        let started = record_run(&env.ledger, &support::home(), NOW, input)
+            .await
+            .unwrap();
         self.state["run"] = started.clone();
         started
     }
 
     async fn plan(&mut self, env: &TestEnv) -> Value {
         let input = json!({"trigger": self.state["trigger"], "runName": self.state["runName"]});
-        let plan = describe_writer(&env.rds, DescribeSettings::default(), input)
-            .await
-            .unwrap();
+        let plan = describe_writer(
+            &env.rds,
+            DescribeSettings::default(),
+            &support::home(),
+            NOW,
+            input,
+        )
+        .await
+        .unwrap();
         self.state["plan"] = serde_json::to_value(plan).unwrap();
         self.state["plan"].clone()
     }
@@ -63,7 +74,8 @@ impl Run {
             "instanceClass": plan["desiredClass"], "referenceInstanceId": plan["referenceInstanceId"],
             "availabilityZone": plan["availabilityZone"],
         });
-        let created = serde_json::to_value(create_reader(&env.rds, input).await.unwrap()).unwrap();
+        let created =
+            serde_json::to_value(create_reader(&env.rds, false, input).await.unwrap()).unwrap();
         self.state["reader"] = created.clone();
         created
     }
@@ -83,12 +95,13 @@ impl Run {
     async fn fail_over(&mut self, env: &TestEnv) -> Value {
         let input =
             json!({"clusterId": CLUSTER, "instanceId": self.state["plan"]["targetInstanceId"]});
-        serde_json::to_value(failover(&env.rds, input).await.unwrap()).unwrap()
+        serde_json::to_value(failover(&env.rds, false, input).await.unwrap()).unwrap()
     }
 
     async fn finish(&mut self, env: &TestEnv) -> Value {
         record_run(
             &env.ledger,
+            &support::home(),
             NOW + 90.0,
             json!({"action": "finish", "state": self.state}),
         )
@@ -147,7 +160,7 @@ async fn failback_path_moves_the_writer_back_to_the_old_writer() {
         "no instance created"
     );
     let record = run_record(&env, "run-failback").await;
-    assert_eq!(record.outcome, "restored");
+    assert_eq!(record.outcome, Outcome::Restored);
     assert_eq!(record.from_class.as_deref(), Some("db.r6g.large"));
     assert_eq!(record.to_class.as_deref(), Some("db.r6g.2xlarge"));
     assert_eq!(record.seconds_to_restore, Some(90.0));
@@ -285,9 +298,18 @@ async fn a_dry_run_plans_and_changes_nothing() {
 
     // The deployment-wide dry-run switch wins over an input that asks for a real run.
     let input = json!({"trigger": read_event("manual-start.json"), "runName": "run-forced-dry"});
-    let forced = describe_writer(&env.rds, DescribeSettings { dry_run_only: true }, input)
-        .await
-        .unwrap();
+    let forced = describe_writer(
+        &env.rds,
+        DescribeSettings {
+            dry_run_only: true,
+            ..DescribeSettings::default()
+        },
+        &support::home(),
+        NOW,
+        input,
+    )
+    .await
+    .unwrap();
     assert!(forced.dry_run);
 }
 
@@ -314,11 +336,14 @@ async fn malformed_and_hostile_inputs_are_refused_and_change_nothing() {
         json!({"clusterId": "orders", "runName": "r1", "instanceClass": "db.r6g.large", "referenceInstanceId": "orders-1", "extra": 1}),
     ];
     for input in bad_create {
-        let err = create_reader(&env.rds, input.clone()).await.unwrap_err();
+        let err = create_reader(&env.rds, false, input.clone())
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput", "{input}: {err}");
     }
     let err = failover(
         &env.rds,
+        false,
         json!({"clusterId": "orders", "instanceId": "Orders--1"}),
     )
     .await
@@ -327,6 +352,8 @@ async fn malformed_and_hostile_inputs_are_refused_and_change_nothing() {
     let err = describe_writer(
         &env.rds,
         DescribeSettings::default(),
+        &support::home(),
+        NOW,
         json!({"trigger": {"clusterId": "nope"}, "runName": "r"}),
     )
     .await
@@ -360,6 +387,7 @@ async fn a_failover_target_from_another_cluster_is_refused() {
     let before = env.topology().await;
     let err = failover(
         &env.rds,
+        false,
         json!({"clusterId": "orders", "instanceId": "billing-1"}),
     )
     .await
@@ -448,6 +476,7 @@ async fn an_expired_lease_does_not_lock_the_cluster() {
         .acquire_lease(
             CLUSTER,
             &execution_id("crashed"),
+            "crashed",
             NOW as i64 - 8000,
             NOW as i64 - 4000,
         )
@@ -479,10 +508,24 @@ async fn events_are_handled_as_documented() {
         ("invalid/misspelt-field.json", Err("InvalidInput")),
         ("invalid/serverless-writer-class.json", Err("InvalidInput")),
         ("invalid/not-json-object.json", Err("InvalidInput")),
+        ("invalid/foreign-account-event.json", Err("ForeignCluster")),
+        ("invalid/foreign-region-event.json", Err("ForeignCluster")),
+        (
+            "invalid/source-identifier-mismatch.json",
+            Err("ForeignCluster"),
+        ),
+        ("stale-event.json", Ok("skip")),
     ];
     for (file, expected) in table {
         let input = json!({"trigger": read_event(file), "runName": "run-events"});
-        let got = describe_writer(&env.rds, DescribeSettings::default(), input).await;
+        let got = describe_writer(
+            &env.rds,
+            DescribeSettings::default(),
+            &support::home(),
+            NOW,
+            input,
+        )
+        .await;
         match (expected, got) {
             (Ok(action), Ok(plan)) => {
                 let plan = serde_json::to_value(plan).unwrap();
@@ -502,6 +545,7 @@ async fn events_are_handled_as_documented() {
     orphan.start(&env).await;
     let recorded = record_run(
         &env.ledger,
+        &support::home(),
         NOW + 3700.0,
         read_event("execution-timed-out.json"),
     )
@@ -509,7 +553,7 @@ async fn events_are_handled_as_documented() {
     .unwrap();
     assert_eq!(recorded["recorded"], true, "{recorded}");
     let record = run_record(&env, "run-timed-out").await;
-    assert_eq!(record.outcome, "failed");
+    assert_eq!(record.outcome, Outcome::Failed);
     assert_eq!(record.error.as_deref(), Some("ExecutionTimedOut"));
     assert_eq!(
         env.ledger.lease_holder(CLUSTER).await.unwrap(),
@@ -519,6 +563,7 @@ async fn events_are_handled_as_documented() {
     // Delivered twice (EventBridge is at-least-once): the finished record stays as it is.
     let again = record_run(
         &env.ledger,
+        &support::home(),
         NOW + 3800.0,
         read_event("execution-timed-out.json"),
     )
@@ -545,4 +590,78 @@ async fn events_are_handled_as_documented() {
         "every file in events/ has a documented result here"
     );
     assert_eq!(env.topology().await, before, "planning changed nothing");
+}
+
+/// The ledger is an audit trail: a forged or mistaken invocation cannot take or free
+/// another run's lease, and cannot rewrite a finished record.
+#[tokio::test]
+async fn the_ledger_cannot_be_rewritten_by_a_forged_invocation() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    let mut holder = Run::new("run-holder", json!({"clusterId": "orders"}));
+    assert_eq!(holder.start(&env).await["leaseAcquired"], true);
+
+    // The holder's ARN under another run name: refused, the lease is untouched.
+    let borrowed = json!({
+        "action": "start", "executionId": execution_id("run-holder"), "runName": "run-thief",
+        "startedAt": iso8601(NOW), "trigger": {"clusterId": "orders"}, "leaseSeconds": 3900,
+    });
+    let err = record_run(&env.ledger, &support::home(), NOW, borrowed)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
+    // A status change whose name is not its ARN's cannot free the lease.
+    let mut mismatched = read_event("execution-timed-out.json");
+    mismatched["detail"]["executionArn"] = json!(execution_id("run-holder"));
+    mismatched["detail"]["name"] = json!("run-other");
+    let err = record_run(&env.ledger, &support::home(), NOW, mismatched)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
+    assert_eq!(
+        env.ledger.lease_holder(CLUSTER).await.unwrap().as_deref(),
+        Some(execution_id("run-holder").as_str())
+    );
+
+    // The run times out; then a finish claiming success arrives: the record stays failed.
+    let mut timed_out = read_event("execution-timed-out.json");
+    timed_out["detail"]["executionArn"] = json!(execution_id("run-holder"));
+    timed_out["detail"]["name"] = json!("run-holder");
+    timed_out["detail"]["input"] = json!(r#"{"clusterId": "orders"}"#);
+    let ended = record_run(&env.ledger, &support::home(), NOW + 3700.0, timed_out)
+        .await
+        .unwrap();
+    assert_eq!(ended["recorded"], true, "{ended}");
+    holder.state["plan"] = json!({"clusterId": "orders", "dryRun": false, "writerInstanceId": "orders-2",
+        "writerClass": "db.r6g.large", "desiredClass": "db.r6g.2xlarge", "desiredClassSource": "tag",
+        "action": "failback", "targetInstanceId": "orders-1", "targetStatus": "available", "summary": "s"});
+    holder.state["writerCheck"] = json!({"state": "ready", "clusterId": "orders",
+        "instanceStatus": "available", "clusterStatus": "available", "writerInstanceId": "orders-1"});
+    let claimed = holder.finish(&env).await;
+    assert_eq!(
+        claimed["outcome"], "restored",
+        "the claim itself is consistent"
+    );
+    let record = run_record(&env, "run-holder").await;
+    assert_eq!(
+        record.outcome,
+        Outcome::Failed,
+        "a finished record is never overwritten"
+    );
+    assert_eq!(record.error.as_deref(), Some("ExecutionTimedOut"));
+
+    // A finish whose plan names another cluster is refused whole.
+    let mut other = Run::new("run-other-plan", json!({"clusterId": "orders"}));
+    other.start(&env).await;
+    other.state["plan"] = holder.state["plan"].clone();
+    other.state["plan"]["clusterId"] = json!("payments");
+    let finish = json!({"action": "finish", "state": other.state});
+    let err = record_run(&env.ledger, &support::home(), NOW, finish)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
+    assert_eq!(
+        run_record(&env, "run-other-plan").await.outcome,
+        Outcome::Running
+    );
 }

@@ -1,8 +1,8 @@
 //! record-run Lambda: the per-cluster lease and the run ledger.
-use failback_core::errors::to_diagnostic;
-use failback_core::steps::record_run;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use failback_core::clock::epoch_now;
+use failback_core::ledger::Ledger;
+use failback_core::steps::record_run::record_run;
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -10,14 +10,10 @@ async fn main() -> Result<(), Error> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = std::env::var("LEDGER_TABLE")
         .map_err(|_| "LEDGER_TABLE must name the ledger DynamoDB table")?;
-    let ledger = failback_core::ledger::Ledger::from_conf(&config, table);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let ledger = &ledger;
-        async move {
-            record_run::record_run(ledger, record_run::epoch_now(), event.payload)
-                .await
-                .map_err(to_diagnostic)
-        }
-    }))
+    let ledger = Ledger::from_conf(&config, table);
+    failback_core::lambda::serve(move |payload, home| {
+        let ledger = ledger.clone();
+        async move { record_run(&ledger, &home, epoch_now(), payload).await }
+    })
     .await
 }

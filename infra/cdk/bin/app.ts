@@ -4,6 +4,7 @@
 //
 //   npx cdk deploy [-c notificationEmail=ops@example.com] [-c notifyOnEveryRun=true]
 //                  [-c dryRunOnly=true] [-c readerCheckBudget=60] [-c writerCheckBudget=30]
+//                  [-c maxEventAgeSeconds=1800] [-c allowUntaggedManualRuns=true]
 //                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -37,6 +38,8 @@ const failback = new AuroraFailback(stack, 'AuroraFailback', {
   dryRunOnly: flag('dryRunOnly'),
   readerCheckBudget: context('readerCheckBudget') ? Number(context('readerCheckBudget')) : undefined,
   writerCheckBudget: context('writerCheckBudget') ? Number(context('writerCheckBudget')) : undefined,
+  maxEventAgeSeconds: context('maxEventAgeSeconds') ? Number(context('maxEventAgeSeconds')) : undefined,
+  allowUntaggedManualRuns: flag('allowUntaggedManualRuns'),
   notificationEmail: context('notificationEmail'),
   notifyOnEveryRun: flag('notifyOnEveryRun'),
   logRetention: retentionDays ? (Number(retentionDays) as logs.RetentionDays) : undefined,

@@ -68,6 +68,27 @@ export interface AuroraFailbackProps {
   readonly writerCheckBudget?: number;
 
   /**
+   * A failover event older than this many seconds (measured from the event's `time` /
+   * `detail.Date`) is recorded as skipped (`stale-event`) and changes nothing: protects
+   * against events replayed from an archive or a dead-letter queue hours later. Manual
+   * starts are not aged. A whole number from 60 to 86400; passed to describe-writer and
+   * record-run as MAX_EVENT_AGE_SECONDS.
+   * @default 1800
+   */
+  readonly maxEventAgeSeconds?: number;
+
+  /**
+   * Lets manual runs (console StartExecution or the CLI) act on clusters without the tag
+   * `aurora-failback:enabled=true`, and drops that tag condition from the roles'
+   * rds:CreateDBInstance (on the cluster) and rds:FailoverDBCluster. Runs started by
+   * failover events still need the tag. When false, a manual run on an untagged cluster
+   * is planned as skipped (`not-opted-in`). Passed to describe-writer, create-reader and
+   * failover as ALLOW_UNTAGGED_MANUAL_RUNS.
+   * @default false
+   */
+  readonly allowUntaggedManualRuns?: boolean;
+
+  /**
    * An e-mail address to subscribe to the notification topic.
    * @default - no subscription
    */
@@ -107,8 +128,8 @@ export interface AuroraFailbackProps {
 /**
  * Restores an Aurora cluster's writer class after a failover: on a failover event a
  * Step Functions workflow creates a writer-sized tier-0 reader and fails over to it,
- * for clusters tagged `aurora-failback:enabled=true`. Same resources and roles as
- * infra/template.yaml.
+ * for clusters tagged `aurora-failback:enabled=true` (manual runs on untagged clusters
+ * too with `allowUntaggedManualRuns`). Same resources and roles as infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -133,6 +154,8 @@ export class AuroraFailback extends Construct {
     const prefix = props.namePrefix ?? stack.stackName;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const rdsArn = (type: string) => `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${type}:*`;
+    const maxEventAgeSeconds = wholeNumber(props.maxEventAgeSeconds ?? 1800, 60, 86400, 'maxEventAgeSeconds');
+    const allowUntagged = props.allowUntaggedManualRuns ?? false;
 
     // --- Encryption: one key for the ledger, the topic, the dead-letter queue and the logs.
     this.key = new kms.Key(this, 'Key', {
@@ -213,21 +236,33 @@ export class AuroraFailback extends Construct {
     //   whether it opted in (that is how an untagged cluster ends as "skipped"), and
     //   DescribeDBInstances is called with a db-cluster-id filter, authorised against
     //   db:*, which a name or tag condition would refuse.
+    // - rds:DescribeOrderableDBInstanceOptions has no resource-level permissions; it only
+    //   lists the instance classes RDS offers for an engine and version.
     const readClusters = [
       new iam.PolicyStatement({ sid: 'ReadClusters', actions: ['rds:DescribeDBClusters'], resources: [rdsArn('cluster')] }),
       new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['rds:DescribeDBInstances'], resources: [rdsArn('db')] }),
     ];
-    const optedIn = { StringEqualsIgnoreCase: { [`aws:ResourceTag/${TAG_ENABLED}`]: 'true' } };
+    // describe-writer: is the desired class orderable for the cluster's engine and version?
+    // create-reader: does the requested availability zone offer it?
+    const readOrderableClasses = new iam.PolicyStatement({
+      sid: 'ReadOrderableClasses',
+      actions: ['rds:DescribeOrderableDBInstanceOptions'],
+      resources: ['*'],
+    });
+    // The mutating calls on a cluster: only clusters that opted in, unless manual runs may
+    // act on untagged clusters (the functions still refuse event-started runs on them).
+    const optedIn = allowUntagged ? undefined : { StringEqualsIgnoreCase: { [`aws:ResourceTag/${TAG_ENABLED}`]: 'true' } };
     const carriesRunTag = { Null: { [`aws:RequestTag/${TAG_RUN}`]: 'false' } };
 
     const statements: Record<FunctionKey, iam.PolicyStatement[]> = {
       // A secondary of a global database shows in DescribeDBClusters (GlobalClusterIdentifier).
-      describeWriter: [...readClusters],
+      describeWriter: [...readClusters, readOrderableClasses],
       createReader: [
         ...readClusters,
+        readOrderableClasses,
         // CreateDBInstance is authorised once per resource it touches.
         new iam.PolicyStatement({
-          sid: 'CreateInstanceInOptedInClusterOnly',
+          sid: allowUntagged ? 'CreateInstanceInAnyCluster' : 'CreateInstanceInOptedInClusterOnly',
           actions: ['rds:CreateDBInstance'],
           resources: [rdsArn('cluster')],
           conditions: optedIn,
@@ -272,7 +307,7 @@ export class AuroraFailback extends Construct {
       failover: [
         ...readClusters,
         new iam.PolicyStatement({
-          sid: 'FailOverOptedInClustersOnly',
+          sid: allowUntagged ? 'FailOverAnyCluster' : 'FailOverOptedInClustersOnly',
           actions: ['rds:FailoverDBCluster'],
           resources: [rdsArn('cluster')],
           conditions: optedIn,
@@ -306,9 +341,16 @@ export class AuroraFailback extends Construct {
       createReader: Duration.seconds(60),
       failover: Duration.seconds(60),
     };
+    const allowUntaggedFlag = allowUntagged ? 'true' : 'false';
     const environments: Partial<Record<FunctionKey, Record<string, string>>> = {
-      describeWriter: { DRY_RUN_ONLY: props.dryRunOnly ? 'true' : 'false' },
-      recordRun: { LEDGER_TABLE: this.ledgerTable.tableName },
+      describeWriter: {
+        DRY_RUN_ONLY: props.dryRunOnly ? 'true' : 'false',
+        MAX_EVENT_AGE_SECONDS: String(maxEventAgeSeconds),
+        ALLOW_UNTAGGED_MANUAL_RUNS: allowUntaggedFlag,
+      },
+      createReader: { ALLOW_UNTAGGED_MANUAL_RUNS: allowUntaggedFlag },
+      failover: { ALLOW_UNTAGGED_MANUAL_RUNS: allowUntaggedFlag },
+      recordRun: { LEDGER_TABLE: this.ledgerTable.tableName, MAX_EVENT_AGE_SECONDS: String(maxEventAgeSeconds) },
     };
 
     const roles = {} as Record<FunctionKey | 'stateMachine' | 'startRuns', iam.Role>;
@@ -350,7 +392,7 @@ export class AuroraFailback extends Construct {
         key === 'recordRun' ? undefined : ['CKV_AWS_116', 'Invoked only synchronously by the state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.'],
         ['CKV_AWS_117', `Calls only AWS APIs (${key === 'recordRun' ? 'DynamoDB' : 'RDS'}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
         ['CKV_AWS_115', 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
-        environments[key] ? ['CKV_AWS_173', `The only variable is ${Object.keys(environments[key]!).join(', ')}, no secret; Lambda encrypts it at rest with its service key.`] : undefined,
+        environments[key] ? ['CKV_AWS_173', environmentReason(Object.keys(environments[key]!))] : undefined,
       ]);
       roles[key] = role;
       functions[key] = fn;
@@ -391,8 +433,8 @@ export class AuroraFailback extends Construct {
       substitutions[DEFINITION_SUBSTITUTIONS[key]] = functions[key].functionArn;
     }
     // Strings, as every substitution; the ASL reads them with States.StringToJson.
-    substitutions.ReaderCheckBudget = String(checkBudget(props.readerCheckBudget ?? 60, 80, 'readerCheckBudget'));
-    substitutions.WriterCheckBudget = String(checkBudget(props.writerCheckBudget ?? 30, 60, 'writerCheckBudget'));
+    substitutions.ReaderCheckBudget = String(wholeNumber(props.readerCheckBudget ?? 60, 1, 80, 'readerCheckBudget'));
+    substitutions.WriterCheckBudget = String(wholeNumber(props.writerCheckBudget ?? 30, 1, 60, 'writerCheckBudget'));
     if (!fs.existsSync(definitionPath)) {
       throw new Error(`state machine definition not found: ${definitionPath}`);
     }
@@ -562,10 +604,16 @@ function skipChecks(construct: Construct, checks: Array<[string, string] | undef
   });
 }
 
-/** A whole number of checks in 1..max, or an error at synth time (as the SAM parameter's bounds). */
-function checkBudget(value: number, max: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`${name} must be a whole number from 1 to ${max}, not ${value}`);
+/** A whole number in min..max, or an error at synth time (as the SAM parameter's bounds). */
+function wholeNumber(value: number, min: number, max: number, name: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${value}`);
   }
   return value;
+}
+
+/** checkov's CKV_AWS_173 reason: the function's variables hold no secret. */
+function environmentReason(names: string[]): string {
+  const listed = names.length === 1 ? `The only variable is ${names[0]}` : `The variables are ${names.join(', ')}`;
+  return `${listed}: names, numbers and true/false flags, no secret; Lambda encrypts them at rest with its service key.`;
 }

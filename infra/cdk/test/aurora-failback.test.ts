@@ -49,20 +49,38 @@ describe('AuroraFailback construct', () => {
     }
   });
 
-  it('configures only describe-writer (DRY_RUN_ONLY) and record-run (LEDGER_TABLE)', () => {
+  it('configures describe-writer, create-reader, failover and record-run through their environment', () => {
+    const expected: Record<FunctionKey, Json> = {
+      describeWriter: { DRY_RUN_ONLY: 'false', MAX_EVENT_AGE_SECONDS: '1800', ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
+      createReader: { ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
+      checkStatus: undefined,
+      failover: { ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
+      recordRun: { LEDGER_TABLE: { Ref: logicalId(stack, construct.ledgerTable) }, MAX_EVENT_AGE_SECONDS: '1800' },
+    };
     for (const key of FUNCTION_KEYS) {
-      const variables = json.Resources[fnId(key)].Properties.Environment?.Variables;
-      if (key === 'describeWriter') {
-        assert.deepEqual(variables, { DRY_RUN_ONLY: 'false' });
-      } else if (key === 'recordRun') {
-        assert.deepEqual(variables, { LEDGER_TABLE: { Ref: logicalId(stack, construct.ledgerTable) } });
-      } else {
-        assert.equal(variables, undefined, key);
-      }
+      assert.deepEqual(json.Resources[fnId(key)].Properties.Environment?.Variables, expected[key], key);
     }
-    const dry = synth({ dryRunOnly: true });
-    const describeWriter = dry.json.Resources[logicalId(dry.stack, dry.construct.functions.describeWriter)];
-    assert.deepEqual(describeWriter.Properties.Environment.Variables, { DRY_RUN_ONLY: 'true' });
+    const custom = synth({ dryRunOnly: true, maxEventAgeSeconds: 600, allowUntaggedManualRuns: true });
+    const variables = (key: FunctionKey) =>
+      custom.json.Resources[logicalId(custom.stack, custom.construct.functions[key])].Properties.Environment?.Variables;
+    assert.deepEqual(variables('describeWriter'),
+      { DRY_RUN_ONLY: 'true', MAX_EVENT_AGE_SECONDS: '600', ALLOW_UNTAGGED_MANUAL_RUNS: 'true' });
+    assert.deepEqual(variables('createReader'), { ALLOW_UNTAGGED_MANUAL_RUNS: 'true' });
+    assert.equal(variables('checkStatus'), undefined);
+    assert.deepEqual(variables('failover'), { ALLOW_UNTAGGED_MANUAL_RUNS: 'true' });
+    assert.equal(variables('recordRun').MAX_EVENT_AGE_SECONDS, '600');
+  });
+
+  it('accepts a maximum event age from 60 s to a day, in whole seconds', () => {
+    for (const maxEventAgeSeconds of [60, 86400]) {
+      const ok = synth({ maxEventAgeSeconds });
+      const describeWriter = ok.json.Resources[logicalId(ok.stack, ok.construct.functions.describeWriter)];
+      assert.equal(describeWriter.Properties.Environment.Variables.MAX_EVENT_AGE_SECONDS, String(maxEventAgeSeconds));
+    }
+    for (const maxEventAgeSeconds of [0, 59, 86401, 90.5]) {
+      assert.throws(() => synth({ maxEventAgeSeconds }), /maxEventAgeSeconds must be a whole number from 60 to 86400/,
+        String(maxEventAgeSeconds));
+    }
   });
 
   it('keeps the ledger on demand, with point-in-time recovery, TTL on expiresAt and the stack key', () => {
@@ -268,6 +286,46 @@ describe('AuroraFailback construct', () => {
     const failovers = statementsWith(roleStatements(json, roleId('failover')), 'rds:FailoverDBCluster');
     assert.equal(failovers.length, 1);
     assert.deepEqual(failovers[0].Condition, optedIn);
+  });
+
+  it('lets the roles act on untagged clusters only with allowUntaggedManualRuns', () => {
+    const untagged = synth({ allowUntaggedManualRuns: true });
+    const untaggedRole = (key: FunctionKey) => logicalId(untagged.stack, untagged.construct.roles[key]);
+    const failovers = statementsWith(roleStatements(untagged.json, untaggedRole('failover')), 'rds:FailoverDBCluster');
+    assert.equal(failovers.length, 1);
+    assert.equal(failovers[0].Condition, undefined, 'FailoverDBCluster on any cluster');
+    assert.ok(JSON.stringify(failovers[0].Resource).includes(':cluster:*'));
+    const creates = statementsWith(roleStatements(untagged.json, untaggedRole('createReader')), 'rds:CreateDBInstance');
+    const onClusters = creates.filter((s) => JSON.stringify(s.Resource).includes(':cluster:'));
+    assert.equal(onClusters.length, 1);
+    assert.equal(onClusters[0].Condition, undefined, 'CreateDBInstance in any cluster');
+    // The new instance still has to carry the run tag, and nothing else changes.
+    const onInstances = creates.filter((s) => JSON.stringify(s.Resource).includes(':db:'));
+    assert.deepEqual(onInstances.map((s) => s.Condition), [{ Null: { 'aws:RequestTag/aurora-failback:run': 'false' } }]);
+    for (const key of Object.keys(EXPECTED_ACTIONS) as Array<keyof typeof EXPECTED_ACTIONS>) {
+      assert.deepEqual(roleActions(untagged.json, logicalId(untagged.stack, untagged.construct.roles[key])),
+        [...EXPECTED_ACTIONS[key]].sort(), key);
+    }
+    // Explicitly false is the default: tag-conditioned.
+    const tagged = synth({ allowUntaggedManualRuns: false });
+    const taggedFailovers = statementsWith(
+      roleStatements(tagged.json, logicalId(tagged.stack, tagged.construct.roles.failover)), 'rds:FailoverDBCluster');
+    assert.deepEqual(taggedFailovers.map((s) => s.Condition),
+      [{ StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } }]);
+  });
+
+  it('lets only describe-writer and create-reader list orderable instance classes, on "*"', () => {
+    for (const key of FUNCTION_KEYS) {
+      const orderable = statementsWith(roleStatements(json, roleId(key)), 'rds:DescribeOrderableDBInstanceOptions');
+      if (key === 'describeWriter' || key === 'createReader') {
+        assert.equal(orderable.length, 1, key);
+        assert.deepEqual(asList(orderable[0].Resource), ['*'], key);
+        assert.deepEqual(asList(orderable[0].Action), ['rds:DescribeOrderableDBInstanceOptions'], key);
+        assert.equal(orderable[0].Condition, undefined, key);
+      } else {
+        assert.equal(orderable.length, 0, key);
+      }
+    }
   });
 
   it('lets the state machine invoke only its five functions and put events only on the default bus', () => {

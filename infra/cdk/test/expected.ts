@@ -5,12 +5,12 @@ export const EXPECTED_ACTIONS: Record<FunctionKey | 'stateMachine' | 'startRuns'
   describeWriter: [
     'logs:CreateLogStream', 'logs:PutLogEvents',
     'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
-    'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeOrderableDBInstanceOptions',
   ],
   createReader: [
     'logs:CreateLogStream', 'logs:PutLogEvents',
     'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
-    'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeOrderableDBInstanceOptions',
     'rds:CreateDBInstance', 'rds:AddTagsToResource',
     'iam:PassRole',
     'kms:DescribeKey', 'kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey',
@@ -43,6 +43,7 @@ export const EXPECTED_ACTIONS: Record<FunctionKey | 'stateMachine' | 'startRuns'
 
 /** The only actions allowed on Resource "*": they have no resource-level permissions. */
 export const WILDCARD_RESOURCE_ACTIONS = new Set([
+  'rds:DescribeOrderableDBInstanceOptions',
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
   'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',

@@ -17,8 +17,10 @@ import {
   placeholders,
   REAL_DEFINITION,
   REPO_ROOT,
+  resolveSamConditions,
   resourcesOfType,
   roleActions,
+  rolePermissions,
   roleStatements,
   SAM_TEMPLATE,
   synth,
@@ -41,10 +43,23 @@ function withoutIntrinsics(value: Json): Json {
 }
 
 describe('SAM template', () => {
-  const sam = loadSamTemplate();
+  const raw = loadSamTemplate();
+  // As deployed with the default parameters, and the construct with its default props.
+  const sam = resolveSamConditions(raw);
   const cdk = synth();
   const cdkFn = (key: FunctionKey) => logicalId(cdk.stack, cdk.construct.functions[key]);
   const globals = sam.Globals.Function;
+  // Each setting of a parameter that changes the roles, in both templates.
+  const variants: Array<{ name: string; sam: Json; cdk: ReturnType<typeof synth> }> = [
+    { name: 'AllowUntaggedManualRuns=false', sam, cdk },
+    {
+      name: 'AllowUntaggedManualRuns=true',
+      sam: resolveSamConditions(raw, { AllowUntaggedManualRuns: 'true' }),
+      cdk: synth({ allowUntaggedManualRuns: true }),
+    },
+  ];
+  const variantFn = (variant: { cdk: ReturnType<typeof synth> }, key: FunctionKey) =>
+    logicalId(variant.cdk.stack, variant.cdk.construct.functions[key]);
 
   it('builds each function from the workspace with rust-cargolambda for provided.al2023 on arm64', () => {
     assert.equal(sam.Transform, 'AWS::Serverless-2016-10-31');
@@ -73,11 +88,46 @@ describe('SAM template', () => {
     }
   });
 
+  it('passes the parameters to the same variables as the construct, with the same defaults', () => {
+    const fromParameters: Record<string, string> = {
+      DRY_RUN_ONLY: 'DryRunOnly',
+      MAX_EVENT_AGE_SECONDS: 'MaxEventAgeSeconds',
+      ALLOW_UNTAGGED_MANUAL_RUNS: 'AllowUntaggedManualRuns',
+    };
+    const users: Record<string, FunctionKey[]> = {
+      DRY_RUN_ONLY: ['describeWriter'],
+      MAX_EVENT_AGE_SECONDS: ['describeWriter', 'recordRun'],
+      ALLOW_UNTAGGED_MANUAL_RUNS: ['describeWriter', 'createReader', 'failover'],
+    };
+    for (const [variable, parameter] of Object.entries(fromParameters)) {
+      for (const key of FUNCTION_KEYS) {
+        const samValue = sam.Resources[SAM_FUNCTIONS[key]].Properties.Environment?.Variables?.[variable];
+        const cdkValue = cdk.json.Resources[cdkFn(key)].Properties.Environment?.Variables?.[variable];
+        if (users[variable].includes(key)) {
+          assert.deepEqual(samValue, { Ref: parameter }, `${key} ${variable}`);
+          assert.equal(cdkValue, String(sam.Parameters[parameter].Default), `${key} ${variable} default`);
+        } else {
+          assert.equal(samValue, undefined, `${key} ${variable}`);
+          assert.equal(cdkValue, undefined, `${key} ${variable}`);
+        }
+      }
+    }
+    const age = sam.Parameters.MaxEventAgeSeconds;
+    assert.deepEqual([age.Type, age.Default, age.MinValue, age.MaxValue], ['Number', 1800, 60, 86400]);
+    const untagged = sam.Parameters.AllowUntaggedManualRuns;
+    assert.deepEqual([untagged.Type, untagged.Default, untagged.AllowedValues], ['String', 'false', ['true', 'false']]);
+    assert.deepEqual(raw.Conditions.AllowUntagged, { 'Fn::Equals': [{ Ref: 'AllowUntaggedManualRuns' }, 'true'] });
+  });
+
   it('gives each function role the same actions as the construct', () => {
-    for (const key of FUNCTION_KEYS) {
-      const roleId = functionRoleId(sam, SAM_FUNCTIONS[key]);
-      assert.deepEqual(roleActions(sam, roleId), [...EXPECTED_ACTIONS[key]].sort(), key);
-      assert.deepEqual(roleActions(sam, roleId), roleActions(cdk.json, functionRoleId(cdk.json, cdkFn(key))), key);
+    for (const variant of variants) {
+      for (const key of FUNCTION_KEYS) {
+        const roleId = functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
+        const label = `${key} (${variant.name})`;
+        assert.deepEqual(roleActions(variant.sam, roleId), [...EXPECTED_ACTIONS[key]].sort(), label);
+        assert.deepEqual(roleActions(variant.sam, roleId),
+          roleActions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), label);
+      }
     }
     const machine = sam.Resources.FailbackStateMachine.Properties;
     const machineRole = machine.Role['Fn::GetAtt'][0];
@@ -93,21 +143,54 @@ describe('SAM template', () => {
       .map((s) => `${asList(s.Action).sort().join(',')} ${Object.entries(s.Condition)
         .map(([op, keys]) => `${op}:${Object.keys(keys as object).sort().join(',')}`).sort().join(';')}`)
       .sort();
-    for (const key of FUNCTION_KEYS) {
-      assert.deepEqual(
-        conditions(sam, functionRoleId(sam, SAM_FUNCTIONS[key])),
-        conditions(cdk.json, functionRoleId(cdk.json, cdkFn(key))), key);
+    for (const variant of variants) {
+      for (const key of FUNCTION_KEYS) {
+        assert.deepEqual(
+          conditions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key])),
+          conditions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), `${key} (${variant.name})`);
+      }
+    }
+  });
+
+  it('allows each function role the same actions on the same resources under the same conditions as the construct', () => {
+    for (const variant of variants) {
+      for (const key of FUNCTION_KEYS) {
+        assert.deepEqual(
+          rolePermissions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key])),
+          rolePermissions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), `${key} (${variant.name})`);
+      }
+    }
+  });
+
+  it('drops the opt-in tag condition from the cluster mutations only with AllowUntaggedManualRuns=true', () => {
+    const optedIn = { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } };
+    for (const variant of variants) {
+      const allowUntagged = variant.name.endsWith('=true');
+      const onClusters = (key: FunctionKey, action: string) => roleStatements(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]))
+        .filter((s) => asList(s.Action).includes(action) && JSON.stringify(s.Resource).includes(':cluster:*'));
+      for (const [key, action] of [['createReader', 'rds:CreateDBInstance'], ['failover', 'rds:FailoverDBCluster']] as const) {
+        const statements = onClusters(key, action);
+        assert.equal(statements.length, 1, `${action} (${variant.name})`);
+        assert.deepEqual(statements[0].Condition, allowUntagged ? undefined : optedIn, `${action} (${variant.name})`);
+      }
+      // The new instance must carry the run tag either way.
+      const onInstances = roleStatements(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS.createReader))
+        .filter((s) => asList(s.Action).includes('rds:CreateDBInstance') && JSON.stringify(s.Resource).includes(':db:*'));
+      assert.deepEqual(onInstances.map((s) => s.Condition), [{ Null: { 'aws:RequestTag/aurora-failback:run': 'false' } }]);
     }
   });
 
   it('has no "*" action, no managed policy, and "*" resources only where IAM allows nothing else', () => {
-    for (const [id, role] of resourcesOfType(sam, 'AWS::IAM::Role')) {
-      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
-      for (const statement of roleStatements(sam, id)) {
-        for (const action of asList(statement.Action)) {
-          assert.ok(!action.includes('*'), `${id} allows ${action}`);
-          if (asList(statement.Resource).includes('*')) {
-            assert.ok(WILDCARD_RESOURCE_ACTIONS.has(action), `${id} allows ${action} on every resource`);
+    for (const variant of variants) {
+      for (const [id, role] of resourcesOfType(variant.sam, 'AWS::IAM::Role')) {
+        assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
+        for (const statement of roleStatements(variant.sam, id)) {
+          assert.equal(statement.Effect, 'Allow', `${id} (${variant.name})`);
+          for (const action of asList(statement.Action)) {
+            assert.ok(!action.includes('*'), `${id} allows ${action}`);
+            if (asList(statement.Resource).includes('*')) {
+              assert.ok(WILDCARD_RESOURCE_ACTIONS.has(action), `${id} allows ${action} on every resource`);
+            }
           }
         }
       }
@@ -141,7 +224,7 @@ describe('SAM template', () => {
       assert.deepEqual(target.DeadLetterConfig, { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } }, rule);
       assert.equal(target.Input, undefined, `${rule} passes the event as it is`);
     }
-    const notify = sam.Resources.RunFinishedNotifyRule.Properties.EventPattern;
+    const notify = raw.Resources.RunFinishedNotifyRule.Properties.EventPattern;
     assert.deepEqual(notify.detail, { 'Fn::If': ['NotifyEveryRun', { Ref: 'AWS::NoValue' }, { outcome: ['failed'] }] });
     const table = sam.Resources.LedgerTable.Properties;
     const cdkTable = cdk.json.Resources[logicalId(cdk.stack, cdk.construct.ledgerTable)].Properties;
@@ -154,7 +237,8 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['DryRunOnly', 'LogRetentionInDays', 'NotificationEmail', 'NotifyOnEveryRun', 'ReaderCheckBudget', 'WriterCheckBudget']);
+      ['AllowUntaggedManualRuns', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail',
+        'NotifyOnEveryRun', 'ReaderCheckBudget', 'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const documented = readme.slice(readme.indexOf('## Deploy'));

@@ -120,6 +120,142 @@ export function loadSamTemplate(): Json {
   return YAML.parse(fs.readFileSync(SAM_TEMPLATE, 'utf8'), { customTags, maxAliasCount: -1 });
 }
 
+/**
+ * The SAM template as CloudFormation deploys it with these parameter values (the others
+ * at their defaults): every Fn::If replaced by its chosen branch, AWS::NoValue removed,
+ * and resources whose Condition is false left out.
+ */
+export function resolveSamConditions(template: Json, parameters: Record<string, string> = {}): Json {
+  const parameterValue = (name: string): string => {
+    if (name in parameters) {
+      return parameters[name];
+    }
+    const parameter = template.Parameters?.[name];
+    if (!parameter || parameter.Default === undefined) {
+      throw new Error(`no value for parameter ${name}`);
+    }
+    return String(parameter.Default);
+  };
+  for (const name of Object.keys(parameters)) {
+    if (!template.Parameters?.[name]) {
+      throw new Error(`the SAM template has no parameter ${name}`);
+    }
+  }
+  const scalar = (value: Json): string => (value && typeof value === 'object' && 'Ref' in value
+    ? parameterValue(value.Ref) : String(value));
+  const holds = (expression: Json): boolean => {
+    if ('Fn::Equals' in expression) {
+      const [a, b] = expression['Fn::Equals'];
+      return scalar(a) === scalar(b);
+    }
+    if ('Fn::Not' in expression) {
+      return !holds(expression['Fn::Not'][0]);
+    }
+    if ('Fn::And' in expression) {
+      return expression['Fn::And'].every(holds);
+    }
+    if ('Fn::Or' in expression) {
+      return expression['Fn::Or'].some(holds);
+    }
+    if ('Condition' in expression) {
+      return condition(expression.Condition);
+    }
+    throw new Error(`cannot evaluate condition ${JSON.stringify(expression)}`);
+  };
+  const condition = (name: string): boolean => {
+    const expression = template.Conditions?.[name];
+    if (expression === undefined) {
+      throw new Error(`no condition ${name}`);
+    }
+    return holds(expression);
+  };
+  const noValue = Symbol('AWS::NoValue');
+  const walk = (value: Json): Json => {
+    if (Array.isArray(value)) {
+      return value.map(walk).filter((v) => v !== noValue);
+    }
+    if (value && typeof value === 'object') {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === 'Fn::If') {
+        const [name, whenTrue, whenFalse] = value['Fn::If'];
+        return walk(condition(name) ? whenTrue : whenFalse);
+      }
+      if (keys.length === 1 && keys[0] === 'Ref' && value.Ref === 'AWS::NoValue') {
+        return noValue;
+      }
+      const resolved: Json = {};
+      for (const [key, v] of Object.entries(value)) {
+        const w = walk(v);
+        if (w !== noValue) {
+          resolved[key] = w;
+        }
+      }
+      return resolved;
+    }
+    return value;
+  };
+  const resolved = walk(template);
+  for (const [id, resource] of Object.entries<Json>(resolved.Resources)) {
+    if (typeof resource.Condition === 'string' && !condition(resource.Condition)) {
+      delete resolved.Resources[id];
+    }
+  }
+  return resolved;
+}
+
+/**
+ * A value with its intrinsic functions written the way Fn::Sub writes them, so that SAM's
+ * `!Sub "arn:${AWS::Partition}:..."` and the CDK's Fn::Join of the same ARN compare equal.
+ * References to resources become `${Ref}` / `${GetAtt.<attribute>}`: the two templates'
+ * logical ids differ.
+ */
+export function normaliseIntrinsics(value: Json): Json {
+  if (Array.isArray(value)) {
+    return value.map(normaliseIntrinsics);
+  }
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === 'Fn::Sub' && typeof value['Fn::Sub'] === 'string') {
+      return value['Fn::Sub'];
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Join') {
+      const [separator, parts] = value['Fn::Join'];
+      return (parts as Json[]).map((part) => (typeof part === 'string' ? part : normaliseIntrinsics(part))).join(separator);
+    }
+    if (keys.length === 1 && keys[0] === 'Ref') {
+      return String(value.Ref).startsWith('AWS::') ? `\${${value.Ref}}` : '${Ref}';
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const getAtt = value['Fn::GetAtt'];
+      const attribute = Array.isArray(getAtt) ? getAtt[1] : String(getAtt).split('.').slice(1).join('.');
+      return `\${GetAtt.${attribute}}`;
+    }
+    const normalised: Json = {};
+    for (const key of Object.keys(value).sort()) {
+      normalised[key] = normaliseIntrinsics(value[key]);
+    }
+    return normalised;
+  }
+  return value;
+}
+
+/**
+ * What a role allows, one line per action, resource and condition (Sids and the way
+ * actions are grouped into statements left aside), sorted: comparable between templates.
+ */
+export function rolePermissions(template: Json, roleId: string): string[] {
+  const lines = new Set<string>();
+  for (const statement of roleStatements(template, roleId)) {
+    const condition = statement.Condition === undefined ? '' : ` if ${JSON.stringify(normaliseIntrinsics(statement.Condition))}`;
+    for (const action of asList(statement.Action)) {
+      for (const resource of asList(statement.Resource)) {
+        lines.add(`${statement.Effect} ${action} on ${normaliseIntrinsics(resource)}${condition}`);
+      }
+    }
+  }
+  return [...lines].sort();
+}
+
 /** The `${Name}` placeholders of a state machine definition. */
 export function placeholders(definitionFile: string): string[] {
   const text = fs.readFileSync(definitionFile, 'utf8');

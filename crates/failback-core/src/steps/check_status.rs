@@ -1,19 +1,28 @@
 //! check-status: is the target reader available; has the writer moved to it.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
 use crate::identifier::validate_identifier;
 use crate::model::{instance_health, InstanceHealth};
+pub use crate::model::{CheckStatusOutput, Readiness};
 use crate::rds::Rds;
 use crate::trigger::{valid_cluster_id, InvalidInput};
 
 use super::parse_input;
 
+/// Every error name this step can return, for the state machine's Retry and Catch.
+pub const ERROR_NAMES: &[&str] = &[
+    "ClusterNotFound",
+    "TargetNotFound",
+    "TargetNotInCluster",
+    "TargetFailed",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-enum Question {
+pub enum Question {
     /// Is the target reader available?
     ReaderAvailable,
     /// Is the target the writer, and the cluster available?
@@ -26,16 +35,6 @@ struct CheckStatusInput {
     check: Question,
     cluster_id: String,
     instance_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckStatusOutput {
-    /// `ready` or `pending`.
-    pub state: String,
-    pub instance_status: String,
-    pub cluster_status: Option<String>,
-    pub writer_instance_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +69,6 @@ impl StepError for CheckStatusError {
     }
 }
 
-fn state(ready: bool) -> String {
-    if ready { "ready" } else { "pending" }.to_string()
-}
-
 fn refuse_terminal(instance_id: &str, status: &str) -> Result<(), CheckStatusError> {
     if instance_health(status) == InstanceHealth::Terminal {
         return Err(CheckStatusError::TargetFailed {
@@ -84,15 +79,21 @@ fn refuse_terminal(instance_id: &str, status: &str) -> Result<(), CheckStatusErr
     Ok(())
 }
 
-pub async fn check_status(
-    rds: &Rds,
-    payload: Value,
-) -> Result<CheckStatusOutput, CheckStatusError> {
+/// The validated input: which question, about which cluster and instance. Pure.
+pub fn read_input(payload: Value) -> Result<(Question, String, String), InvalidInput> {
     let input: CheckStatusInput = parse_input(payload, "check-status")?;
     let cluster_id = valid_cluster_id(&input.cluster_id)?;
     let instance_id = validate_identifier(&input.instance_id)
         .map_err(|e| InvalidInput(format!("instance identifier {:?} {e}", input.instance_id)))?;
-    match input.check {
+    Ok((input.check, cluster_id, instance_id))
+}
+
+pub async fn check_status(
+    rds: &Rds,
+    payload: Value,
+) -> Result<CheckStatusOutput, CheckStatusError> {
+    let (check, cluster_id, instance_id) = read_input(payload)?;
+    match check {
         Question::ReaderAvailable => {
             let instance = rds
                 .instance(&instance_id)
@@ -106,7 +107,8 @@ pub async fn check_status(
             }
             refuse_terminal(&instance_id, &instance.status)?;
             Ok(CheckStatusOutput {
-                state: state(instance.status == "available"),
+                state: (instance.status == "available").into(),
+                cluster_id,
                 instance_status: instance.status,
                 cluster_status: None,
                 writer_instance_id: None,
@@ -120,14 +122,15 @@ pub async fn check_status(
             let target = cluster.member(&instance_id).ok_or_else(|| {
                 CheckStatusError::TargetNotInCluster {
                     instance_id: instance_id.clone(),
-                    cluster_id,
+                    cluster_id: cluster_id.clone(),
                 }
             })?;
             refuse_terminal(&instance_id, &target.status)?;
             let writer = cluster.writer().map(|w| w.instance_id.clone());
             let moved = target.is_writer && cluster.status == "available";
             Ok(CheckStatusOutput {
-                state: state(moved),
+                state: moved.into(),
+                cluster_id,
                 instance_status: target.status.clone(),
                 cluster_status: Some(cluster.status.clone()),
                 writer_instance_id: writer,

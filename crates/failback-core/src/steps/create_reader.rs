@@ -2,16 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
 use crate::identifier::{replacement_instance_id, validate_identifier};
+use crate::model::ClusterView;
+pub use crate::model::CreateReaderOutput;
 use crate::model::TAG_RUN;
 use crate::rds::{CreateInstanceFailure, InstanceDetail, NewReader, Rds};
-use crate::trigger::{valid_cluster_id, valid_writer_class, InvalidInput};
+use crate::trigger::{valid_availability_zone, valid_cluster_id, valid_writer_class, InvalidInput};
 
 use super::{parse_input, valid_run_name};
+
+/// Every error name this step can return, for the state machine's Retry and Catch.
+pub const ERROR_NAMES: &[&str] = &[
+    "ClusterNotFound",
+    "NotOptedIn",
+    "IdentifierConflict",
+    "InsufficientCapacity",
+    "QuotaExceeded",
+    "ClusterBusy",
+];
 
 /// RDS allows 50 tags on a resource; one is ours.
 const MAX_COPIED_TAGS: usize = 49;
@@ -26,21 +38,14 @@ struct CreateReaderInput {
     availability_zone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateReaderOutput {
-    pub instance_id: String,
-    /// False when the instance already existed: a retry after a crash or a repeated call.
-    pub created: bool,
-    pub status: String,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CreateReaderError {
     #[error(transparent)]
     InvalidInput(#[from] InvalidInput),
     #[error("cluster {0} does not exist")]
     ClusterNotFound(String),
+    #[error("cluster {0} is not opted in (tag aurora-failback:enabled=true); nothing was created")]
+    NotOptedIn(String),
     #[error("instance {instance_id} exists but was not created by run {run_name}: {detail}")]
     IdentifierConflict {
         instance_id: String,
@@ -62,6 +67,7 @@ impl StepError for CreateReaderError {
         match self {
             Self::InvalidInput(_) => "InvalidInput",
             Self::ClusterNotFound(_) => "ClusterNotFound",
+            Self::NotOptedIn(_) => "NotOptedIn",
             Self::IdentifierConflict { .. } => "IdentifierConflict",
             Self::InsufficientCapacity(_) => "InsufficientCapacity",
             Self::QuotaExceeded(_) => "QuotaExceeded",
@@ -87,20 +93,48 @@ pub fn reader_tags(
     tags
 }
 
-pub async fn create_reader(
-    rds: &Rds,
-    payload: Value,
-) -> Result<CreateReaderOutput, CreateReaderError> {
+/// The validated input. Pure, so it can be fuzzed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateReaderRequest {
+    pub cluster_id: String,
+    pub run_name: String,
+    pub class: String,
+    pub reference_id: String,
+    pub availability_zone: Option<String>,
+}
+
+pub fn read_input(payload: Value) -> Result<CreateReaderRequest, InvalidInput> {
     let input: CreateReaderInput = parse_input(payload, "create-reader")?;
-    let cluster_id = valid_cluster_id(&input.cluster_id)?;
-    let run_name = valid_run_name(&input.run_name)?;
-    let class = valid_writer_class(&input.instance_class)?;
     let reference_id = validate_identifier(&input.reference_instance_id).map_err(|e| {
         InvalidInput(format!(
             "reference instance {:?} {e}",
             input.reference_instance_id
         ))
     })?;
+    Ok(CreateReaderRequest {
+        cluster_id: valid_cluster_id(&input.cluster_id)?,
+        run_name: valid_run_name(&input.run_name)?,
+        class: valid_writer_class(&input.instance_class, "create-reader's instanceClass")?,
+        reference_id,
+        availability_zone: input
+            .availability_zone
+            .map(|az| valid_availability_zone(&az))
+            .transpose()?,
+    })
+}
+
+pub async fn create_reader(
+    rds: &Rds,
+    untagged_allowed: bool,
+    payload: Value,
+) -> Result<CreateReaderOutput, CreateReaderError> {
+    let request = read_input(payload)?;
+    let CreateReaderRequest {
+        cluster_id,
+        run_name,
+        class,
+        ..
+    } = request.clone();
     // The name is a function of the cluster and the run, never taken from the input:
     // that is what lets a retry find the instance an earlier attempt created.
     let instance_id = replacement_instance_id(&cluster_id, &run_name);
@@ -108,18 +142,27 @@ pub async fn create_reader(
     if let Some(existing) = rds.instance(&instance_id).await? {
         return adopt_existing(existing, &cluster_id, &run_name);
     }
+    let cluster = rds
+        .cluster(&cluster_id)
+        .await?
+        .ok_or_else(|| CreateReaderError::ClusterNotFound(cluster_id.clone()))?;
+    // IAM allows this only on opted-in clusters; asking first names the refusal and
+    // keeps that true wherever the policy is wider than it should be.
+    if !cluster.may_change(untagged_allowed) {
+        return Err(CreateReaderError::NotOptedIn(cluster_id));
+    }
+    check_orderable(rds, &cluster, &class, request.availability_zone.as_deref()).await?;
     // The reference may have gone since the plan (a failed old writer being replaced);
-    // the current writer's configuration is the next best. Only then is the cluster read:
-    // a cluster that is gone is reported by CreateDBInstance itself.
-    let reference = match rds.instance(&reference_id).await? {
+    // the current writer's configuration is the next best.
+    let reference = match rds.instance(&request.reference_id).await? {
         Some(detail) if detail.cluster_id.as_deref() == Some(cluster_id.as_str()) => detail,
-        _ => current_writer(rds, &cluster_id).await?,
+        _ => current_writer(rds, &cluster).await?,
     };
     let reader = NewReader {
         instance_id: instance_id.clone(),
         cluster_id: cluster_id.clone(),
         class,
-        availability_zone: input.availability_zone,
+        availability_zone: request.availability_zone,
         tags: reader_tags(&reference.tags, &run_name),
         reference,
     };
@@ -155,13 +198,45 @@ pub async fn create_reader(
     }
 }
 
-async fn current_writer(rds: &Rds, cluster_id: &str) -> Result<InstanceDetail, CreateReaderError> {
-    let cluster = rds
-        .cluster(cluster_id)
-        .await?
-        .ok_or_else(|| CreateReaderError::ClusterNotFound(cluster_id.to_string()))?;
-    let no_writer =
-        || CreateReaderError::ClusterBusy(format!("cluster {cluster_id} has no writer to copy"));
+/// The class must be orderable for the cluster's engine and version, and in the zone
+/// asked for: a zone name from the input reaches AWS only once AWS has listed it.
+async fn check_orderable(
+    rds: &Rds,
+    cluster: &ClusterView,
+    class: &str,
+    zone: Option<&str>,
+) -> Result<(), CreateReaderError> {
+    let zones = rds
+        .orderable_zones(&cluster.engine, cluster.engine_version.as_deref(), class)
+        .await?;
+    if zones.is_empty() {
+        return Err(InvalidInput(format!(
+            "{class} is not orderable for {} {}",
+            cluster.engine,
+            cluster.engine_version.as_deref().unwrap_or_default()
+        ))
+        .into());
+    }
+    match zone {
+        Some(zone) if !zones.iter().any(|z| z == zone) => Err(InvalidInput(format!(
+            "availability zone {zone} does not offer {class}; zones that do: {}",
+            zones.join(", ")
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+async fn current_writer(
+    rds: &Rds,
+    cluster: &ClusterView,
+) -> Result<InstanceDetail, CreateReaderError> {
+    let no_writer = || {
+        CreateReaderError::ClusterBusy(format!(
+            "cluster {} has no writer to copy",
+            cluster.cluster_id
+        ))
+    };
     let writer = cluster.writer().ok_or_else(no_writer)?;
     rds.instance(&writer.instance_id)
         .await?

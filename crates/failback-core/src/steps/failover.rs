@@ -11,6 +11,15 @@ use crate::trigger::{valid_cluster_id, InvalidInput};
 
 use super::parse_input;
 
+/// Every error name this step can return, for the state machine's Retry and Catch.
+pub const ERROR_NAMES: &[&str] = &[
+    "ClusterNotFound",
+    "NotOptedIn",
+    "TargetNotInCluster",
+    "TargetFailed",
+    "FailoverNotReady",
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FailoverInput {
@@ -33,6 +42,10 @@ pub enum FailoverError {
     InvalidInput(#[from] InvalidInput),
     #[error("cluster {0} does not exist")]
     ClusterNotFound(String),
+    #[error(
+        "cluster {0} is not opted in (tag aurora-failback:enabled=true); no failover was requested"
+    )]
+    NotOptedIn(String),
     #[error("instance {instance_id} is not a member of cluster {cluster_id}")]
     TargetNotInCluster {
         instance_id: String,
@@ -52,6 +65,7 @@ impl StepError for FailoverError {
         match self {
             Self::InvalidInput(_) => "InvalidInput",
             Self::ClusterNotFound(_) => "ClusterNotFound",
+            Self::NotOptedIn(_) => "NotOptedIn",
             Self::TargetNotInCluster { .. } => "TargetNotInCluster",
             Self::TargetFailed { .. } => "TargetFailed",
             Self::FailoverNotReady(_) => "FailoverNotReady",
@@ -60,15 +74,28 @@ impl StepError for FailoverError {
     }
 }
 
-pub async fn failover(rds: &Rds, payload: Value) -> Result<FailoverOutput, FailoverError> {
+/// The validated input, (cluster, target instance). Pure, so it can be fuzzed.
+pub fn read_input(payload: Value) -> Result<(String, String), InvalidInput> {
     let input: FailoverInput = parse_input(payload, "failover")?;
     let cluster_id = valid_cluster_id(&input.cluster_id)?;
     let instance_id = validate_identifier(&input.instance_id)
         .map_err(|e| InvalidInput(format!("instance identifier {:?} {e}", input.instance_id)))?;
+    Ok((cluster_id, instance_id))
+}
+
+pub async fn failover(
+    rds: &Rds,
+    untagged_allowed: bool,
+    payload: Value,
+) -> Result<FailoverOutput, FailoverError> {
+    let (cluster_id, instance_id) = read_input(payload)?;
     let cluster = rds
         .cluster(&cluster_id)
         .await?
         .ok_or_else(|| FailoverError::ClusterNotFound(cluster_id.clone()))?;
+    if !cluster.may_change(untagged_allowed) {
+        return Err(FailoverError::NotOptedIn(cluster_id));
+    }
     // RDS refuses a target from another cluster; checking here keeps that true wherever
     // the API is less strict, and names the problem.
     let target = cluster

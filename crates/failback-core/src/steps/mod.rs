@@ -20,19 +20,4 @@ pub(crate) fn parse_input<T: DeserializeOwned>(
     serde_json::from_value(payload).map_err(|e| InvalidInput(format!("{step} input: {e}")))
 }
 
-/// Execution names are at most 80 characters of a restricted set; refuse anything else
-/// before it reaches a tag or a log line.
-pub(crate) fn valid_run_name(raw: &str) -> Result<String, InvalidInput> {
-    let fits = !raw.is_empty()
-        && raw.len() <= 80
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if fits {
-        Ok(raw.to_string())
-    } else {
-        Err(InvalidInput(format!(
-            "run name {raw:?} is not an execution name"
-        )))
-    }
-}
+pub(crate) use crate::outcome::valid_run_name;

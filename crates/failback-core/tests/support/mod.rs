@@ -181,7 +181,7 @@ impl TestEnv {
             .create_db_cluster()
             .db_cluster_identifier(CLUSTER)
             .engine("aurora-postgresql")
-            .engine_version("16.4")
+            .engine_version("15.2") // a version in moto's orderable-options table
             .master_username("app")
             .master_user_password("not-a-real-password")
             .set_tags(Some(tags.collect()))
@@ -278,4 +278,12 @@ pub fn read_event(name: &str) -> serde_json::Value {
     let path = workspace_root().join("events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Where the Lambdas under test run: the account and region moto's ARNs name.
+pub fn home() -> failback_core::trigger::Home {
+    failback_core::trigger::Home::from_function_arn(
+        "arn:aws:lambda:us-east-1:123456789012:function:aurora-failback",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -1,0 +1,400 @@
+//! What a run came to: the outcome vocabulary, the state the machine carries to its
+//! finishing step, and the pure rules that turn that state into the ledger's record.
+//!
+//! The ledger is the audit trail operators and the next run trust, so the record is
+//! derived only from state that agrees with itself: the run is the execution it says it
+//! is, every identifier passes the trigger's validation, the plan, the created reader and
+//! the writer check all name the run's cluster, and "restored" needs a writer check that
+//! names the planned target as the writer.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::class_rank::is_class_name;
+use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
+use crate::identifier::validate_identifier;
+use crate::ledger::{RunRecord, INVALID_INPUT_PARTITION};
+use crate::model::{CheckStatusOutput, CreateReaderOutput, Readiness};
+use crate::plan::{Action, Plan};
+use crate::trigger::{parse_trigger, valid_cluster_id, Home, InvalidInput};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The run has started and not finished; the only outcome that may be replaced.
+    Running,
+    Restored,
+    NoOp,
+    Skipped,
+    DryRun,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Restored => "restored",
+            Self::NoOp => "no-op",
+            Self::Skipped => "skipped",
+            Self::DryRun => "dry-run",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The state machine's state when it reaches the finishing step; every part after the
+/// first is absent when the run ended before the step that writes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunState {
+    pub execution_id: String,
+    pub run_name: String,
+    pub started_at: String,
+    #[serde(default)]
+    pub trigger: Value,
+    pub run: Option<RunStart>,
+    pub plan: Option<Plan>,
+    pub reader: Option<CreateReaderOutput>,
+    pub writer_check: Option<CheckStatusOutput>,
+    pub error: Option<CaughtError>,
+}
+
+/// What a Catch puts at its ResultPath.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStart {
+    pub cluster_id: String,
+    pub lease_acquired: bool,
+    pub held_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFinished {
+    pub outcome: Outcome,
+    pub cluster_id: String,
+    pub summary: String,
+    pub seconds_to_restore: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// Execution names are at most 80 characters of a restricted set; refuse anything else
+/// before it reaches a tag, a ledger key or a log line.
+pub fn valid_run_name(raw: &str) -> Result<String, InvalidInput> {
+    let fits = !raw.is_empty()
+        && raw.len() <= 80
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if fits {
+        Ok(raw.to_string())
+    } else {
+        Err(InvalidInput(format!(
+            "run name {raw:?} is not an execution name"
+        )))
+    }
+}
+
+/// The execution ARN must be a Step Functions execution of this deployment's partition,
+/// region and account, and its last part must be the run's name: the lease and the
+/// record name their holder by both, so neither can be borrowed.
+pub fn check_execution(
+    execution_id: &str,
+    run_name: &str,
+    home: &Home,
+) -> Result<(), InvalidInput> {
+    let parts: Vec<&str> = execution_id.split(':').collect();
+    let not_ours = |why: &str| {
+        InvalidInput(format!(
+            "execution {execution_id:?} {why} (run {run_name:?}, deployment {home})"
+        ))
+    };
+    let ["arn", partition, "states", region, account, "execution", machine, name] =
+        parts.as_slice()
+    else {
+        return Err(not_ours("is not a Step Functions execution ARN"));
+    };
+    let machine_ok = !machine.is_empty()
+        && machine.len() <= 80
+        && machine
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !machine_ok {
+        return Err(not_ours("names no state machine"));
+    }
+    if *partition != home.partition || *region != home.region {
+        return Err(not_ours("is in another partition or region"));
+    }
+    if home.account.as_deref().is_some_and(|a| a != *account) {
+        return Err(not_ours("is in another account"));
+    }
+    if *name != run_name {
+        return Err(not_ours("does not end with the run's name"));
+    }
+    Ok(())
+}
+
+/// Checks that the finishing state agrees with itself and returns the cluster the run
+/// is recorded under. A state that does not is refused whole: nothing is written.
+pub fn check_run_state(state: &RunState, home: &Home) -> Result<String, InvalidInput> {
+    valid_run_name(&state.run_name)?;
+    check_execution(&state.execution_id, &state.run_name, home)?;
+    if parse_iso8601(&state.started_at).is_none() {
+        return Err(InvalidInput(format!(
+            "startedAt {:?} is not an ISO 8601 time",
+            state.started_at
+        )));
+    }
+    let cluster_id = match parse_trigger(&state.trigger, home) {
+        Ok(request) => request.cluster_id,
+        // The run failed on its own input; nothing after the start can exist.
+        Err(_) if state.run.is_none() && state.plan.is_none() && state.reader.is_none() => {
+            return Ok(INVALID_INPUT_PARTITION.to_string())
+        }
+        Err(e) => {
+            return Err(InvalidInput(format!(
+                "the state has steps for a trigger that is refused: {e}"
+            )))
+        }
+    };
+    let mismatch = |what: &str, named: &str| {
+        InvalidInput(format!(
+            "{what} names cluster {named:?}, but the run is for {cluster_id}"
+        ))
+    };
+    if let Some(run) = &state.run {
+        if valid_cluster_id(&run.cluster_id)? != cluster_id {
+            return Err(mismatch("the start", &run.cluster_id));
+        }
+    }
+    if let Some(plan) = &state.plan {
+        if valid_cluster_id(&plan.cluster_id)? != cluster_id {
+            return Err(mismatch("the plan", &plan.cluster_id));
+        }
+        check_plan_identifiers(plan)?;
+    }
+    if let Some(caught) = &state.error {
+        let named = !caught.error.is_empty()
+            && caught.error.len() <= 64
+            && caught
+                .error
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+        if !named {
+            return Err(InvalidInput(format!(
+                "error {:?} is not an error name",
+                caught.error
+            )));
+        }
+    }
+    if let Some(check) = &state.writer_check {
+        if check.cluster_id != cluster_id {
+            return Err(mismatch("the writer check", &check.cluster_id));
+        }
+    }
+    if let Some(reader) = &state.reader {
+        let planned = state.plan.as_ref().and_then(|p| match &p.action {
+            Action::Create {
+                target_instance_id, ..
+            } => Some(target_instance_id.as_str()),
+            _ => None,
+        });
+        if planned != Some(reader.instance_id.as_str()) {
+            return Err(InvalidInput(format!(
+                "the created reader {:?} is not the instance the plan names",
+                reader.instance_id
+            )));
+        }
+    }
+    Ok(cluster_id)
+}
+
+fn check_plan_identifiers(plan: &Plan) -> Result<(), InvalidInput> {
+    let instance = |id: &str| {
+        validate_identifier(id)
+            .map(|_| ())
+            .map_err(|e| InvalidInput(format!("instance {id:?} in the plan {e}")))
+    };
+    let class = |c: &str| {
+        is_class_name(c)
+            .then_some(())
+            .ok_or_else(|| InvalidInput(format!("class {c:?} in the plan is not a class")))
+    };
+    plan.writer_instance_id
+        .as_deref()
+        .map(instance)
+        .transpose()?;
+    plan.writer_class
+        .as_deref()
+        .filter(|c| *c != "db.serverless")
+        .map(class)
+        .transpose()?;
+    plan.desired_class.as_deref().map(class).transpose()?;
+    match &plan.action {
+        Action::Failback {
+            target_instance_id, ..
+        } => instance(target_instance_id),
+        Action::Create {
+            target_instance_id,
+            reference_instance_id,
+            ..
+        } => instance(target_instance_id).and_then(|()| instance(reference_instance_id)),
+        Action::None | Action::Skip { .. } => Ok(()),
+    }
+}
+
+/// What the run came to, and one sentence saying why. Pure.
+pub fn derive_outcome(state: &RunState) -> (Outcome, String) {
+    if let Some(caught) = &state.error {
+        return (
+            Outcome::Failed,
+            format!("{}: {}", caught.error, cause_message(caught)),
+        );
+    }
+    let Some(run) = &state.run else {
+        return (Outcome::Failed, "the run ended before it started".into());
+    };
+    if !run.lease_acquired {
+        let holder = run.held_by.as_deref().unwrap_or("another run");
+        return (
+            Outcome::Skipped,
+            format!("{holder} is already restoring cluster {}", run.cluster_id),
+        );
+    }
+    let Some(plan) = &state.plan else {
+        return (Outcome::Failed, "the run ended before it planned".into());
+    };
+    if plan.dry_run {
+        return (Outcome::DryRun, format!("dry run: {}", plan.summary));
+    }
+    match &plan.action {
+        Action::None => (Outcome::NoOp, plan.summary.clone()),
+        Action::Skip { .. } => (Outcome::Skipped, plan.summary.clone()),
+        Action::Failback {
+            target_instance_id, ..
+        }
+        | Action::Create {
+            target_instance_id, ..
+        } => writer_moved(state.writer_check.as_ref(), plan, target_instance_id),
+    }
+}
+
+/// "Restored" only where the writer check saw the planned target as the writer of the
+/// planned cluster, and the cluster available.
+fn writer_moved(check: Option<&CheckStatusOutput>, plan: &Plan, target: &str) -> (Outcome, String) {
+    match check {
+        Some(check)
+            if check.state == Readiness::Ready
+                && check.cluster_id == plan.cluster_id
+                && check.writer_instance_id.as_deref() == Some(target) =>
+        {
+            let to = plan.desired_class.as_deref().unwrap_or("the desired class");
+            (Outcome::Restored, format!("writer is now {target} ({to})"))
+        }
+        Some(check) if check.state == Readiness::Ready => (
+            Outcome::Failed,
+            format!(
+                "the writer check saw writer {:?} of cluster {}, not the planned {target}",
+                check.writer_instance_id, check.cluster_id
+            ),
+        ),
+        _ => (
+            Outcome::Failed,
+            format!("the run ended before {target} became the writer"),
+        ),
+    }
+}
+
+/// Step Functions puts a Lambda error's JSON (`errorMessage`, `errorType`) in `Cause`.
+pub fn cause_message(caught: &CaughtError) -> String {
+    let cause = caught.cause.clone().unwrap_or_default();
+    serde_json::from_str::<Value>(&cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or(cause)
+}
+
+/// The ledger record and the run-finished summary for a checked state.
+pub fn finished_record(
+    state: &RunState,
+    cluster_id: &str,
+    now: EpochSeconds,
+) -> (RunRecord, RunFinished) {
+    let (outcome, mut summary) = derive_outcome(state);
+    if let Some(reader) = state.reader.as_ref().filter(|_| outcome == Outcome::Failed) {
+        // Not deleted: it may still become available (a later run fails back to it), and a
+        // person may want to see why it did not.
+        summary.push_str(&format!(
+            "; instance {} that this run created is left in place",
+            reader.instance_id
+        ));
+    }
+    let plan = state.plan.as_ref();
+    let target = plan.and_then(|p| match &p.action {
+        Action::Failback {
+            target_instance_id, ..
+        }
+        | Action::Create {
+            target_instance_id, ..
+        } => Some(target_instance_id.clone()),
+        _ => None,
+    });
+    let seconds_to_restore = (outcome == Outcome::Restored)
+        .then(|| {
+            parse_iso8601(&state.started_at)
+                .map(|start| ((now - start) * 10.0).round().max(0.0) / 10.0)
+        })
+        .flatten();
+    let record = RunRecord {
+        cluster_id: cluster_id.to_string(),
+        execution_id: state.execution_id.clone(),
+        execution_name: state.run_name.clone(),
+        outcome,
+        summary: Some(summary.clone()),
+        trigger: Some(state.trigger.to_string()),
+        plan: plan.and_then(|p| serde_json::to_string(p).ok()),
+        action: plan
+            .and_then(|p| serde_json::to_value(&p.action).ok())
+            .and_then(|a| a["action"].as_str().map(String::from)),
+        from_class: plan.and_then(|p| p.writer_class.clone()),
+        to_class: plan.and_then(|p| p.desired_class.clone()),
+        writer_before: plan.and_then(|p| p.writer_instance_id.clone()),
+        target_instance_id: target,
+        created_instance_id: state.reader.as_ref().map(|r| r.instance_id.clone()),
+        error: state.error.as_ref().map(|e| e.error.clone()),
+        error_cause: state.error.as_ref().map(cause_message),
+        started_at: Some(state.started_at.clone()),
+        ended_at: Some(iso8601(now)),
+        seconds_to_restore,
+    };
+    let finished = RunFinished {
+        outcome,
+        cluster_id: cluster_id.to_string(),
+        summary,
+        seconds_to_restore,
+        error: record.error.clone(),
+    };
+    (record, finished)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! The deployed state machine and the Lambdas agree on error names: every name a
+//! Lambda can return is named by its Task's Retry or Catch (so none falls through to
+//! `States.ALL` by accident), and no Task names an error its Lambda never returns.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use failback_core::errors::COMMON_ERROR_NAMES;
+use failback_core::steps::{check_status, create_reader, describe_writer, failover, record_run};
+use serde_json::Value;
+
+fn lambda_errors(resource: &str) -> Option<BTreeSet<&'static str>> {
+    let specific: &[&str] = match resource {
+        "${DescribeWriterFunctionArn}" => describe_writer::ERROR_NAMES,
+        "${CreateReaderFunctionArn}" => create_reader::ERROR_NAMES,
+        "${CheckStatusFunctionArn}" => check_status::ERROR_NAMES,
+        "${FailoverFunctionArn}" => failover::ERROR_NAMES,
+        "${RecordRunFunctionArn}" => record_run::ERROR_NAMES,
+        _ => return None,
+    };
+    Some(COMMON_ERROR_NAMES.iter().chain(specific).copied().collect())
+}
+
+#[test]
+fn every_error_a_lambda_returns_is_named_by_its_task() {
+    let path = support::workspace_root().join("statemachine/failback.asl.json");
+    let machine: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut tasks = 0;
+    for (name, state) in machine["States"].as_object().unwrap() {
+        let Some(returned) = state["Resource"].as_str().and_then(lambda_errors) else {
+            continue;
+        };
+        tasks += 1;
+        let named: BTreeSet<&str> = ["Retry", "Catch"]
+            .iter()
+            .flat_map(|list| state[*list].as_array().cloned().unwrap_or_default())
+            .flat_map(|rule| rule["ErrorEquals"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .filter(|e| !e.starts_with("States.") && !e.starts_with("Lambda."))
+            .map(|e| &*Box::leak(e.into_boxed_str()))
+            .collect();
+        let unnamed: Vec<_> = returned.difference(&named).collect();
+        assert!(unnamed.is_empty(), "{name} does not name {unnamed:?}");
+        let stale: Vec<_> = named.difference(&returned).collect();
+        assert!(
+            stale.is_empty(),
+            "{name} names {stale:?}, which its Lambda never returns"
+        );
+    }
+    assert_eq!(tasks, 7, "the seven Lambda Tasks were all checked");
+}
