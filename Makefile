@@ -35,17 +35,12 @@ asl: tools
 unit: tools build
 	cargo test --workspace
 
-# The fuzz test binary is built by `build` (--all-targets); this only runs it longer.
+# The fuzz test binary is built by the build target (--all-targets); this only runs it longer.
 FUZZ_SECONDS ?= 60
 fuzz: build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p failback-core --test fuzz -- --nocapture
 
 infra:
-	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "# The fuzz test binary is built by `build` (--all-targets); this only runs it longer.
-FUZZ_SECONDS ?= 60
-fuzz: build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p failback-core --test fuzz -- --nocapture
-
-infra: no infra/check.sh yet"; fi
+	@if [ -f infra/check.sh ]; then bash infra/check.sh; else echo "infra: no infra/check.sh yet"; fi
 
 test: lint asl build unit fuzz scenarios infra

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::{DbInstance, Filter, Tag};
+use aws_sdk_rds::types::{DbInstance, Filter, OrderableDbInstanceOption, Tag};
 use aws_sdk_rds::Client;
 
 use crate::errors::AwsFailure;
@@ -297,19 +297,8 @@ impl Rds {
         engine_version: Option<&str>,
         class: &str,
     ) -> Result<Vec<String>, AwsFailure> {
-        let options: Result<Vec<_>, _> = self
-            .client
-            .describe_orderable_db_instance_options()
-            .engine(engine)
-            .set_engine_version(engine_version.map(str::to_string))
-            .db_instance_class(class)
-            .into_paginator()
-            .items()
-            .send()
-            .collect()
-            .await;
+        let options = self.orderable(engine, engine_version, Some(class)).await?;
         let mut zones: Vec<String> = options
-            .map_err(|e| AwsFailure::from_sdk(&e))?
             .iter()
             .filter(|option| option.db_instance_class() == Some(class))
             .flat_map(|option| option.availability_zones().iter())
@@ -327,24 +316,34 @@ impl Rds {
         engine: &str,
         engine_version: Option<&str>,
     ) -> Result<Vec<String>, AwsFailure> {
-        let options: Result<Vec<_>, _> = self
-            .client
-            .describe_orderable_db_instance_options()
-            .engine(engine)
-            .set_engine_version(engine_version.map(str::to_string))
-            .into_paginator()
-            .items()
-            .send()
-            .collect()
-            .await;
+        let options = self.orderable(engine, engine_version, None).await?;
         let mut classes: Vec<String> = options
-            .map_err(|e| AwsFailure::from_sdk(&e))?
             .iter()
             .filter_map(|option| option.db_instance_class().map(str::to_string))
             .collect();
         classes.sort();
         classes.dedup();
         Ok(classes)
+    }
+
+    async fn orderable(
+        &self,
+        engine: &str,
+        engine_version: Option<&str>,
+        class: Option<&str>,
+    ) -> Result<Vec<OrderableDbInstanceOption>, AwsFailure> {
+        let options: Result<Vec<_>, _> = self
+            .client
+            .describe_orderable_db_instance_options()
+            .engine(engine)
+            .set_engine_version(engine_version.map(str::to_string))
+            .set_db_instance_class(class.map(str::to_string))
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        options.map_err(|e| AwsFailure::from_sdk(&e))
     }
 
     /// Asks RDS to fail over to the target, exactly once: a failover is not idempotent,
