@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_sfn::types::HistoryEvent;
+use failback_core::clock::epoch_now;
 use failback_core::errors::AwsFailure;
 use failback_core::identifier::short_hash;
 use failback_core::ledger::{Ledger, RunRecord};
@@ -76,7 +77,7 @@ async fn plan(
         &setup::home(config),
     )?;
     let policy = setup::deployment_policy(config, args).await?;
-    match plan_restore(&cluster, &request, PLAN_RUN_NAME, &policy) {
+    match plan_restore(&cluster, &request, PLAN_RUN_NAME, &policy, epoch_now()) {
         Ok(plan) if as_json => println!(
             "{}",
             serde_json::to_string_pretty(&plan).unwrap_or_default()

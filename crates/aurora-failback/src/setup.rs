@@ -87,9 +87,8 @@ pub async fn deployment_policy(config: &SdkConfig, args: &AwsArgs) -> Result<Pla
     })
     .await?;
     Ok(PlanPolicy {
-        now: failback_core::clock::epoch_now(),
-        max_event_age_seconds: PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
         allow_untagged_manual_runs: allowed.as_deref() == Some("true"),
+        ..PlanPolicy::default()
     })
 }
 

@@ -12,11 +12,13 @@ async fn main() -> Result<(), Error> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let settings = DescribeSettings {
         dry_run_only: env_flag("DRY_RUN_ONLY")?,
-        max_event_age_seconds: env_seconds(
-            "MAX_EVENT_AGE_SECONDS",
-            PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
-        )?,
-        allow_untagged_manual_runs: env_flag("ALLOW_UNTAGGED_MANUAL_RUNS")?,
+        policy: PlanPolicy {
+            max_event_age_seconds: env_seconds(
+                "MAX_EVENT_AGE_SECONDS",
+                PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
+            )?,
+            allow_untagged_manual_runs: env_flag("ALLOW_UNTAGGED_MANUAL_RUNS")?,
+        },
     };
     let rds = Rds::from_conf(&config);
     failback_core::lambda::serve(move |payload, home| {

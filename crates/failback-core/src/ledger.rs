@@ -31,7 +31,7 @@ pub enum LeaseOutcome {
 }
 
 /// One run as the ledger keeps it. Nested data (the plan) is kept as JSON text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
     pub cluster_id: String,
@@ -52,31 +52,6 @@ pub struct RunRecord {
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     pub seconds_to_restore: Option<f64>,
-}
-
-impl Default for RunRecord {
-    fn default() -> Self {
-        Self {
-            cluster_id: String::new(),
-            execution_id: String::new(),
-            execution_name: String::new(),
-            outcome: Outcome::Running,
-            summary: None,
-            trigger: None,
-            plan: None,
-            action: None,
-            from_class: None,
-            to_class: None,
-            writer_before: None,
-            target_instance_id: None,
-            created_instance_id: None,
-            error: None,
-            error_cause: None,
-            started_at: None,
-            ended_at: None,
-            seconds_to_restore: None,
-        }
-    }
 }
 
 impl Ledger {

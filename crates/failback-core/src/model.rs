@@ -54,6 +54,15 @@ impl ClusterView {
         self.is_opted_in() || untagged_allowed
     }
 
+    /// The engine and its version, as a person reads them ("aurora-postgresql 15.2").
+    pub fn engine_label(&self) -> String {
+        format!(
+            "{} {}",
+            self.engine,
+            self.engine_version.as_deref().unwrap_or("(any version)")
+        )
+    }
+
     pub fn is_opted_in(&self) -> bool {
         self.tags
             .get(TAG_ENABLED)

@@ -12,16 +12,16 @@ use serde_json::Value;
 
 use crate::class_rank::is_class_name;
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
-use crate::identifier::validate_identifier;
 use crate::ledger::{RunRecord, INVALID_INPUT_PARTITION};
 use crate::model::{CheckStatusOutput, CreateReaderOutput, Readiness};
 use crate::plan::{Action, Plan};
-use crate::trigger::{parse_trigger, valid_cluster_id, Home, InvalidInput};
+use crate::trigger::{parse_trigger, valid_cluster_id, valid_instance_id, Home, InvalidInput};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The run has started and not finished; the only outcome that may be replaced.
+    #[default]
     Running,
     Restored,
     NoOp,
@@ -225,11 +225,7 @@ pub fn check_run_state(state: &RunState, home: &Home) -> Result<String, InvalidI
 }
 
 fn check_plan_identifiers(plan: &Plan) -> Result<(), InvalidInput> {
-    let instance = |id: &str| {
-        validate_identifier(id)
-            .map(|_| ())
-            .map_err(|e| InvalidInput(format!("instance {id:?} in the plan {e}")))
-    };
+    let instance = |id: &str| valid_instance_id(id, "the plan's instance").map(|_| ());
     let class = |c: &str| {
         is_class_name(c)
             .then_some(())

@@ -88,12 +88,10 @@ pub enum SkipReason {
     ClassNotOrderable,
 }
 
-/// What the deployment allows and what time it is: the plan's inputs besides the
-/// cluster and the request.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the deployment allows: the plan's inputs besides the cluster, the request and
+/// the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanPolicy {
-    /// Epoch seconds.
-    pub now: f64,
     /// Failover events older than this are not acted on.
     pub max_event_age_seconds: u64,
     /// Whether a manual run may act on a cluster without the opt-in tag (the deployed
@@ -103,6 +101,15 @@ pub struct PlanPolicy {
 
 impl PlanPolicy {
     pub const DEFAULT_MAX_EVENT_AGE_SECONDS: u64 = 1800;
+}
+
+impl Default for PlanPolicy {
+    fn default() -> Self {
+        Self {
+            max_event_age_seconds: Self::DEFAULT_MAX_EVENT_AGE_SECONDS,
+            allow_untagged_manual_runs: false,
+        }
+    }
 }
 
 /// Aurora allows a writer and up to 15 Aurora Replicas in a cluster (Aurora User Guide,
@@ -119,16 +126,17 @@ pub struct ClusterSettling {
 }
 
 /// Whether the run may touch this cluster at all, before any question of classes: the
-/// event is fresh, the cluster is opted in, Aurora provisioned, settled, available, and
-/// has a provisioned writer. `Err` for a cluster that is busy (retry later).
+/// event is fresh at `now` (epoch seconds), the cluster is opted in, Aurora provisioned,
+/// settled, available, and has a provisioned writer. `Err` for a cluster that is busy (retry later).
 pub fn may_touch<'a>(
     cluster: &'a ClusterView,
     request: &RunRequest,
     policy: &PlanPolicy,
+    now: f64,
 ) -> Result<Result<&'a MemberView, (SkipReason, String)>, ClusterSettling> {
     let id = &cluster.cluster_id;
     if let Some(sent) = request.event_time {
-        let age = policy.now - sent;
+        let age = now - sent;
         if age > policy.max_event_age_seconds as f64 {
             return Ok(Err((
                 SkipReason::StaleEvent,
@@ -201,6 +209,7 @@ pub fn plan_restore(
     request: &RunRequest,
     run_name: &str,
     policy: &PlanPolicy,
+    now: f64,
 ) -> Result<Plan, ClusterSettling> {
     let writer = cluster.writer();
     let mut plan = Plan {
@@ -213,7 +222,7 @@ pub fn plan_restore(
         action: Action::None,
         summary: String::new(),
     };
-    let writer = match may_touch(cluster, request, policy)? {
+    let writer = match may_touch(cluster, request, policy, now)? {
         Ok(writer) => writer,
         Err((reason, why)) => return Ok(plan.skip(reason, why)),
     };
@@ -287,6 +296,45 @@ impl Plan {
     pub fn not_orderable(self, why: String) -> Self {
         self.skip(SkipReason::ClassNotOrderable, why)
     }
+
+    /// The class AWS must sell before the run acts, and the zone it must sell it in: the
+    /// class a create would make, or one a person or a tag named for a failback. (A class
+    /// only read off a member exists already.)
+    pub fn class_to_order(&self) -> Option<(String, Option<String>)> {
+        let named = matches!(
+            self.desired_class_source,
+            Some(ClassSource::Input) | Some(ClassSource::Tag)
+        );
+        let zone = match &self.action {
+            Action::Create {
+                availability_zone, ..
+            } => availability_zone.clone(),
+            Action::Failback { .. } if named => None,
+            _ => return None,
+        };
+        self.desired_class.clone().map(|class| (class, zone))
+    }
+}
+
+/// Why the run may not act on `class` (in `zone`), given the zones that
+/// DescribeOrderableDBInstanceOptions lists for it (an empty list is AWS's "not
+/// orderable"); `None` where AWS sells it there. `engine` names engine and version.
+pub fn not_orderable_reason(
+    class: &str,
+    engine: &str,
+    zones: &[String],
+    zone: Option<&str>,
+) -> Option<String> {
+    if zones.is_empty() {
+        return Some(format!("{class} is not orderable for {engine}"));
+    }
+    zone.filter(|z| !zones.iter().any(|offered| offered == z))
+        .map(|z| {
+            format!(
+                "{class} is not offered in {z} for {engine}; it is in {}",
+                zones.join(", ")
+            )
+        })
 }
 
 /// The class the writer should have, and where that came from; `Err` says why the

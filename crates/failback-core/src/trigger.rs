@@ -409,6 +409,11 @@ pub fn valid_cluster_id(raw: &str) -> Result<String, InvalidInput> {
     validate_identifier(raw).map_err(|e| InvalidInput(format!("cluster identifier {raw:?} {e}")))
 }
 
+/// An instance identifier from outside; `what` names it in the refusal.
+pub fn valid_instance_id(raw: &str, what: &str) -> Result<String, InvalidInput> {
+    validate_identifier(raw).map_err(|e| InvalidInput(format!("{what} {raw:?} {e}")))
+}
+
 /// A class asked for by `source` (the input, a tag, a CLI flag): shaped like a class,
 /// of a fixed size no larger than any class can be, and a size its family offers.
 pub fn valid_writer_class(raw: &str, source: &str) -> Result<String, InvalidInput> {

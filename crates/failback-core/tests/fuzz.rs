@@ -320,12 +320,9 @@ fn check_plan(request: &failback_core::trigger::RunRequest, value: &Value) -> Re
             .into(),
             members,
         };
-        let policy = PlanPolicy {
-            now: request.event_time.unwrap_or_default() + 60.0,
-            max_event_age_seconds: 1800,
-            allow_untagged_manual_runs: false,
-        };
-        let Ok(plan) = plan_restore(&cluster, request, "fuzz-1", &policy) else {
+        let now = request.event_time.unwrap_or_default() + 60.0;
+        let Ok(plan) = plan_restore(&cluster, request, "fuzz-1", &PlanPolicy::default(), now)
+        else {
             continue;
         };
         if let Action::Create {

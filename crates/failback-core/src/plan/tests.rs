@@ -44,11 +44,7 @@ fn event() -> RunRequest {
 const NOW: f64 = 1_795_230_765.0;
 
 fn policy() -> PlanPolicy {
-    PlanPolicy {
-        now: NOW,
-        max_event_age_seconds: PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
-        allow_untagged_manual_runs: false,
-    }
+    PlanPolicy::default()
 }
 
 fn manual(writer_class: Option<&str>) -> RunRequest {
@@ -382,7 +378,7 @@ fn plan_table() {
     ];
     for (name, cluster, request, expected) in cases {
         assert_eq!(
-            action_of(plan_restore(&cluster, &request, "run-1", &policy())),
+            action_of(plan_restore(&cluster, &request, "run-1", &policy(), NOW)),
             expected,
             "{name}"
         );
@@ -399,6 +395,7 @@ fn plan_says_where_the_class_came_from_and_carries_dry_run() {
         },
         "r",
         &policy(),
+        NOW,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(plan.dry_run);
@@ -426,8 +423,8 @@ fn a_person_may_act_on_an_untagged_cluster_only_where_the_deployment_allows_it()
         allow_untagged_manual_runs: true,
         ..policy()
     };
-    let plan =
-        plan_restore(&untagged, &manual(None), "r", &policy()).unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan_restore(&untagged, &manual(None), "r", &policy(), NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         plan.action,
         Action::Skip {
@@ -439,11 +436,12 @@ fn a_person_may_act_on_an_untagged_cluster_only_where_the_deployment_allows_it()
         "{}",
         plan.summary
     );
-    let plan =
-        plan_restore(&untagged, &manual(None), "r", &allowing).unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan_restore(&untagged, &manual(None), "r", &allowing, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(plan.action, Action::Failback { .. }), "{plan:?}");
     // Events still need the tag, whatever the deployment allows for people.
-    let plan = plan_restore(&untagged, &event(), "r", &allowing).unwrap_or_else(|e| panic!("{e}"));
+    let plan =
+        plan_restore(&untagged, &event(), "r", &allowing, NOW).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         plan.action,
         Action::Skip {
@@ -474,8 +472,8 @@ fn every_cluster_size_from_one_to_sixteen() {
         small
             .tags
             .insert(TAG_WRITER_CLASS.into(), "db.r6g.2xlarge".into());
-        let plan =
-            plan_restore(&small, &event(), "run-1", &policy()).unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan_restore(&small, &event(), "run-1", &policy(), NOW)
+            .unwrap_or_else(|e| panic!("{e}"));
         if size < MAX_CLUSTER_INSTANCES {
             assert!(
                 matches!(plan.action, Action::Create { .. }),
@@ -494,7 +492,7 @@ fn every_cluster_size_from_one_to_sixteen() {
         if size > 1 {
             let mut with_big_reader = small.clone();
             with_big_reader.members[size - 1].class = "db.r6g.2xlarge".into();
-            let plan = plan_restore(&with_big_reader, &event(), "run-1", &policy())
+            let plan = plan_restore(&with_big_reader, &event(), "run-1", &policy(), NOW)
                 .unwrap_or_else(|e| panic!("{e}"));
             assert!(
                 matches!(plan.action, Action::Failback { .. }),
@@ -508,7 +506,7 @@ fn every_cluster_size_from_one_to_sixteen() {
 fn unknown_class_message_names_its_source() {
     let mut c = after_failover("available");
     c.tags.insert(TAG_WRITER_CLASS.into(), "huge".into());
-    let plan = plan_restore(&c, &event(), "r", &policy()).unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan_restore(&c, &event(), "r", &policy(), NOW).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         plan.summary.contains("aurora-failback:writer-class tag"),
         "{}",

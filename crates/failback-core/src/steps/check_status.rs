@@ -4,11 +4,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::identifier::validate_identifier;
 use crate::model::{instance_health, InstanceHealth};
 pub use crate::model::{CheckStatusOutput, Readiness};
 use crate::rds::Rds;
-use crate::trigger::{valid_cluster_id, InvalidInput};
+use crate::trigger::{valid_cluster_id, valid_instance_id, InvalidInput};
 
 use super::parse_input;
 
@@ -83,8 +82,7 @@ fn refuse_terminal(instance_id: &str, status: &str) -> Result<(), CheckStatusErr
 pub fn read_input(payload: Value) -> Result<(Question, String, String), InvalidInput> {
     let input: CheckStatusInput = parse_input(payload, "check-status")?;
     let cluster_id = valid_cluster_id(&input.cluster_id)?;
-    let instance_id = validate_identifier(&input.instance_id)
-        .map_err(|e| InvalidInput(format!("instance identifier {:?} {e}", input.instance_id)))?;
+    let instance_id = valid_instance_id(&input.instance_id, "instance identifier")?;
     Ok((input.check, cluster_id, instance_id))
 }
 

@@ -6,12 +6,15 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::identifier::{replacement_instance_id, validate_identifier};
+use crate::identifier::replacement_instance_id;
 use crate::model::ClusterView;
 pub use crate::model::CreateReaderOutput;
 use crate::model::TAG_RUN;
+use crate::plan::not_orderable_reason;
 use crate::rds::{CreateInstanceFailure, InstanceDetail, NewReader, Rds};
-use crate::trigger::{valid_availability_zone, valid_cluster_id, valid_writer_class, InvalidInput};
+use crate::trigger::{
+    valid_availability_zone, valid_cluster_id, valid_instance_id, valid_writer_class, InvalidInput,
+};
 
 use super::{parse_input, valid_run_name};
 
@@ -105,17 +108,11 @@ pub struct CreateReaderRequest {
 
 pub fn read_input(payload: Value) -> Result<CreateReaderRequest, InvalidInput> {
     let input: CreateReaderInput = parse_input(payload, "create-reader")?;
-    let reference_id = validate_identifier(&input.reference_instance_id).map_err(|e| {
-        InvalidInput(format!(
-            "reference instance {:?} {e}",
-            input.reference_instance_id
-        ))
-    })?;
     Ok(CreateReaderRequest {
         cluster_id: valid_cluster_id(&input.cluster_id)?,
         run_name: valid_run_name(&input.run_name)?,
         class: valid_writer_class(&input.instance_class, "create-reader's instanceClass")?,
-        reference_id,
+        reference_id: valid_instance_id(&input.reference_instance_id, "reference instance")?,
         availability_zone: input
             .availability_zone
             .map(|az| valid_availability_zone(&az))
@@ -209,21 +206,9 @@ async fn check_orderable(
     let zones = rds
         .orderable_zones(&cluster.engine, cluster.engine_version.as_deref(), class)
         .await?;
-    if zones.is_empty() {
-        return Err(InvalidInput(format!(
-            "{class} is not orderable for {} {}",
-            cluster.engine,
-            cluster.engine_version.as_deref().unwrap_or_default()
-        ))
-        .into());
-    }
-    match zone {
-        Some(zone) if !zones.iter().any(|z| z == zone) => Err(InvalidInput(format!(
-            "availability zone {zone} does not offer {class}; zones that do: {}",
-            zones.join(", ")
-        ))
-        .into()),
-        _ => Ok(()),
+    match not_orderable_reason(class, &cluster.engine_label(), &zones, zone) {
+        Some(why) => Err(InvalidInput(why).into()),
+        None => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::plan::{plan_restore, Action, ClassSource, ClusterSettling, Plan, PlanPolicy};
+use crate::plan::{not_orderable_reason, plan_restore, ClusterSettling, Plan, PlanPolicy};
 use crate::rds::Rds;
 use crate::trigger::{parse_trigger, ForeignCluster, Home, InvalidInput, RunRequest, TriggerError};
 
@@ -21,22 +21,11 @@ struct DescribeWriterInput {
 }
 
 /// What the deployment allows, from its environment.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct DescribeSettings {
     /// Every run only plans, whatever its input says.
     pub dry_run_only: bool,
-    pub max_event_age_seconds: u64,
-    pub allow_untagged_manual_runs: bool,
-}
-
-impl Default for DescribeSettings {
-    fn default() -> Self {
-        Self {
-            dry_run_only: false,
-            max_event_age_seconds: PlanPolicy::DEFAULT_MAX_EVENT_AGE_SECONDS,
-            allow_untagged_manual_runs: false,
-        }
-    }
+    pub policy: PlanPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,43 +87,21 @@ pub async fn describe_writer(
         .cluster(&request.cluster_id)
         .await?
         .ok_or_else(|| DescribeWriterError::ClusterNotFound(request.cluster_id.clone()))?;
-    let policy = PlanPolicy {
-        now,
-        max_event_age_seconds: settings.max_event_age_seconds,
-        allow_untagged_manual_runs: settings.allow_untagged_manual_runs,
-    };
-    let mut plan = plan_restore(&cluster, &request, &run_name, &policy)?;
-    // A class the run would create, or one a person or a tag named, must be sold for
-    // this engine and version before the run acts on it; an empty answer is AWS's "not
-    // orderable". (A class only read off a member exists already.)
-    let named = matches!(
-        plan.desired_class_source,
-        Some(ClassSource::Input) | Some(ClassSource::Tag)
-    );
-    let zone = match &plan.action {
-        Action::Create {
-            availability_zone, ..
-        } => Some(availability_zone.clone()),
-        Action::Failback { .. } if named => Some(None),
-        _ => None,
-    };
-    if let (Some(zone), Some(class)) = (zone, plan.desired_class.clone()) {
+    let mut plan = plan_restore(&cluster, &request, &run_name, &settings.policy, now)?;
+    if let Some((class, zone)) = plan.class_to_order() {
         let version = cluster.engine_version.as_deref();
         let zones = rds
             .orderable_zones(&cluster.engine, version, &class)
             .await?;
-        let engine = format!("{} {}", cluster.engine, version.unwrap_or("(any version)"));
-        if zones.is_empty() {
-            let offered = rds.orderable_classes(&cluster.engine, version).await?;
-            plan = plan.not_orderable(format!(
-                "{class} is not orderable for {engine}; orderable classes: {}",
-                summarise_classes(&offered)
-            ));
-        } else if let Some(zone) = zone.filter(|z| !zones.contains(z)) {
-            plan = plan.not_orderable(format!(
-                "{class} is not offered in {zone} for {engine}; it is in {}",
-                zones.join(", ")
-            ));
+        let engine = cluster.engine_label();
+        if let Some(why) = not_orderable_reason(&class, &engine, &zones, zone.as_deref()) {
+            let why = if zones.is_empty() {
+                let offered = rds.orderable_classes(&cluster.engine, version).await?;
+                format!("{why}; orderable classes: {}", summarise_classes(&offered))
+            } else {
+                why
+            };
+            plan = plan.not_orderable(why);
         }
     }
     tracing::info!(cluster = %plan.cluster_id, dry_run = plan.dry_run, summary = %plan.summary, "planned");

@@ -4,10 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::identifier::validate_identifier;
 use crate::model::{instance_health, InstanceHealth};
 use crate::rds::{FailoverCallFailure, Rds};
-use crate::trigger::{valid_cluster_id, InvalidInput};
+use crate::trigger::{valid_cluster_id, valid_instance_id, InvalidInput};
 
 use super::parse_input;
 
@@ -78,8 +77,7 @@ impl StepError for FailoverError {
 pub fn read_input(payload: Value) -> Result<(String, String), InvalidInput> {
     let input: FailoverInput = parse_input(payload, "failover")?;
     let cluster_id = valid_cluster_id(&input.cluster_id)?;
-    let instance_id = validate_identifier(&input.instance_id)
-        .map_err(|e| InvalidInput(format!("instance identifier {:?} {e}", input.instance_id)))?;
+    let instance_id = valid_instance_id(&input.instance_id, "instance identifier")?;
     Ok((cluster_id, instance_id))
 }
 
