@@ -25,6 +25,7 @@ scenarios: tools build
 	$(PYTHON) tools/drill/drill.py --all
 
 lint:
+	python3 tools/check_layers.py
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 

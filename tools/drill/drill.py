@@ -262,7 +262,7 @@ class Drill:
         """The run's ledger record and the partition it is filed under: the cluster's, or
         INVALID_PARTITION for a run whose input named no cluster it may touch."""
         for partition in (CLUSTER, INVALID_PARTITION):
-            record = next((r for r in self.ledger(partition) if r.get("executionName") == execution.name), None)
+            record = next((r for r in self.ledger(partition) if r.get("runName") == execution.name), None)
             if record is not None:
                 return partition, record
         return None, {}
@@ -407,7 +407,7 @@ def print_topology(title: str, rows: list[dict]) -> None:
 
 def print_ledger(record: dict) -> None:
     print("\n  Ledger record")
-    for key in ("executionName", "outcome", "summary", "action", "fromClass", "toClass", "writerBefore",
+    for key in ("runName", "outcome", "summary", "action", "fromClass", "toClass", "writerBefore",
                 "targetInstanceId", "createdInstanceId", "error", "errorCause", "startedAt", "endedAt", "secondsToRestore"):
         if key in record:
             print(f"    {key:<18} {record[key]}")

@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "aurora-failback",
     version,
-    about = "Restore an Aurora cluster's writer class after a failover"
+    about = "Restore an Aurora cluster's writer class after a failover",
+    after_long_help = LONG_HELP_FOOTER
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -15,7 +16,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Shown by `--help` after the options; `-h` stays short.
+pub const LONG_HELP_FOOTER: &str = "\
+Examples:
+  aurora-failback plan orders                  what a restore would do now (reads only)
+  aurora-failback start orders --wait          restore now and follow the run to its end
+
+Exit codes:
+  0   done: restored, nothing needed, or a dry run
+  1   AWS failed the call          2   the input was refused
+  3   start --wait: the run skipped the cluster (see its reason)
+  4   start --wait: the run failed
+  10  no AWS credentials           11  no region
+  12  cluster not found            13  state machine not found
+  14  access denied                15  throttled, even after retries
+  16  ledger table not found       17  execution not found";
+
 #[derive(Debug, Args)]
+#[command(next_help_heading = "AWS and deployment")]
 pub struct AwsArgs {
     /// AWS profile (else the standard chain: AWS_PROFILE, environment, instance role).
     #[arg(long, global = true)]

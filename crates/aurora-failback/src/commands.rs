@@ -1,23 +1,25 @@
-//! The commands: AWS calls in, rendered text out.
+//! The commands: what each one reads and decides. AWS calls go through the adapters
+//! (the core's for RDS and DynamoDB, deployment.rs for CloudFormation and Step
+//! Functions); what is printed is made in render.rs.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_sfn::types::HistoryEvent;
 use failback_core::clock::epoch_now;
 use failback_core::errors::AwsFailure;
 use failback_core::identifier::short_hash;
-use failback_core::ledger::{Ledger, RunRecord};
+use failback_core::ledger::Ledger;
 use failback_core::model::{ClusterView, TAG_ENABLED, TAG_WRITER_CLASS};
-use failback_core::outcome::Outcome;
+use failback_core::outcome::{Outcome, RunRecord};
 use failback_core::plan::plan_restore;
 use failback_core::rds::Rds;
 use failback_core::trigger::{parse_trigger, valid_cluster_id, valid_writer_class};
 use serde_json::{json, Value};
 
 use crate::cli::{AwsArgs, Cli, Command};
+use crate::deployment::{Executions, RunEvent, RunEventKind, StartFailure};
 use crate::failure::{Failure, EXIT_NOT_RESTORED, EXIT_RUN_FAILED};
 use crate::render;
 use crate::setup;
@@ -177,7 +179,7 @@ fn cluster_arn(cluster: &ClusterView) -> Result<String, Failure> {
 /// `cli-<cluster>-<hash of the input>-<10-minute window>`: the same request started twice
 /// in a window has one name, and Step Functions answers the second start with the first
 /// execution instead of starting another.
-pub fn execution_name(cluster_id: &str, input: &str, now_seconds: u64) -> String {
+pub fn start_run_name(cluster_id: &str, input: &str, now_seconds: u64) -> String {
     let cluster: String = cluster_id.chars().take(48).collect();
     format!(
         "cli-{cluster}-{}-{}",
@@ -206,48 +208,30 @@ async fn start(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let name = execution_name(&request.cluster_id, &input, now);
-    let sfn = aws_sdk_sfn::Client::new(config);
-    let started = sfn
-        .start_execution()
-        .state_machine_arn(&state_machine)
-        .name(&name)
-        .input(&input)
-        .send()
-        .await;
-    let execution_arn = match started {
-        Ok(output) => output.execution_arn().to_string(),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_state_machine_does_not_exist()) =>
-        {
-            return Err(Failure::StateMachineNotFound(state_machine));
-        }
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_execution_already_exists()) =>
-        {
+    let run_name = start_run_name(&request.cluster_id, &input, now);
+    let executions = Executions::from_conf(config);
+    let execution_arn = match executions.start(&state_machine, &run_name, &input).await {
+        Ok(arn) => arn,
+        Err(StartFailure::AlreadyExists(_)) => {
             return Err(Failure::InvalidInput(format!(
-                "run {name} already ran in the last {} minutes; see `aurora-failback status {name}`",
+                "run {run_name} already ran in the last {} minutes; see `aurora-failback status {run_name}`",
                 START_DEDUPLICATION_SECONDS / 60
             )));
         }
-        Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
+        Err(other) => return Err(other.into()),
     };
-    println!("Started run {name}\n  {execution_arn}");
+    println!("Started run {run_name}\n  {execution_arn}");
     if !wait {
         return Ok(0);
     }
-    follow(&sfn, &execution_arn).await?;
+    follow(&executions, &execution_arn).await?;
     let (outcome, summary) = outcome_of(
         config,
         args,
-        &sfn,
+        &executions,
         &execution_arn,
         &request.cluster_id,
-        &name,
+        &run_name,
     )
     .await?;
     println!("Outcome: {} ({})", outcome, render::printable(&summary));
@@ -256,74 +240,6 @@ async fn start(
         Outcome::Skipped => EXIT_NOT_RESTORED,
         Outcome::Failed | Outcome::Running => EXIT_RUN_FAILED,
     })
-}
-
-async fn history(
-    sfn: &aws_sdk_sfn::Client,
-    execution_arn: &str,
-) -> Result<Vec<HistoryEvent>, Failure> {
-    let events: Result<Vec<HistoryEvent>, _> = sfn
-        .get_execution_history()
-        .execution_arn(execution_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .collect()
-        .await;
-    events.map_err(|err| {
-        if err
-            .as_service_error()
-            .is_some_and(|e| e.is_execution_does_not_exist())
-        {
-            Failure::ExecutionNotFound(execution_arn.to_string())
-        } else {
-            AwsFailure::from_sdk(&err).into()
-        }
-    })
-}
-
-/// A history event as one line, when it is worth one.
-fn step_line(event: &HistoryEvent, started: f64) -> Option<String> {
-    let at = event.timestamp().as_secs_f64() - started;
-    let kind = event.r#type().as_str();
-    if let Some(exited) = event.state_exited_event_details() {
-        let output: Value = exited
-            .output()
-            .and_then(|o| serde_json::from_str(o).ok())
-            .unwrap_or_default();
-        let result = render::step_result(exited.name(), &output);
-        return Some(
-            format!("  [{at:>7.1}s] {:<20} ok {result}", exited.name())
-                .trim_end()
-                .to_string(),
-        );
-    }
-    if let Some(failed) = event.lambda_function_failed_event_details() {
-        return Some(format!(
-            "  [{at:>7.1}s] {:<20} error {}",
-            "",
-            failed.error().unwrap_or_default()
-        ));
-    }
-    if let Some(failed) = event.task_failed_event_details() {
-        return Some(format!(
-            "  [{at:>7.1}s] {:<20} error {}",
-            "",
-            failed.error().unwrap_or_default()
-        ));
-    }
-    if let Some(failed) = event.execution_failed_event_details() {
-        return Some(format!(
-            "  [{at:>7.1}s] execution failed: {} {}",
-            failed.error().unwrap_or_default(),
-            failed.cause().unwrap_or_default()
-        ));
-    }
-    match kind {
-        "ExecutionSucceeded" => Some(format!("  [{at:>7.1}s] execution succeeded")),
-        "ExecutionTimedOut" | "ExecutionAborted" => Some(format!("  [{at:>7.1}s] {kind}")),
-        _ => None,
-    }
 }
 
 fn poll_interval() -> Duration {
@@ -335,43 +251,34 @@ fn poll_interval() -> Duration {
     Duration::from_millis(millis)
 }
 
-async fn follow(sfn: &aws_sdk_sfn::Client, execution_arn: &str) -> Result<(), Failure> {
+async fn follow(executions: &Executions, execution_arn: &str) -> Result<(), Failure> {
     let mut shown = 0;
     let terminal = std::io::stdout().is_terminal();
     let begun = std::time::Instant::now();
     loop {
-        let events = history(sfn, execution_arn).await?;
-        let started = events
-            .first()
-            .map(|e| e.timestamp().as_secs_f64())
-            .unwrap_or_default();
+        let events = executions.history(execution_arn).await?;
+        let started = events.first().map(|e| e.at).unwrap_or_default();
         if terminal {
             print!("\r\x1b[2K");
         }
         for event in events.iter().skip(shown) {
-            if let Some(line) = step_line(event, started) {
+            if let Some(line) = render::run_event(event, started) {
                 println!("{}", render::printable(&line));
             }
         }
         shown = events.len();
-        let ended = events.iter().any(|e| {
-            matches!(
-                e.r#type().as_str(),
-                "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted"
-            )
-        });
-        if ended {
+        if events.iter().any(RunEvent::ends_execution) {
             return Ok(());
         }
         if terminal {
-            let current = events.iter().rev().find_map(|e| {
-                e.state_entered_event_details()
-                    .map(|d| d.name().to_string())
+            let current = events.iter().rev().find_map(|e| match &e.kind {
+                RunEventKind::StateEntered { state } => Some(state.as_str()),
+                _ => None,
             });
             print!(
                 "  ... {:.0}s, in {}",
                 begun.elapsed().as_secs_f64(),
-                current.unwrap_or_else(|| "start".into())
+                render::printable(current.unwrap_or("start"))
             );
             let _ = std::io::stdout().flush();
         }
@@ -383,21 +290,13 @@ async fn follow(sfn: &aws_sdk_sfn::Client, execution_arn: &str) -> Result<(), Fa
 async fn outcome_of(
     config: &SdkConfig,
     args: &AwsArgs,
-    sfn: &aws_sdk_sfn::Client,
+    executions: &Executions,
     execution_arn: &str,
     cluster_id: &str,
-    name: &str,
+    run_name: &str,
 ) -> Result<(Outcome, String), Failure> {
-    let described = sfn
-        .describe_execution()
-        .execution_arn(execution_arn)
-        .send()
-        .await
-        .map_err(|e| AwsFailure::from_sdk(&e))?;
-    let output: Value = described
-        .output()
-        .and_then(|o| serde_json::from_str(o).ok())
-        .unwrap_or_default();
+    let described = executions.describe(execution_arn).await?;
+    let output = described.output.unwrap_or_default();
     let from_output = output
         .pointer("/result/outcome")
         .and_then(|o| serde_json::from_value::<Outcome>(o.clone()).ok());
@@ -411,56 +310,28 @@ async fn outcome_of(
     if let Ok(table) = setup::ledger_table(config, args).await {
         let ledger = Ledger::from_conf(config, table);
         if let Ok(records) = ledger.runs(cluster_id).await {
-            if let Some(record) = records.iter().find(|r| r.execution_name == name) {
+            if let Some(record) = records.iter().find(|r| r.run_name == run_name) {
                 return Ok((record.outcome, record.summary.clone().unwrap_or_default()));
             }
         }
     }
-    Ok((
-        Outcome::Failed,
-        format!("execution {}", described.status().as_str()),
-    ))
+    Ok((Outcome::Failed, format!("execution {}", described.status)))
 }
 
 async fn status(config: &SdkConfig, args: &AwsArgs, execution: &str) -> Result<u8, Failure> {
-    let sfn = aws_sdk_sfn::Client::new(config);
     let execution_arn = if execution.starts_with("arn:") {
         execution.to_string()
     } else {
         let machine = setup::state_machine_arn(config, args).await?;
         machine.replacen(":stateMachine:", ":execution:", 1) + ":" + execution
     };
-    let described = match sfn
-        .describe_execution()
-        .execution_arn(&execution_arn)
-        .send()
-        .await
-    {
-        Ok(described) => described,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_execution_does_not_exist()) =>
-        {
-            return Err(Failure::ExecutionNotFound(execution_arn));
-        }
-        Err(err) => return Err(AwsFailure::from_sdk(&err).into()),
-    };
-    println!(
-        "Run {}: {}",
-        described.name().unwrap_or_default(),
-        described.status().as_str()
-    );
-    println!(
-        "  input {}",
-        render::printable(described.input().unwrap_or_default())
-    );
-    let events = history(&sfn, &execution_arn).await?;
-    let started = events
-        .first()
-        .map(|e| e.timestamp().as_secs_f64())
-        .unwrap_or_default();
-    for line in events.iter().filter_map(|e| step_line(e, started)) {
+    let executions = Executions::from_conf(config);
+    let described = executions.describe(&execution_arn).await?;
+    println!("Run {}: {}", described.name, described.status);
+    println!("  input {}", render::printable(&described.input));
+    let events = executions.history(&execution_arn).await?;
+    let started = events.first().map(|e| e.at).unwrap_or_default();
+    for line in events.iter().filter_map(|e| render::run_event(e, started)) {
         println!("{}", render::printable(&line));
     }
     Ok(0)
@@ -505,22 +376,22 @@ mod tests {
     #[test]
     fn a_repeated_start_in_the_same_window_has_the_same_name() {
         let input = r#"{"clusterId":"orders","dryRun":false}"#;
-        let first = execution_name("orders", input, 1_000_200);
-        assert_eq!(first, execution_name("orders", input, 1_000_399));
+        let first = start_run_name("orders", input, 1_000_200);
+        assert_eq!(first, start_run_name("orders", input, 1_000_399));
         assert_ne!(
             first,
-            execution_name("orders", input, 1_000_800),
+            start_run_name("orders", input, 1_000_800),
             "next window"
         );
         assert_ne!(
             first,
-            execution_name(
+            start_run_name(
                 "orders",
                 r#"{"clusterId":"orders","dryRun":true}"#,
                 1_000_200
             )
         );
         assert!(first.len() <= 80);
-        assert!(execution_name(&"a".repeat(63), input, u64::MAX).len() <= 80);
+        assert!(start_run_name(&"a".repeat(63), input, u64::MAX).len() <= 80);
     }
 }

@@ -2,6 +2,8 @@
 
 use failback_core::errors::AwsFailure;
 
+use crate::deployment::{ExecutionFailure, StartFailure};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     #[error("no AWS credentials found ({0}); set AWS_PROFILE or run `aws sso login`")]
@@ -65,6 +67,58 @@ impl From<failback_core::trigger::TriggerError> for Failure {
     }
 }
 
+impl From<StartFailure> for Failure {
+    fn from(refused: StartFailure) -> Self {
+        match refused {
+            StartFailure::StateMachineNotFound(arn) => Self::StateMachineNotFound(arn),
+            StartFailure::AlreadyExists(name) => {
+                Self::InvalidInput(format!("an execution named {name} already exists"))
+            }
+            StartFailure::Aws(aws) => aws.into(),
+        }
+    }
+}
+
+impl From<ExecutionFailure> for Failure {
+    fn from(failure: ExecutionFailure) -> Self {
+        match failure {
+            ExecutionFailure::NotFound(arn) => Self::ExecutionNotFound(arn),
+            ExecutionFailure::Aws(aws) => aws.into(),
+        }
+    }
+}
+
 /// Exit codes of `start --wait` by the run's outcome.
 pub const EXIT_NOT_RESTORED: u8 = 3;
 pub const EXIT_RUN_FAILED: u8 = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_code_is_explained_in_the_long_help() {
+        let failures = [
+            Failure::Aws(String::new()),
+            Failure::InvalidInput(String::new()),
+            Failure::NoCredentials(String::new()),
+            Failure::NoRegion,
+            Failure::ClusterNotFound(String::new()),
+            Failure::StateMachineNotFound(String::new()),
+            Failure::AccessDenied(String::new()),
+            Failure::Throttled(String::new()),
+            Failure::TableNotFound(String::new()),
+            Failure::ExecutionNotFound(String::new()),
+        ];
+        let codes = failures
+            .iter()
+            .map(Failure::exit_code)
+            .chain([EXIT_NOT_RESTORED, EXIT_RUN_FAILED]);
+        for code in codes {
+            assert!(
+                crate::cli::LONG_HELP_FOOTER.contains(&format!(" {code}  ")),
+                "exit code {code} is not in --help"
+            );
+        }
+    }
+}

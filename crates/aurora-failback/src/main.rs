@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod deployment;
 mod failure;
 mod render;
 mod setup;

@@ -1,9 +1,11 @@
 //! What the CLI prints, as pure functions of plain data (so golden tests can hold it).
 
-use failback_core::ledger::RunRecord;
 use failback_core::model::ClusterView;
+use failback_core::outcome::RunRecord;
 use failback_core::plan::{Action, ClassSource, Plan};
 use serde_json::Value;
+
+use crate::deployment::{RunEvent, RunEventKind};
 
 /// Text from AWS or the ledger made safe for a terminal: every control character but
 /// the newline is shown escaped (`\u{1b}`), so a stored escape sequence cannot move the
@@ -179,7 +181,7 @@ pub fn runs(records: &[RunRecord]) -> String {
                 r.outcome.to_string(),
                 classes,
                 took(r),
-                r.execution_name.clone(),
+                r.run_name.clone(),
             ]
         })
         .collect();
@@ -187,6 +189,33 @@ pub fn runs(records: &[RunRecord]) -> String {
         &["when", "cluster", "outcome", "classes", "took", "run"],
         &rows,
     )
+}
+
+/// A history event as one line of `status` and `start --wait`, when it is worth one.
+/// `started` is when the execution began, so lines show seconds into the run.
+pub fn run_event(event: &RunEvent, started: f64) -> Option<String> {
+    let at = event.at - started;
+    match &event.kind {
+        RunEventKind::StateExited { state, output } => Some(
+            format!(
+                "  [{at:>7.1}s] {state:<20} ok {}",
+                step_result(state, output)
+            )
+            .trim_end()
+            .to_string(),
+        ),
+        RunEventKind::StepFailed { error } => {
+            Some(format!("  [{at:>7.1}s] {:<20} error {error}", ""))
+        }
+        RunEventKind::ExecutionFailed { error, cause } => {
+            Some(format!("  [{at:>7.1}s] execution failed: {error} {cause}"))
+        }
+        RunEventKind::ExecutionEnded { how } if how == "ExecutionSucceeded" => {
+            Some(format!("  [{at:>7.1}s] execution succeeded"))
+        }
+        RunEventKind::ExecutionEnded { how } => Some(format!("  [{at:>7.1}s] {how}")),
+        RunEventKind::StateEntered { .. } | RunEventKind::Other => None,
+    }
 }
 
 /// One line for a finished step: what the step's result says, read where the state
@@ -313,6 +342,85 @@ mod tests {
         ];
         for (state, output, expected) in cases {
             assert_eq!(step_result(state, &output), expected, "{state}");
+        }
+    }
+
+    #[test]
+    fn run_events_read_as_seconds_into_the_run() {
+        let at = |seconds: f64, kind: RunEventKind| RunEvent {
+            at: 1_000.0 + seconds,
+            kind,
+        };
+        let cases = [
+            (
+                at(
+                    2.5,
+                    RunEventKind::StateExited {
+                        state: "StartRun".into(),
+                        output: json!({"run": {"leaseAcquired": true}}),
+                    },
+                ),
+                Some("  [    2.5s] StartRun             ok lease taken"),
+            ),
+            (
+                at(
+                    3.0,
+                    RunEventKind::StateExited {
+                        state: "WaitForReader".into(),
+                        output: json!({}),
+                    },
+                ),
+                Some("  [    3.0s] WaitForReader        ok"),
+            ),
+            (
+                at(
+                    4.0,
+                    RunEventKind::StepFailed {
+                        error: "ClusterBusy".into(),
+                    },
+                ),
+                Some("  [    4.0s]                      error ClusterBusy"),
+            ),
+            (
+                at(
+                    9.0,
+                    RunEventKind::ExecutionFailed {
+                        error: "ClusterNotFound".into(),
+                        cause: "gone".into(),
+                    },
+                ),
+                Some("  [    9.0s] execution failed: ClusterNotFound gone"),
+            ),
+            (
+                at(
+                    9.0,
+                    RunEventKind::ExecutionEnded {
+                        how: "ExecutionSucceeded".into(),
+                    },
+                ),
+                Some("  [    9.0s] execution succeeded"),
+            ),
+            (
+                at(
+                    9.0,
+                    RunEventKind::ExecutionEnded {
+                        how: "ExecutionTimedOut".into(),
+                    },
+                ),
+                Some("  [    9.0s] ExecutionTimedOut"),
+            ),
+            (
+                at(
+                    1.0,
+                    RunEventKind::StateEntered {
+                        state: "StartRun".into(),
+                    },
+                ),
+                None,
+            ),
+        ];
+        for (event, expected) in cases {
+            assert_eq!(run_event(&event, 1_000.0).as_deref(), expected, "{event:?}");
         }
     }
 

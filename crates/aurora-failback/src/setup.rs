@@ -7,6 +7,7 @@ use failback_core::plan::PlanPolicy;
 use failback_core::trigger::Home;
 
 use crate::cli::AwsArgs;
+use crate::deployment::Stacks;
 use crate::failure::Failure;
 
 /// Loads the standard AWS configuration (profile, region, AWS_ENDPOINT_URL) and makes sure
@@ -78,14 +79,8 @@ pub fn home(config: &SdkConfig) -> Home {
 /// What the deployed stack allows, so that `plan` answers as the workflow would: its
 /// AllowUntaggedManualRuns parameter ("false" where the stack or parameter is missing).
 pub async fn deployment_policy(config: &SdkConfig, args: &AwsArgs) -> Result<PlanPolicy, Failure> {
-    let allowed = stack_field(config, &args.stack, |stack| {
-        stack
-            .parameters()
-            .iter()
-            .find(|p| p.parameter_key() == Some("AllowUntaggedManualRuns"))
-            .and_then(|p| p.parameter_value().map(str::to_string))
-    })
-    .await?;
+    let stack = Stacks::from_conf(config).stack(&args.stack).await?;
+    let allowed = stack.and_then(|s| s.parameters.get("AllowUntaggedManualRuns").cloned());
     Ok(PlanPolicy {
         allow_untagged_manual_runs: allowed.as_deref() == Some("true"),
         ..PlanPolicy::default()
@@ -97,31 +92,6 @@ async fn stack_output(
     stack: &str,
     key: &str,
 ) -> Result<Option<String>, Failure> {
-    stack_field(config, stack, |stack| {
-        stack
-            .outputs()
-            .iter()
-            .find(|o| o.output_key() == Some(key))
-            .and_then(|o| o.output_value().map(str::to_string))
-    })
-    .await
-}
-
-async fn stack_field(
-    config: &SdkConfig,
-    stack: &str,
-    field: impl Fn(&aws_sdk_cloudformation::types::Stack) -> Option<String>,
-) -> Result<Option<String>, Failure> {
-    let client = aws_sdk_cloudformation::Client::new(config);
-    match client.describe_stacks().stack_name(stack).send().await {
-        Ok(output) => Ok(output.stacks().first().and_then(field)),
-        // CloudFormation answers a missing stack with a ValidationError.
-        Err(err)
-            if aws_sdk_cloudformation::error::ProvideErrorMetadata::code(&err)
-                == Some("ValidationError") =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(failback_core::errors::AwsFailure::from_sdk(&err).into()),
-    }
+    let stack = Stacks::from_conf(config).stack(stack).await?;
+    Ok(stack.and_then(|s| s.outputs.get(key).cloned()))
 }

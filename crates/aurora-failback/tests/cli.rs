@@ -186,13 +186,13 @@ async fn runs_lists_the_ledger() {
         ("run-b", json!({"clusterId": "billing"}), 60.0),
     ] {
         let started_at = start + minutes * 60.0;
-        let input = json!({"action": "start", "executionId": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"),
+        let input = json!({"action": "start", "executionArn": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"),
             "runName": run, "startedAt": iso8601(started_at), "trigger": trigger, "leaseSeconds": 3900});
         let lease = record_run(&env.ledger, &support::home(), started_at, input)
             .await
             .unwrap();
         let state = json!({
-            "executionId": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"), "runName": run,
+            "executionArn": format!("arn:aws:states:us-east-1:123456789012:execution:m:{run}"), "runName": run,
             "startedAt": iso8601(started_at), "trigger": trigger, "run": lease,
             "plan": {"clusterId": trigger["clusterId"], "dryRun": false, "writerInstanceId": "x-2", "writerClass": "db.r6g.large",
                      "desiredClass": "db.r6g.2xlarge", "desiredClassSource": "tag", "action": "failback",

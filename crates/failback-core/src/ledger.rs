@@ -1,22 +1,19 @@
 //! The run ledger in DynamoDB: one lease item per cluster and one item per run.
 //!
-//! Keys: partition `clusterId`, sort `recordKey` = `lease` or `run#<execution name>`.
+//! Keys: partition `clusterId`, sort `recordKey` = `lease` or `run#<run name>`.
 //! Lease items carry `expiresAt` (epoch seconds), also the table's TTL attribute.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use crate::errors::AwsFailure;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, RunRecord};
 
 const LEASE_KEY: &str = "lease";
 const RUN_KEY_PREFIX: &str = "run#";
-/// Partition for runs whose input named no valid cluster; `#` cannot occur in a cluster id.
-pub const INVALID_INPUT_PARTITION: &str = "#invalid-input";
 
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -27,31 +24,7 @@ pub struct Ledger {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaseOutcome {
     Acquired,
-    HeldBy { execution_id: String },
-}
-
-/// One run as the ledger keeps it. Nested data (the plan) is kept as JSON text.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunRecord {
-    pub cluster_id: String,
-    pub execution_id: String,
-    pub execution_name: String,
-    pub outcome: Outcome,
-    pub summary: Option<String>,
-    pub trigger: Option<String>,
-    pub plan: Option<String>,
-    pub action: Option<String>,
-    pub from_class: Option<String>,
-    pub to_class: Option<String>,
-    pub writer_before: Option<String>,
-    pub target_instance_id: Option<String>,
-    pub created_instance_id: Option<String>,
-    pub error: Option<String>,
-    pub error_cause: Option<String>,
-    pub started_at: Option<String>,
-    pub ended_at: Option<String>,
-    pub seconds_to_restore: Option<f64>,
+    HeldBy { execution_arn: String },
 }
 
 impl Ledger {
@@ -72,7 +45,7 @@ impl Ledger {
     pub async fn acquire_lease(
         &self,
         cluster_id: &str,
-        execution_id: &str,
+        execution_arn: &str,
         run_name: &str,
         now: i64,
         expires_at: i64,
@@ -83,15 +56,15 @@ impl Ledger {
             .table_name(&self.table)
             .item("clusterId", s(cluster_id))
             .item("recordKey", s(LEASE_KEY))
-            .item("executionId", s(execution_id))
+            .item("executionArn", s(execution_arn))
             .item("runName", s(run_name))
             .item("acquiredAt", AttributeValue::N(now.to_string()))
             .item("expiresAt", AttributeValue::N(expires_at.to_string()))
             .condition_expression(
-                "attribute_not_exists(clusterId) OR expiresAt < :now OR (executionId = :me AND runName = :name)",
+                "attribute_not_exists(clusterId) OR expiresAt < :now OR (executionArn = :me AND runName = :name)",
             )
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .expression_attribute_values(":me", s(execution_id))
+            .expression_attribute_values(":me", s(execution_arn))
             .expression_attribute_values(":name", s(run_name))
             .send()
             .await;
@@ -112,13 +85,13 @@ impl Ledger {
                     .send()
                     .await
                     .map_err(|e| AwsFailure::from_sdk(&e))?;
-                let execution_id = holder
+                let execution_arn = holder
                     .item()
-                    .and_then(|item| item.get("executionId"))
+                    .and_then(|item| item.get("executionArn"))
                     .and_then(|v| v.as_s().ok())
                     .cloned()
                     .unwrap_or_else(|| "an unknown run".to_string());
-                Ok(LeaseOutcome::HeldBy { execution_id })
+                Ok(LeaseOutcome::HeldBy { execution_arn })
             }
             Err(err) => Err(AwsFailure::from_sdk(&err)),
         }
@@ -128,7 +101,7 @@ impl Ledger {
     pub async fn release_lease(
         &self,
         cluster_id: &str,
-        execution_id: &str,
+        execution_arn: &str,
         run_name: &str,
     ) -> Result<(), AwsFailure> {
         let deleted = self
@@ -137,8 +110,8 @@ impl Ledger {
             .table_name(&self.table)
             .key("clusterId", s(cluster_id))
             .key("recordKey", s(LEASE_KEY))
-            .condition_expression("executionId = :me AND runName = :name")
-            .expression_attribute_values(":me", s(execution_id))
+            .condition_expression("executionArn = :me AND runName = :name")
+            .expression_attribute_values(":me", s(execution_arn))
             .expression_attribute_values(":name", s(run_name))
             .send()
             .await;
@@ -164,9 +137,9 @@ impl Ledger {
             .table_name(&self.table)
             .set_item(Some(run_item(record)))
             .condition_expression(
-                "attribute_not_exists(recordKey) OR (executionId = :me AND outcome = :running)",
+                "attribute_not_exists(recordKey) OR (executionArn = :me AND outcome = :running)",
             )
-            .expression_attribute_values(":me", s(&record.execution_id))
+            .expression_attribute_values(":me", s(&record.execution_arn))
             .expression_attribute_values(":running", s(Outcome::Running.as_str()))
             .send()
             .await;
@@ -230,7 +203,7 @@ impl Ledger {
             .map_err(|e| AwsFailure::from_sdk(&e))?;
         Ok(got
             .item()
-            .and_then(|i| i.get("executionId"))
+            .and_then(|i| i.get("executionArn"))
             .and_then(|v| v.as_s().ok())
             .cloned())
     }
@@ -264,7 +237,7 @@ fn run_item(record: &RunRecord) -> HashMap<String, AttributeValue> {
         .collect();
     item.insert(
         "recordKey".into(),
-        s(&format!("{RUN_KEY_PREFIX}{}", record.execution_name)),
+        s(&format!("{RUN_KEY_PREFIX}{}", record.run_name)),
     );
     item
 }
@@ -295,8 +268,8 @@ mod tests {
     fn run_records_survive_the_round_trip_through_attributes() {
         let record = RunRecord {
             cluster_id: "orders".into(),
-            execution_id: "arn:aws:states:us-east-1:1:execution:m:e1".into(),
-            execution_name: "e1".into(),
+            execution_arn: "arn:aws:states:us-east-1:1:execution:m:e1".into(),
+            run_name: "e1".into(),
             outcome: Outcome::Restored,
             plan: Some(r#"{"action":"failback"}"#.into()),
             from_class: Some("db.r6g.large".into()),

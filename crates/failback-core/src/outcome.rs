@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::class_rank::is_class_name;
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
-use crate::ledger::{RunRecord, INVALID_INPUT_PARTITION};
 use crate::model::{CheckStatusOutput, CreateReaderOutput, Readiness};
 use crate::plan::{Action, Plan};
 use crate::trigger::{parse_trigger, valid_cluster_id, valid_instance_id, Home, InvalidInput};
@@ -49,12 +48,39 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// Partition for runs whose input named no valid cluster; `#` cannot occur in a cluster id.
+pub const INVALID_INPUT_PARTITION: &str = "#invalid-input";
+
+/// One run as the ledger keeps it (ledger.rs stores it; this module derives it). Nested data (the plan) is kept as JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    pub cluster_id: String,
+    pub execution_arn: String,
+    pub run_name: String,
+    pub outcome: Outcome,
+    pub summary: Option<String>,
+    pub trigger: Option<String>,
+    pub plan: Option<String>,
+    pub action: Option<String>,
+    pub from_class: Option<String>,
+    pub to_class: Option<String>,
+    pub writer_before: Option<String>,
+    pub target_instance_id: Option<String>,
+    pub created_instance_id: Option<String>,
+    pub error: Option<String>,
+    pub error_cause: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub seconds_to_restore: Option<f64>,
+}
+
 /// The state machine's state when it reaches the finishing step; every part after the
 /// first is absent when the run ended before the step that writes it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunState {
-    pub execution_id: String,
+    pub execution_arn: String,
     pub run_name: String,
     pub started_at: String,
     #[serde(default)]
@@ -114,14 +140,14 @@ pub fn valid_run_name(raw: &str) -> Result<String, InvalidInput> {
 /// region and account, and its last part must be the run's name: the lease and the
 /// record name their holder by both, so neither can be borrowed.
 pub fn check_execution(
-    execution_id: &str,
+    execution_arn: &str,
     run_name: &str,
     home: &Home,
 ) -> Result<(), InvalidInput> {
-    let parts: Vec<&str> = execution_id.split(':').collect();
+    let parts: Vec<&str> = execution_arn.split(':').collect();
     let not_ours = |why: &str| {
         InvalidInput(format!(
-            "execution {execution_id:?} {why} (run {run_name:?}, deployment {home})"
+            "execution {execution_arn:?} {why} (run {run_name:?}, deployment {home})"
         ))
     };
     let ["arn", partition, "states", region, account, "execution", machine, name] =
@@ -153,7 +179,7 @@ pub fn check_execution(
 /// is recorded under. A state that does not is refused whole: nothing is written.
 pub fn check_run_state(state: &RunState, home: &Home) -> Result<String, InvalidInput> {
     valid_run_name(&state.run_name)?;
-    check_execution(&state.execution_id, &state.run_name, home)?;
+    check_execution(&state.execution_arn, &state.run_name, home)?;
     if parse_iso8601(&state.started_at).is_none() {
         return Err(InvalidInput(format!(
             "startedAt {:?} is not an ISO 8601 time",
@@ -362,8 +388,8 @@ pub fn finished_record(
         .flatten();
     let record = RunRecord {
         cluster_id: cluster_id.to_string(),
-        execution_id: state.execution_id.clone(),
-        execution_name: state.run_name.clone(),
+        execution_arn: state.execution_arn.clone(),
+        run_name: state.run_name.clone(),
         outcome,
         summary: Some(summary.clone()),
         trigger: Some(state.trigger.to_string()),

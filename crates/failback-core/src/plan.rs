@@ -120,7 +120,7 @@ pub const MAX_CLUSTER_INSTANCES: usize = 16;
 /// would read a state that is about to change, so the step fails with a retryable error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cluster {cluster_id} is {status}; the plan waits until it settles")]
-pub struct ClusterSettling {
+pub struct ClusterBusy {
     pub cluster_id: String,
     pub status: String,
 }
@@ -133,7 +133,7 @@ pub fn may_touch<'a>(
     request: &RunRequest,
     policy: &PlanPolicy,
     now: f64,
-) -> Result<Result<&'a MemberView, (SkipReason, String)>, ClusterSettling> {
+) -> Result<Result<&'a MemberView, (SkipReason, String)>, ClusterBusy> {
     let id = &cluster.cluster_id;
     if let Some(sent) = request.event_time {
         let age = now - sent;
@@ -170,7 +170,7 @@ pub fn may_touch<'a>(
         )));
     }
     if SETTLING_CLUSTER_STATUSES.contains(&cluster.status.as_str()) {
-        return Err(ClusterSettling {
+        return Err(ClusterBusy {
             cluster_id: id.clone(),
             status: cluster.status.clone(),
         });
@@ -210,7 +210,7 @@ pub fn plan_restore(
     run_name: &str,
     policy: &PlanPolicy,
     now: f64,
-) -> Result<Plan, ClusterSettling> {
+) -> Result<Plan, ClusterBusy> {
     let writer = cluster.writer();
     let mut plan = Plan {
         cluster_id: cluster.cluster_id.clone(),

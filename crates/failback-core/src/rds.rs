@@ -56,7 +56,7 @@ pub enum CreateInstanceFailure {
     #[error("the account's instance or storage quota is used up: {0}")]
     QuotaExceeded(String),
     #[error("the cluster cannot take a new instance now: {0}")]
-    ClusterNotReady(String),
+    ClusterBusy(String),
     #[error("the cluster is gone: {0}")]
     ClusterNotFound(String),
     #[error(transparent)]
@@ -66,7 +66,7 @@ pub enum CreateInstanceFailure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FailoverCallFailure {
     #[error("the cluster or the target is not in a state to fail over: {0}")]
-    NotReady(String),
+    ClusterBusy(String),
     #[error("the cluster is gone: {0}")]
     ClusterNotFound(String),
     #[error(transparent)]
@@ -248,7 +248,7 @@ impl Rds {
                         CreateInstanceFailure::QuotaExceeded(message)
                     }
                     Some(e) if e.is_invalid_db_cluster_state_fault() => {
-                        CreateInstanceFailure::ClusterNotReady(message)
+                        CreateInstanceFailure::ClusterBusy(message)
                     }
                     Some(e) if e.is_db_cluster_not_found_fault() => {
                         CreateInstanceFailure::ClusterNotFound(message)
@@ -376,7 +376,7 @@ impl Rds {
                         if e.is_invalid_db_cluster_state_fault()
                             || e.is_invalid_db_instance_state_fault() =>
                     {
-                        FailoverCallFailure::NotReady(message)
+                        FailoverCallFailure::ClusterBusy(message)
                     }
                     Some(e) if e.is_db_cluster_not_found_fault() => {
                         FailoverCallFailure::ClusterNotFound(message)

@@ -397,7 +397,7 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
                     InvalidDbClusterStateFault::builder().build(),
                 )
             },
-            "FailoverNotReady",
+            "ClusterBusy",
             1,
         ),
         (
@@ -406,7 +406,7 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
                     aws_sdk_rds::types::error::InvalidDbInstanceStateFault::builder().build(),
                 )
             },
-            "FailoverNotReady",
+            "ClusterBusy",
             1,
         ),
         (
@@ -470,7 +470,7 @@ async fn failover_maps_state_faults_and_throttling_to_retryable_types() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.error_type(), "FailoverNotReady");
+    assert_eq!(err.error_type(), "ClusterBusy");
     assert_eq!(
         call.num_calls(),
         0,
@@ -517,7 +517,7 @@ async fn a_held_lease_names_its_holder() {
     });
     let get = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
         aws_sdk_dynamodb::operation::get_item::GetItemOutput::builder()
-            .item("executionId", AttributeValue::S("arn:exec:first".into()))
+            .item("executionArn", AttributeValue::S("arn:exec:first".into()))
             .build()
     });
     let ledger = Ledger::new(
@@ -531,7 +531,7 @@ async fn a_held_lease_names_its_holder() {
     assert_eq!(
         outcome,
         LeaseOutcome::HeldBy {
-            execution_id: "arn:exec:first".into()
+            execution_arn: "arn:exec:first".into()
         }
     );
 }
@@ -567,8 +567,8 @@ async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
         json!({"trigger": {"clusterId": "orders"}, "runName": ""}),
         json!({"trigger": {"clusterId": "orders"}, "runName": "../../etc/passwd"}),
         json!({"trigger": {"detail-type": "RDS DB Cluster Event", "source": "aws.rds", "detail": null}, "runName": "r"}),
-        json!({"action": "start", "executionId": "e", "runName": "r", "startedAt": "t", "trigger": {}, "leaseSeconds": 9_999_999}),
-        json!({"action": "finish", "state": {"executionId": "e", "runName": "bad name!", "startedAt": "t"}}),
+        json!({"action": "start", "executionArn": "e", "runName": "r", "startedAt": "t", "trigger": {}, "leaseSeconds": 9_999_999}),
+        json!({"action": "finish", "state": {"executionArn": "e", "runName": "bad name!", "startedAt": "t"}}),
         json!({"action": "explode"}),
         json!({"detail-type": "Step Functions Execution Status Change", "detail": {"executionArn": "a", "name": "r", "status": "SUCCEEDED"}}),
         json!({"check": "reader-available", "clusterId": "orders", "instanceId": 7}),

@@ -21,7 +21,7 @@ use support::{read_event, TestEnv, CLUSTER};
 /// A minute after the sample events in events/ (2026-11-21T03:12:45Z), so they are fresh.
 const NOW: f64 = 1_795_230_825.0;
 
-fn execution_id(run: &str) -> String {
+fn execution_arn(run: &str) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:aurora-failback:{run}")
 }
 
@@ -34,7 +34,7 @@ impl Run {
     fn new(run: &str, trigger: Value) -> Self {
         Self {
             state: json!({
-                "trigger": trigger, "executionId": execution_id(run), "runName": run,
+                "trigger": trigger, "executionArn": execution_arn(run), "runName": run,
                 "startedAt": iso8601(NOW), "polls": {"reader": 0, "writer": 0},
             }),
         }
@@ -42,7 +42,7 @@ impl Run {
 
     async fn start(&mut self, env: &TestEnv) -> Value {
         let input = json!({
-            "action": "start", "executionId": self.state["executionId"], "runName": self.state["runName"],
+            "action": "start", "executionArn": self.state["executionArn"], "runName": self.state["runName"],
             "startedAt": self.state["startedAt"], "trigger": self.state["trigger"], "leaseSeconds": 3900,
         });
         let started = record_run(&env.ledger, &support::home(), NOW, input)
@@ -110,10 +110,10 @@ impl Run {
     }
 }
 
-async fn run_record(env: &TestEnv, run: &str) -> failback_core::ledger::RunRecord {
+async fn run_record(env: &TestEnv, run: &str) -> failback_core::outcome::RunRecord {
     let runs = env.ledger.runs(CLUSTER).await.unwrap();
     runs.into_iter()
-        .find(|r| r.execution_name == run)
+        .find(|r| r.run_name == run)
         .unwrap_or_else(|| panic!("no ledger record for {run}"))
 }
 
@@ -447,7 +447,7 @@ async fn two_runs_for_one_cluster_one_acts_the_other_is_skipped() {
     } else {
         (&mut second, &mut first, "run-second")
     };
-    assert_eq!(loser.state["run"]["heldBy"], execution_id(winner_name));
+    assert_eq!(loser.state["run"]["heldBy"], execution_arn(winner_name));
     let skipped = loser.finish(&env).await;
     assert_eq!(skipped["outcome"], "skipped");
     assert!(
@@ -456,7 +456,7 @@ async fn two_runs_for_one_cluster_one_acts_the_other_is_skipped() {
     );
     assert_eq!(
         env.ledger.lease_holder(CLUSTER).await.unwrap(),
-        Some(execution_id(winner_name)),
+        Some(execution_arn(winner_name)),
         "the loser must not free it"
     );
 
@@ -475,7 +475,7 @@ async fn an_expired_lease_does_not_lock_the_cluster() {
     env.ledger
         .acquire_lease(
             CLUSTER,
-            &execution_id("crashed"),
+            &execution_arn("crashed"),
             "crashed",
             NOW as i64 - 8000,
             NOW as i64 - 4000,
@@ -603,7 +603,7 @@ async fn the_ledger_cannot_be_rewritten_by_a_forged_invocation() {
 
     // The holder's ARN under another run name: refused, the lease is untouched.
     let borrowed = json!({
-        "action": "start", "executionId": execution_id("run-holder"), "runName": "run-thief",
+        "action": "start", "executionArn": execution_arn("run-holder"), "runName": "run-thief",
         "startedAt": iso8601(NOW), "trigger": {"clusterId": "orders"}, "leaseSeconds": 3900,
     });
     let err = record_run(&env.ledger, &support::home(), NOW, borrowed)
@@ -612,7 +612,7 @@ async fn the_ledger_cannot_be_rewritten_by_a_forged_invocation() {
     assert_eq!(err.error_type(), "InvalidInput", "{err}");
     // A status change whose name is not its ARN's cannot free the lease.
     let mut mismatched = read_event("execution-timed-out.json");
-    mismatched["detail"]["executionArn"] = json!(execution_id("run-holder"));
+    mismatched["detail"]["executionArn"] = json!(execution_arn("run-holder"));
     mismatched["detail"]["name"] = json!("run-other");
     let err = record_run(&env.ledger, &support::home(), NOW, mismatched)
         .await
@@ -620,12 +620,12 @@ async fn the_ledger_cannot_be_rewritten_by_a_forged_invocation() {
     assert_eq!(err.error_type(), "InvalidInput", "{err}");
     assert_eq!(
         env.ledger.lease_holder(CLUSTER).await.unwrap().as_deref(),
-        Some(execution_id("run-holder").as_str())
+        Some(execution_arn("run-holder").as_str())
     );
 
     // The run times out; then a finish claiming success arrives: the record stays failed.
     let mut timed_out = read_event("execution-timed-out.json");
-    timed_out["detail"]["executionArn"] = json!(execution_id("run-holder"));
+    timed_out["detail"]["executionArn"] = json!(execution_arn("run-holder"));
     timed_out["detail"]["name"] = json!("run-holder");
     timed_out["detail"]["input"] = json!(r#"{"clusterId": "orders"}"#);
     let ended = record_run(&env.ledger, &support::home(), NOW + 3700.0, timed_out)

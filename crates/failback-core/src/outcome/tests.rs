@@ -43,7 +43,7 @@ fn writer_check(ready: bool, writer: &str) -> CheckStatusOutput {
 
 fn state(plan_action: Option<Action>, moved: Option<bool>) -> RunState {
     RunState {
-        execution_id: "arn:aws:states:us-east-1:123456789012:execution:aurora-failback:run-1"
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:aurora-failback:run-1"
             .into(),
         run_name: "run-1".into(),
         started_at: "2026-11-21T10:00:00.000Z".into(),
@@ -165,14 +165,14 @@ fn states_that_disagree_with_themselves_are_refused() {
         (
             "execution in another account",
             Box::new(|s| {
-                s.execution_id =
+                s.execution_arn =
                     "arn:aws:states:us-east-1:999999999999:execution:aurora-failback:run-1".into()
             }),
             "another account",
         ),
         (
             "not an execution ARN",
-            Box::new(|s| s.execution_id = "run-1".into()),
+            Box::new(|s| s.execution_arn = "run-1".into()),
             "not a Step Functions",
         ),
         (

@@ -79,7 +79,7 @@ fn lone_survivor() -> ClusterView {
     c
 }
 
-fn action_of(result: Result<Plan, ClusterSettling>) -> Result<Action, ClusterSettling> {
+fn action_of(result: Result<Plan, ClusterBusy>) -> Result<Action, ClusterBusy> {
     result.map(|p| p.action)
 }
 
@@ -104,18 +104,13 @@ fn plan_table() {
         c
     };
     let settling = |status: &str| {
-        Err(ClusterSettling {
+        Err(ClusterBusy {
             cluster_id: "orders".into(),
             status: status.into(),
         })
     };
 
-    let cases: Vec<(
-        &str,
-        ClusterView,
-        RunRequest,
-        Result<Action, ClusterSettling>,
-    )> = vec![
+    let cases: Vec<(&str, ClusterView, RunRequest, Result<Action, ClusterBusy>)> = vec![
         (
             "old writer is back as a reader",
             after_failover("available"),

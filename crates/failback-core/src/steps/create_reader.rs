@@ -187,7 +187,7 @@ pub async fn create_reader(
             Err(CreateReaderError::InsufficientCapacity(m))
         }
         Err(CreateInstanceFailure::QuotaExceeded(m)) => Err(CreateReaderError::QuotaExceeded(m)),
-        Err(CreateInstanceFailure::ClusterNotReady(m)) => Err(CreateReaderError::ClusterBusy(m)),
+        Err(CreateInstanceFailure::ClusterBusy(m)) => Err(CreateReaderError::ClusterBusy(m)),
         Err(CreateInstanceFailure::ClusterNotFound(_)) => {
             Err(CreateReaderError::ClusterNotFound(cluster_id))
         }

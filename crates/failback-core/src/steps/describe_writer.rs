@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::plan::{not_orderable_reason, plan_restore, ClusterSettling, Plan, PlanPolicy};
+use crate::plan::{not_orderable_reason, plan_restore, ClusterBusy, Plan, PlanPolicy};
 use crate::rds::Rds;
 use crate::trigger::{parse_trigger, ForeignCluster, Home, InvalidInput, RunRequest, TriggerError};
 
@@ -37,7 +37,7 @@ pub enum DescribeWriterError {
     #[error("cluster {0} does not exist")]
     ClusterNotFound(String),
     #[error(transparent)]
-    ClusterBusy(#[from] ClusterSettling),
+    ClusterBusy(#[from] ClusterBusy),
     #[error(transparent)]
     Aws(#[from] AwsFailure),
 }

@@ -16,7 +16,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "NotOptedIn",
     "TargetNotInCluster",
     "TargetFailed",
-    "FailoverNotReady",
+    "ClusterBusy",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,7 @@ pub enum FailoverError {
     TargetFailed { instance_id: String, status: String },
     /// Retryable: the cluster or the target is busy, or AWS said so.
     #[error("{0}")]
-    FailoverNotReady(String),
+    ClusterBusy(String),
     #[error(transparent)]
     Aws(#[from] AwsFailure),
 }
@@ -67,7 +67,7 @@ impl StepError for FailoverError {
             Self::NotOptedIn(_) => "NotOptedIn",
             Self::TargetNotInCluster { .. } => "TargetNotInCluster",
             Self::TargetFailed { .. } => "TargetFailed",
-            Self::FailoverNotReady(_) => "FailoverNotReady",
+            Self::ClusterBusy(_) => "ClusterBusy",
             Self::Aws(aws) => aws.error_type(),
         }
     }
@@ -118,7 +118,7 @@ pub async fn failover(
         });
     }
     if cluster.status != "available" || target.status != "available" {
-        return Err(FailoverError::FailoverNotReady(format!(
+        return Err(FailoverError::ClusterBusy(format!(
             "cluster {cluster_id} is {} and instance {instance_id} is {}; both must be available",
             cluster.status, target.status
         )));
@@ -132,9 +132,7 @@ pub async fn failover(
                 to_instance_id: instance_id,
             })
         }
-        Err(FailoverCallFailure::NotReady(message)) => {
-            Err(FailoverError::FailoverNotReady(message))
-        }
+        Err(FailoverCallFailure::ClusterBusy(message)) => Err(FailoverError::ClusterBusy(message)),
         Err(FailoverCallFailure::ClusterNotFound(_)) => {
             Err(FailoverError::ClusterNotFound(cluster_id))
         }

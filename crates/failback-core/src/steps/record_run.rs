@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
 use crate::emf::emf_line;
 use crate::errors::{AwsFailure, StepError};
-use crate::ledger::{LeaseOutcome, Ledger, RunRecord, INVALID_INPUT_PARTITION};
+use crate::ledger::{LeaseOutcome, Ledger};
 use crate::outcome::{
-    check_execution, check_run_state, finished_record, Outcome, RunFinished, RunStart, RunState,
+    check_execution, check_run_state, finished_record, Outcome, RunFinished, RunRecord, RunStart,
+    RunState, INVALID_INPUT_PARTITION,
 };
 use crate::trigger::{parse_trigger, ForeignCluster, Home, InvalidInput, TriggerError};
 
@@ -31,7 +32,7 @@ const STATUS_CHANGE_EVENT: &str = "Step Functions Execution Status Change";
 enum RecordRunInput {
     #[serde(rename_all = "camelCase")]
     Start {
-        execution_id: String,
+        execution_arn: String,
         run_name: String,
         started_at: String,
         trigger: Value,
@@ -102,14 +103,14 @@ pub fn read_input(payload: Value, home: &Home) -> Result<RecordRequest, RecordRu
     }
     match parse_input::<RecordRunInput>(payload, "record-run")? {
         RecordRunInput::Start {
-            execution_id,
+            execution_arn,
             run_name,
             started_at,
             trigger,
             lease_seconds,
         } => {
             let run_name = valid_run_name(&run_name)?;
-            check_execution(&execution_id, &run_name, home)?;
+            check_execution(&execution_arn, &run_name, home)?;
             if !(60..=MAX_LEASE_SECONDS).contains(&lease_seconds) {
                 return Err(InvalidInput(format!(
                     "leaseSeconds {lease_seconds} is outside 60..={MAX_LEASE_SECONDS}"
@@ -126,8 +127,8 @@ pub fn read_input(payload: Value, home: &Home) -> Result<RecordRequest, RecordRu
             Ok(RecordRequest::Start {
                 record: RunRecord {
                     cluster_id: request.cluster_id,
-                    execution_id,
-                    execution_name: run_name,
+                    execution_arn,
+                    run_name,
                     outcome: Outcome::Running,
                     trigger: Some(trigger.to_string()),
                     started_at: Some(started_at),
@@ -185,8 +186,8 @@ fn read_status_change(payload: Value, home: &Home) -> Result<RecordRequest, Reco
         .map(|ms| iso8601(ms as f64 / 1000.0));
     Ok(RecordRequest::ExecutionEnded(RunRecord {
         cluster_id,
-        execution_id: detail.execution_arn,
-        execution_name: run_name,
+        execution_arn: detail.execution_arn,
+        run_name,
         outcome: Outcome::Failed,
         summary: Some(summary),
         trigger: Some(trigger.to_string()),
@@ -215,7 +216,7 @@ pub async fn record_run(
             }
             if let Some(run) = state.run.as_ref().filter(|r| r.lease_acquired) {
                 ledger
-                    .release_lease(&run.cluster_id, &state.execution_id, &state.run_name)
+                    .release_lease(&run.cluster_id, &state.execution_arn, &state.run_name)
                     .await?;
             }
             if written {
@@ -227,11 +228,7 @@ pub async fn record_run(
             record.ended_at = Some(iso8601(now));
             let written = ledger.put_run_if_open(&record).await?;
             ledger
-                .release_lease(
-                    &record.cluster_id,
-                    &record.execution_id,
-                    &record.execution_name,
-                )
+                .release_lease(&record.cluster_id, &record.execution_arn, &record.run_name)
                 .await?;
             let finished = RunFinished {
                 outcome: Outcome::Failed,
@@ -241,7 +238,7 @@ pub async fn record_run(
                 error: record.error.clone(),
             };
             if written {
-                println!("{}", emf_line(&finished, &record.execution_name, now));
+                println!("{}", emf_line(&finished, &record.run_name, now));
             }
             Ok(json!({ "recorded": written, "finished": finished }))
         }
@@ -259,7 +256,7 @@ async fn start(
     if !ledger.put_run_if_open(&record).await? {
         return Err(InvalidInput(format!(
             "run {} is already recorded by another execution or finished",
-            record.execution_name
+            record.run_name
         ))
         .into());
     }
@@ -268,8 +265,8 @@ async fn start(
     let lease = ledger
         .acquire_lease(
             &record.cluster_id,
-            &record.execution_id,
-            &record.execution_name,
+            &record.execution_arn,
+            &record.run_name,
             now_whole,
             expires_at,
         )
@@ -279,7 +276,7 @@ async fn start(
         lease_acquired: lease == LeaseOutcome::Acquired,
         held_by: match lease {
             LeaseOutcome::Acquired => None,
-            LeaseOutcome::HeldBy { execution_id } => Some(execution_id),
+            LeaseOutcome::HeldBy { execution_arn } => Some(execution_arn),
         },
     };
     tracing::info!(cluster = %start.cluster_id, lease = start.lease_acquired, "run started");
