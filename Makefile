@@ -3,10 +3,11 @@ SHELL := /bin/bash
 PYTHON := .tools/venv/bin/python
 NODE_BIN := tools/drill/node_modules/.bin
 
-.PHONY: help tools build drill scenarios lint asl unit fuzz infra test
+.PHONY: help tools build drill drill-dr scenarios lint asl unit fuzz infra test
 
 help:
 	@echo "make drill   restore a demo cluster against a local AWS (moto), with the real state machine and Lambdas"
+	@echo "make drill-dr  run a DR Orchestrator payload through the DR state machine and Lambdas, us-east-1 -> us-west-2 (moto)"
 	@echo "make test    everything CI runs: fmt, clippy, unit, mock and moto tests, ASL checks, a minute of fuzzing, drill scenarios, infra checks"
 	@echo "make fuzz    fuzz every parser of outside input for FUZZ_SECONDS (default 60; FUZZ_SEED repeats a run)"
 
@@ -21,6 +22,12 @@ build:
 drill: tools build
 	$(PYTHON) tools/drill/drill.py
 
+# statemachine/dr.asl.json in us-west-2 with events/dr/switchover-two-global-databases.json:
+# three Aurora global databases switched over from us-east-1, layer by layer.
+drill-dr: tools build
+	$(PYTHON) tools/drill/drill.py --scenario dr-switchover
+
+# Every scenario, the failback ones and the DR ones (tools/drill/dr_drill.py).
 scenarios: tools build
 	$(PYTHON) tools/drill/drill.py --all
 
@@ -32,6 +39,7 @@ lint:
 asl: tools
 	python3 tools/gen_asl.py --check
 	$(NODE_BIN)/asl-validator --json-path statemachine/failback.asl.json
+	$(NODE_BIN)/asl-validator --json-path statemachine/dr.asl.json
 
 unit: tools build
 	cargo test --workspace

@@ -6,7 +6,10 @@
 #   - checkov on the three of them, with no failed check (suppressions sit next to their
 #     resource, each with its reason);
 #   - the CDK construct's tests (node's test runner), which also compare it with the
-#     SAM template.
+#     SAM template, and check that both state machines (statemachine/failback.asl.json
+#     and statemachine/dr.asl.json) get exactly the substitutions their `${...}`
+#     placeholders ask for, in both templates (the definitions themselves are
+#     validated by `make test`'s asl-validator step; both templates only point at them).
 # It installs what it needs, and only when the pinned lists changed: a Python 3.11 venv
 # in .tools/venv-infra from tools/requirements-infra.txt, and infra/cdk/node_modules
 # from infra/cdk/package-lock.json. Nothing is deployed and no Rust is built.

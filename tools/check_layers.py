@@ -1,6 +1,7 @@
 """Checks that the code keeps the layering ARCHITECTURE.md describes: each module of
 failback-core uses only modules of its own layer or a lower one, nothing outside steps/
-uses steps/, and the CLI uses neither the step handlers nor the Lambda runtime.
+uses a workflow's steps, and the CLI uses neither the step handlers (failback/steps/,
+dr/validate, dr/resource, dr/record) nor the Lambda runtime.
 `make lint` runs it; it prints every use that breaks a rule and exits 1 if there is one."""
 import pathlib
 import re
@@ -12,39 +13,53 @@ CORE = ROOT / "crates" / "failback-core" / "src"
 # Lowest first. Keep in step with ARCHITECTURE.md.
 LAYERS = [
     ("vocabulary", {"errors", "clock", "identifier", "class_rank", "model"}),
-    ("input", {"trigger", "payload"}),
-    ("decisions", {"plan", "outcome", "emf"}),
-    ("adapters", {"rds", "ledger"}),
+    ("input", {"trigger", "payload", "dr/payload"}),
+    ("decisions", {"failback/plan", "outcome", "emf", "dr/plan", "dr/outcome"}),
+    ("adapters", {"rds", "ledger", "references"}),
     ("runtime", {"lambda"}),
-    ("steps", {"steps"}),
+    ("steps", {"failback/steps", "dr/validate", "dr/resource", "dr/record"}),
 ]
 RANK = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}
 LAYER_NAME = {module: LAYERS[rank][0] for module, rank in RANK.items()}
-# The operator's CLI plans and reads like the Lambdas but is not one.
-CLI_FORBIDDEN = {"steps", "lambda"}
+# Folders holding one workflow's modules; their files are layered one by one.
+WORKFLOW_FOLDERS = {"dr", "failback"}
+# The operator's CLI plans and reads like the Lambdas but is not one: it may use every
+# layer below these.
+CLI_FORBIDDEN_LAYERS = {"runtime", "steps"}
 
-USE_IN_CORE = re.compile(r"\bcrate::([a-z_]+)")
-USE_OF_CORE = re.compile(r"\bfailback_core::([a-z_]+)")
+USE_IN_CORE = re.compile(r"\bcrate::([a-z_]+)(?:::([a-z_]+))?")
+USE_OF_CORE = re.compile(r"\bfailback_core::([a-z_]+)(?:::([a-z_]+))?")
 
 
 def module_of(path):
-    """`plan/tests.rs` belongs to `plan`; `steps/failover.rs` to `steps`."""
-    relative = path.relative_to(CORE)
-    return relative.parts[0].removesuffix(".rs")
+    """`failback/plan/tests.rs` belongs to `failback/plan`, `failback/steps/failover.rs`
+    to `failback/steps`, `dr/payload/tests.rs` to `dr/payload`, `ledger.rs` to `ledger`."""
+    parts = [p.removesuffix(".rs") for p in path.relative_to(CORE).parts]
+    if parts[0] in WORKFLOW_FOLDERS and len(parts) > 1:
+        return "/".join(parts[:2])
+    return parts[0]
+
+
+def used_module(first, second):
+    """`crate::dr::payload::X` uses `dr/payload`; `crate::ledger::X` uses `ledger`."""
+    if first in WORKFLOW_FOLDERS and second:
+        return f"{first}/{second}"
+    return first
 
 
 def check():
     problems = []
     for path in sorted(CORE.rglob("*.rs")):
         module = module_of(path)
-        if module == "lib":
+        if module in ("lib", "dr/mod", "failback/mod"):
             continue
         if module not in RANK:
             problems.append(f"{path.relative_to(ROOT)}: module {module} has no layer; add it to "
                             "tools/check_layers.py and ARCHITECTURE.md")
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            for used in USE_IN_CORE.findall(line):
+            for first, second in USE_IN_CORE.findall(line):
+                used = used_module(first, second)
                 if used not in RANK:
                     continue
                 if RANK[used] > RANK[module]:
@@ -53,9 +68,10 @@ def check():
                         f"{used} ({LAYER_NAME[used]}), a higher layer")
     for path in sorted((ROOT / "crates" / "aurora-failback" / "src").rglob("*.rs")):
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            for used in USE_OF_CORE.findall(line):
-                if used in CLI_FORBIDDEN:
-                    problems.append(f"{path.relative_to(ROOT)}:{number}: the CLI uses failback_core::{used}")
+            for first, second in USE_OF_CORE.findall(line):
+                used = used_module(first, second)
+                if LAYER_NAME.get(used) in CLI_FORBIDDEN_LAYERS:
+                    problems.append(f"{path.relative_to(ROOT)}:{number}: the CLI uses {used} ({LAYER_NAME[used]})")
     return problems
 
 

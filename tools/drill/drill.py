@@ -3,8 +3,9 @@ each Task calling the real Lambda binary through the Lambda Runtime API, against
 behind a lifecycle-and-fault proxy.
 
     drill.py                 the restore drill: demo cluster, forced failover, restore
-    drill.py --all           every end-to-end scenario; closes with "drill: N passed, M failed"
-    drill.py --scenario X    one scenario (see --list)
+    drill.py --all           every end-to-end scenario, the DR ones (dr_drill.py) included;
+                             closes with "drill: N passed, M failed"
+    drill.py --scenario X    one scenario (see --list); dr-switchover is `make drill-dr`
 
 Failover events are re-dated to "now" before a run starts (see fresh()): the Lambdas skip
 events older than MAX_EVENT_AGE_SECONDS, and the samples in events/ carry fixed dates.
@@ -55,8 +56,18 @@ WAIT_MS = 5  # Wait states: milliseconds instead of seconds; the number of polls
 RETRY_MS = 20
 
 
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+def create_ledger_table(dynamodb) -> None:
+    """The ledger table, as the stack creates it, in the client's region."""
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "clusterId", "KeyType": "HASH"}, {"AttributeName": "recordKey", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "clusterId", "AttributeType": "S"}, {"AttributeName": "recordKey", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def function_arn(name: str, region: str = REGION) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
 
 
 SUBSTITUTIONS = {
@@ -69,6 +80,19 @@ SUBSTITUTIONS = {
     "ReaderCheckBudget": "60",
     "WriterCheckBudget": "30",
 }
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A state machine file as it is deployed: its name (in execution ARNs), its region
+    (where its Lambdas run and its events go), its DefinitionSubstitutions."""
+    definition: Path
+    name: str
+    region: str
+    substitutions: dict
+
+
+FAILBACK = Machine(ROOT / "statemachine/failback.asl.json", "aurora-failback", REGION, SUBSTITUTIONS)
 
 
 def read_event(name: str) -> dict:
@@ -137,7 +161,11 @@ class Execution:
 
 
 class Drill:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, machine: Machine = FAILBACK, functions: list[str] = FUNCTIONS) -> None:
+        missing = [name for name in functions if not (ROOT / "target/debug" / name).is_file()]
+        if missing:
+            raise RuntimeError(f"no Lambda binary in target/debug for {', '.join(missing)} (make build)")
+        self.machine = machine
         self.stack: list[Callable[[], None]] = []
         self.moto = Moto()
         self.stack.append(self.moto.stop)
@@ -146,8 +174,8 @@ class Drill:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.proxy.port}",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": machine.region,
+            "AWS_DEFAULT_REGION": machine.region,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -158,10 +186,12 @@ class Drill:
             # describe-writer, create-reader, failover: a manual run needs the opt-in tag too.
             "ALLOW_UNTAGGED_MANUAL_RUNS": "false",
         }
-        self.lambdas = LocalLambdaService(ROOT / "target/debug", FUNCTIONS, env, log_dir)
+        # Kept for a second deployment of the Lambdas in another region (dr_drill.DrDrill).
+        self.lambda_env = env
+        self.lambdas = LocalLambdaService(ROOT / "target/debug", functions, env, log_dir, region=machine.region, account=ACCOUNT)
         self.log_dir = log_dir
         self.stack.append(self.lambdas.stop)
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=machine.region)
         self.rds = session.client("rds", endpoint_url=self.moto.endpoint)
         self.peek_rds = session.client("rds", endpoint_url=f"http://127.0.0.1:{self.proxy.port}")
         self.dynamodb = session.client("dynamodb", endpoint_url=self.moto.endpoint)
@@ -180,12 +210,7 @@ class Drill:
     def reset(self, behaviour: Behaviour) -> None:
         self.moto.post("/moto-api/reset")
         self.proxy.configure(behaviour)
-        self.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "clusterId", "KeyType": "HASH"}, {"AttributeName": "recordKey", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "clusterId", "AttributeType": "S"}, {"AttributeName": "recordKey", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_ledger_table(self.dynamodb)
         queue_url = self.sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.events.put_rule(Name="run-finished", EventPattern=json.dumps({"source": ["aurora-failback"]}))
@@ -278,16 +303,20 @@ class Drill:
 
     # --- running the state machine --------------------------------------------------
 
-    def start(self, name: str, trigger: dict, show: Callable[[Execution, dict], None] | None) -> tuple[Execution, threading.Thread]:
+    def start(self, name: str, trigger: dict, show: Callable[[Execution, dict], None] | None,
+              machine: Machine | None = None, lambdas_endpoint: str | None = None) -> tuple[Execution, threading.Thread]:
+        """Starts the machine (this drill's, or `machine` with its Lambdas at `lambdas_endpoint`)."""
+        machine = machine or self.machine
         execution = Execution(name=name)
         config = {
-            "definitionPath": str(ROOT / "statemachine/failback.asl.json"),
-            "substitutions": SUBSTITUTIONS,
-            "lambdaEndpoint": self.lambdas.endpoint,
+            "definitionPath": str(machine.definition),
+            "substitutions": machine.substitutions,
+            "region": machine.region,
+            "lambdaEndpoint": lambdas_endpoint or self.lambdas.endpoint,
             "eventsEndpoint": self.moto.endpoint,
             "input": trigger,
             "executionName": name,
-            "executionId": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:aurora-failback:{name}",
+            "executionId": f"arn:aws:states:{machine.region}:{ACCOUNT}:execution:{machine.name}:{name}",
             "waitMs": WAIT_MS,
             "retryMs": RETRY_MS,
         }
@@ -323,8 +352,8 @@ class Drill:
         thread.start()
         return execution, thread
 
-    def run(self, name: str, trigger: dict, show=None) -> Execution:
-        execution, thread = self.start(name, trigger, show)
+    def run(self, name: str, trigger: dict, show=None, **where) -> Execution:
+        execution, thread = self.start(name, trigger, show, **where)
         thread.join()
         return execution
 
@@ -358,20 +387,27 @@ def summarise_result(state: str, result) -> str:
 
 class LiveStates:
     """Prints states as they run: name, outcome, how long. A poll loop's states are shown
-    for their first few rounds, then counted."""
+    for their first few rounds, then counted. A state inside a Map iteration (the DR
+    machine's resources and layers) is shown with its label (label_width > 0)."""
 
     SHOWN_PER_STATE = 3
 
-    def __init__(self) -> None:
+    def __init__(self, summarise: Callable[[str, object], str] = summarise_result, label_width: int = 0,
+                 name_width: int = 14, outcome_width: int = 62, show_changes: bool = False) -> None:
+        self.summarise, self.label_width, self.name_width = summarise, label_width, name_width
+        # show_changes: past the first rounds, a state is still shown when its result changed.
+        self.outcome_width, self.show_changes = outcome_width, show_changes
+        self.last: dict[tuple, str] = {}
         self.entered: dict[tuple, float] = {}
-        self.seen: dict[str, int] = {}
+        self.seen: dict[tuple, int] = {}
         self.hidden: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def __call__(self, execution: Execution, event: dict) -> None:
         with self.lock:
             state = event.get("state")
-            key = (execution.name, state)
+            label = event.get("label", "")
+            key = (execution.name, state, label)
             if event["type"] == "StateEntered":
                 self.entered[key] = event["timestamp"]
                 return
@@ -379,16 +415,19 @@ class LiveStates:
                 return
             took = event["timestamp"] - self.entered.get(key, event["timestamp"])
             if event["type"] == "StateExited":
-                self.seen[state] = self.seen.get(state, 0) + 1
-                if self.seen[state] > self.SHOWN_PER_STATE:
+                self.seen[(state, label)] = self.seen.get((state, label), 0) + 1
+                outcome = "ok " + self.summarise(state, event.get("result"))
+                changed = self.last.get(key) != outcome
+                self.last[key] = outcome
+                if self.seen[(state, label)] > self.SHOWN_PER_STATE and not (self.show_changes and changed):
                     self.hidden[state] = self.hidden.get(state, 0) + 1
                     return
-                outcome = "ok " + summarise_result(state, event.get("result"))
             elif event["type"] == "StateRetried":
                 outcome = f"retry {event.get('attempt')}"
             else:
                 outcome = f"{'caught' if event['type'] == 'StateCaught' else 'FAILED'} {event.get('error', '')}"
-            print(f"  {execution.name:<14} {state:<20} {outcome:<62} {took:>6} ms", flush=True)
+            where = f" {label:<{self.label_width}}" if self.label_width else ""
+            print(f"  {execution.name:<{self.name_width}} {state:<20}{where} {outcome:<{self.outcome_width}} {took:>6} ms", flush=True)
 
     def flush_hidden(self) -> None:
         if self.hidden:
@@ -428,6 +467,9 @@ class Scenario:
     event_age_seconds: float = 0.0
     # Instead of running the state machine: (drill, verbose) -> failures.
     run: Callable[[Drill, bool], list[str]] | None = None
+    # Which drill runs it: "failback" (Drill) or one of dr_drill.WORLDS ("dr": the DR
+    # machine in us-west-2; "dr-east": the DR machine in us-east-1, and in us-west-2 too).
+    world: str = "failback"
 
 
 def prepare_after_failover(drill: Drill, **cluster) -> None:
@@ -786,12 +828,16 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the scenarios")
     parser.add_argument("--verbose", action="store_true", help="show states and tables for every scenario")
     args = parser.parse_args()
+    import dr_drill  # the DR scenarios; it imports this module's pieces
+
+    scenarios = SCENARIOS + dr_drill.DR_SCENARIOS
+    worlds = {"failback": lambda: Drill(ROOT / "target/drill-logs"), **dr_drill.WORLDS}
     if args.list:
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             print(f"{scenario.name:<28} {scenario.what}")
         return 0
-    names = [s.name for s in SCENARIOS] if args.all else (args.scenario or ["failback"])
-    unknown = set(names) - {s.name for s in SCENARIOS}
+    names = [s.name for s in scenarios] if args.all else (args.scenario or ["failback"])
+    unknown = set(names) - {s.name for s in scenarios}
     if unknown:
         parser.error(f"unknown scenario {sorted(unknown)}; see --list")
     verbose = args.verbose or not args.all
@@ -800,11 +846,23 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
-    drill = Drill(ROOT / "target/drill-logs")
+    drill, world, broken = None, None, None
     passed = failed = 0
     try:
-        for scenario in (s for s in SCENARIOS if s.name in names):
+        for scenario in (s for s in scenarios if s.name in names):
+            if scenario.world != world:  # one drill (moto, proxy, Lambdas) per world, in turn
+                if drill is not None:
+                    drill.stop()
+                drill, world, broken = None, scenario.world, None
+                try:
+                    drill = worlds[world]()
+                except Exception as error:  # e.g. a Lambda binary not built: its scenarios fail
+                    broken = f"the {world} drill could not start: {error}"
             print(f"\n== {scenario.name}: {scenario.what}", flush=True)
+            if broken:
+                failed += 1
+                print(f"   FAIL {scenario.name}\n     - {broken}")
+                continue
             began = time.monotonic()
             failures = run_scenario(drill, scenario, verbose)
             took = time.monotonic() - began
@@ -823,10 +881,12 @@ def main() -> int:
         print("\ndrill: interrupted; stopping everything it started", file=sys.stderr)
         failed += 1
     finally:
-        drill.stop()
+        if drill is not None:
+            drill.stop()
     print(f"\ndrill: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("drill", sys.modules["__main__"])  # dr_drill imports this module as `drill`
     sys.exit(main())

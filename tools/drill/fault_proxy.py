@@ -3,18 +3,28 @@
 moto makes a new instance available at once, has no failing-over phase and accepts a
 failover target from another cluster. Per scenario, this proxy:
   * reports a created instance as `creating`, `backing-up`, ... for a number of polls,
-    then `available` or a terminal status;
+    then `available` or a terminal status; a created cluster as `creating` for a number of
+    polls (moto makes it available at its first describe);
   * reports the cluster as `failing-over` for a number of polls after FailoverDBCluster,
     and refuses another FailoverDBCluster meanwhile (InvalidDBClusterStateFault), as AWS does;
   * refuses a failover target that is not a member of the cluster;
   * injects throttling, HTTP 500 (before the call, or after it took effect so the answer
     is lost) and latency, at a seeded rate, or scripted for one action's Nth call;
   * answers DescribeOrderableDBInstanceOptions itself from a small table (moto answers it
-    only for aurora-postgresql), so "is this class orderable here" has an AWS-shaped answer.
-It counts what went through, so scenarios can assert "exactly one instance created".
+    only for aurora-postgresql), so "is this class orderable here" has an AWS-shaped answer;
+  * answers SwitchoverGlobalCluster and FailoverGlobalCluster itself (moto does not
+    implement them) and rewrites DescribeGlobalClusters with the switch's FailoverState and
+    the members' new roles, and shows a cluster's GlobalClusterIdentifier only while it is
+    a member (global_clusters.py says what is emulated, with the AWS references);
+  * takes a region down: every request signed for it (the region of the Authorization
+    header's credential scope) has its connection reset, or is answered HTTP 503.
+It counts what went through, so scenarios can assert "exactly one instance created" or
+"exactly one switchover per global cluster", and keeps every RDS call that changes
+something (Counters.changes: its region, action, parameters and HTTP status).
 """
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import random
@@ -22,14 +32,22 @@ import re
 import threading
 import time
 import uuid
+import socket
+import struct
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
+
+from global_clusters import SWITCH_ACTIONS, GlobalClusterEmulation
 
 
 @dataclass
 class Behaviour:
     new_instance_statuses: list[str] = field(default_factory=lambda: ["creating", "creating", "backing-up"])
+    # What a cluster created through the proxy reports for its next polls, before what
+    # moto says (available). AWS shows a new cluster `creating` until it is ready:
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Aurora.Status
+    new_cluster_statuses: list[str] = field(default_factory=lambda: ["creating", "creating"])
     final_instance_status: str = "available"
     failing_over_polls: int = 2
     # Statuses an existing instance reports for its next polls, e.g. the old writer rebooting.
@@ -42,7 +60,16 @@ class Behaviour:
     # the first FailoverDBCluster is forwarded, takes effect in moto, and its answer is
     # replaced by HTTP 500 InternalFailure; later calls pass. An entry of None (or "pass")
     # lets that call through. Kinds as in fault_kinds. The drill's own peeks use up none.
+    # A key "<Action>:<identifier>" scripts only the calls naming that global cluster
+    # (GlobalClusterIdentifier) or cluster (DBClusterIdentifier), and is counted apart.
     scripted_faults: dict = field(default_factory=dict)
+    # Regions that are down: every request signed for one of them fails, the drill's own
+    # peeks excepted. outage: "reset" (the connection is reset, no answer) or "503".
+    regions_down: tuple = ()
+    outage: str = "reset"
+    # How many DescribeGlobalClusters answers show a global switch under way (the first
+    # "pending", the others switching-over or failing-over) before the writer has moved.
+    describes_while_switching: int = 3
 
 
 @dataclass
@@ -55,6 +82,24 @@ class Counters:
     create_instance_succeeded: int = 0
     failovers_performed: int = 0
     failovers_refused: int = 0
+    # Requests refused because their region was down, by region, and by "region action".
+    region_refused: dict = field(default_factory=dict)
+    region_refused_calls: dict = field(default_factory=dict)
+    # Every RDS call that changes something (CHANGING_ACTIONS) that reached the proxy and
+    # was answered (not refused by an outage): Change(region, action, params, status).
+    changes: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Change:
+    region: str | None
+    action: str
+    params: dict
+    status: int
+
+
+# RDS actions that change something, by their verb.
+CHANGING_ACTIONS = re.compile(r"^(Add|Apply|Create|Delete|Failover|Modify|Promote|Reboot|Remove|Restore|Start|Stop|Switchover)")
 
 
 RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
@@ -87,19 +132,33 @@ class AwsLifecycleProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def configure(self, behaviour: Behaviour) -> None:
-        for action, script in behaviour.scripted_faults.items():
-            unknown = [kind for kind in script if kind not in (None, "pass", *FAULT_KINDS)]
-            if unknown:
-                raise ValueError(f"scripted_faults[{action!r}]: unknown fault kinds {unknown}")
+        check_scripts(behaviour.scripted_faults)
+        if behaviour.outage not in ("reset", "503"):
+            raise ValueError(f"outage must be reset or 503, not {behaviour.outage!r}")
         with self.lock:
             self.behaviour = behaviour
             self.random = random.Random(behaviour.seed)
             self.instance_scripts: dict[str, list[str]] = {k: list(v) for k, v in behaviour.instance_scripts.items()}
+            # cluster id -> statuses its next describes show (a cluster created through the proxy)
+            self.cluster_scripts: dict[str, list[str]] = {}
             # Set while the drill reads the topology for its tables: rewrite, but use up no poll.
             self.peek = False
             self.failing_over: dict[str, int] = {}
             self.scripted_calls: dict[str, int] = {}
             self.counters = Counters()
+            self.globals = GlobalClusterEmulation(self.query_upstream, behaviour.describes_while_switching)
+
+    def set_scripted_faults(self, scripted_faults: dict) -> None:
+        """New scripts (their counts from zero), keeping everything else: the emulated
+        global clusters, the counters, the regions down."""
+        check_scripts(scripted_faults)
+        with self.lock:
+            self.behaviour = dataclasses.replace(self.behaviour, scripted_faults=dict(scripted_faults))
+            self.scripted_calls = {}
+
+    def set_regions_down(self, regions: tuple) -> None:
+        with self.lock:
+            self.behaviour = dataclasses.replace(self.behaviour, regions_down=tuple(regions))
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -113,8 +172,19 @@ class AwsLifecycleProxy:
         is_dynamodb = target.startswith("DynamoDB_")
         params = {} if target else {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         action = target.split(".")[-1] if target else params.get("Action", "")
+        region = signed_region(request.headers.get("Authorization", ""))
 
-        fault = self.pick_fault(action)
+        with self.lock:
+            down = region in self.behaviour.regions_down and not self.peek
+            if down:
+                self.counters.requests += 1
+                self.counters.region_refused[region] = self.counters.region_refused.get(region, 0) + 1
+                refused = f"{region} {action}"
+                self.counters.region_refused_calls[refused] = self.counters.region_refused_calls.get(refused, 0) + 1
+        if down:
+            return self.refuse_region(request, bool(target), region)
+
+        fault = self.pick_fault(action, params)
         if fault == "throttle":
             return self.reply_error(request, is_dynamodb, 400, "Throttling", "Rate exceeded")
         if fault == "500-before":
@@ -123,31 +193,47 @@ class AwsLifecycleProxy:
             time.sleep(self.random_latency())
 
         if action == "FailoverDBCluster":
-            refusal = self.failover_refusal(params)
+            refusal = self.failover_refusal(params, region)
             if refusal:
                 with self.lock:
                     self.counters.failovers_refused += 1
                 return self.reply_error(request, False, 400, *refusal)
 
-        if action == "DescribeOrderableDBInstanceOptions" and not is_dynamodb:
+        if action == "DescribeOrderableDBInstanceOptions" and not target:
             status, headers, payload = describe_orderable_db_instance_options(params)
+        elif action in SWITCH_ACTIONS and not target:
+            # Not forwarded: moto does not implement them (global_clusters.py).
+            status, headers, payload = self.globals.switch(action, params, region)
+        elif action == "DescribeGlobalClusters" and not target:
+            status, headers, payload = self.forward(request, body)
+            if status == 200:
+                status, rewritten_headers, payload = self.globals.describe(params, payload, self.peek)
+                headers = rewritten_headers or headers
         else:
             status, headers, payload = self.forward(request, body)
             if status == 200:
-                payload = self.after_success(action, params, payload)
+                payload = self.after_success(action, params, payload, region)
+        if not target and CHANGING_ACTIONS.match(action):
+            with self.lock:
+                self.counters.changes.append(Change(region, action, dict(params), status))
         if fault == "500-after":
             # The call took effect upstream; its answer is lost on the way back.
             return self.reply_error(request, is_dynamodb, 500, "InternalFailure", "injected: answer lost")
         self.reply(request, status, headers, payload)
 
-    def pick_fault(self, action: str) -> str | None:
+    def pick_fault(self, action: str, params: dict | None = None) -> str | None:
+        params = params or {}
         with self.lock:
             self.counters.requests += 1
             self.counters.calls[action] = self.counters.calls.get(action, 0) + 1
-            script = self.behaviour.scripted_faults.get(action)
+            named = params.get("GlobalClusterIdentifier") or params.get("DBClusterIdentifier")
+            key = f"{action}:{named.lower()}" if named else action
+            if key not in self.behaviour.scripted_faults:
+                key = action
+            script = self.behaviour.scripted_faults.get(key)
             if script is not None and not self.peek:
-                index = self.scripted_calls.get(action, 0)
-                self.scripted_calls[action] = index + 1
+                index = self.scripted_calls.get(key, 0)
+                self.scripted_calls[key] = index + 1
                 kind = script[index] if index < len(script) else None
                 if kind and kind != "pass":
                     self.counters.faults[kind] = self.counters.faults.get(kind, 0) + 1
@@ -181,6 +267,34 @@ class AwsLifecycleProxy:
         request.end_headers()
         request.wfile.write(payload)
 
+    def refuse_region(self, request: BaseHTTPRequestHandler, is_json: bool, region: str) -> None:
+        """The region is down: the connection is reset with no answer (SO_LINGER 0 makes
+        close() send RST), or HTTP 503 ServiceUnavailable."""
+        if self.behaviour.outage == "503":
+            return self.reply_error(request, is_json, 503, "ServiceUnavailable", f"{region} is down (drill outage)")
+        request.close_connection = True
+        request.wfile = _Discard()
+        try:
+            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.rfile.close()  # the last reference to the socket besides the connection
+            request.connection.close()
+        except OSError:
+            pass
+
+    def query_upstream(self, action: str, params: dict, region: str) -> tuple[int, str]:
+        """A Query-protocol call straight to moto, signed (in name) for `region`."""
+        body = urlencode({"Action": action, "Version": "2014-10-31", **params}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        try:
+            connection.request("POST", "/", body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/rds/aws4_request",
+            })
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
+
     def reply_error(self, request, is_dynamodb: bool, status: int, code: str, message: str) -> None:
         request_id = str(uuid.uuid4())
         if is_dynamodb:
@@ -197,28 +311,25 @@ class AwsLifecycleProxy:
 
     # --- what moto lacks ----------------------------------------------------------
 
-    def failover_refusal(self, params: dict) -> tuple[str, str] | None:
+    def failover_refusal(self, params: dict, region: str) -> tuple[str, str] | None:
         cluster_id = params.get("DBClusterIdentifier", "")
         target = params.get("TargetDBInstanceIdentifier")
         with self.lock:
             if self.failing_over.get(cluster_id, 0) > 0:
                 return ("InvalidDBClusterStateFault", f"DB cluster {cluster_id} is failing-over")
-        if target and target not in self.cluster_members(cluster_id):
+        if target and target not in self.cluster_members(cluster_id, region or "us-east-1"):
             return ("InvalidParameterCombination", f"DB instance {target} is not a member of DB cluster {cluster_id}")
         return None
 
-    def cluster_members(self, cluster_id: str) -> set[str]:
-        body = f"Action=DescribeDBClusters&Version=2014-10-31&DBClusterIdentifier={cluster_id}".encode()
-        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
-        connection.request("POST", "/", body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/rds/aws4_request",
-        })
-        text = connection.getresponse().read().decode()
-        connection.close()
+    def cluster_members(self, cluster_id: str, region: str) -> set[str]:
+        _, text = self.query_upstream("DescribeDBClusters", {"DBClusterIdentifier": cluster_id}, region)
         return set(re.findall(r"<DBInstanceIdentifier>([^<]+)</DBInstanceIdentifier>", text))
 
-    def after_success(self, action: str, params: dict, payload: bytes) -> bytes:
+    def after_success(self, action: str, params: dict, payload: bytes, region: str | None = None) -> bytes:
+        if action == "CreateDBCluster":
+            with self.lock:
+                self.cluster_scripts[params.get("DBClusterIdentifier", "").lower()] = list(self.behaviour.new_cluster_statuses)
+            return payload
         if action == "CreateDBInstance":
             with self.lock:
                 self.counters.create_instance_succeeded += 1
@@ -232,7 +343,8 @@ class AwsLifecycleProxy:
         if action == "DescribeDBInstances":
             return self.rewrite_blocks(payload, "DBInstance", self.instance_status)
         if action == "DescribeDBClusters":
-            return self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
+            payload = self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
+            return self.globals.clusters_described(payload, region or "us-east-1")
         return payload
 
     @staticmethod
@@ -258,12 +370,49 @@ class AwsLifecycleProxy:
     def cluster_status(self, block: str) -> str:
         found = re.search(r"<DBClusterIdentifier>([^<]+)</DBClusterIdentifier>", block)
         with self.lock:
+            script = self.cluster_scripts.get(found.group(1)) if found else None
+            if script:
+                status = script[0] if self.peek else script.pop(0)
+                # The cluster's own Status comes before the nested ones (VpcSecurityGroups').
+                return re.sub(r"<Status>[^<]*</Status>", f"<Status>{status}</Status>", block, count=1)
             remaining = self.failing_over.get(found.group(1), 0) if found else 0
             if remaining <= 0:
                 return block
             if not self.peek:
                 self.failing_over[found.group(1)] = remaining - 1
         return block.replace("<Status>available</Status>", "<Status>failing-over</Status>", 1)
+
+
+def check_scripts(scripted_faults: dict) -> None:
+    for action, script in scripted_faults.items():
+        unknown = [kind for kind in script if kind not in (None, "pass", *FAULT_KINDS)]
+        if unknown:
+            raise ValueError(f"scripted_faults[{action!r}]: unknown fault kinds {unknown}")
+
+
+_CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+def signed_region(authorization: str) -> str | None:
+    """The region of a SigV4 Authorization header's credential scope
+    (Credential=AKID/20261130/us-east-1/rds/aws4_request)."""
+    found = _CREDENTIAL_REGION.search(authorization)
+    return found.group(1) if found else None
+
+
+class _Discard:
+    """Swallows whatever the HTTP server would still write to a reset connection."""
+
+    closed = False
+
+    def write(self, data) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 # --- DescribeOrderableDBInstanceOptions, emulated -----------------------------------

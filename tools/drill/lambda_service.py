@@ -6,6 +6,11 @@ starts a custom runtime. An invoke queues the event; the binary takes it from
 `/runtime/invocation/next` and answers on `/response` or `/error`. Errors come back as
 real Lambda sends them: HTTP 200 with `X-Amz-Function-Error` and the
 `{"errorType", "errorMessage"}` body, so the state machine sees the errorType.
+
+Each invocation hands the binary its invoked function ARN,
+`arn:aws:lambda:<region>:<account>:function:<name>`, from which the Lambdas read where they
+run (their home region); the region and account are the service's (LocalLambdaService's
+`region`, `account`): us-east-1 for the failback drill, us-west-2 for the DR drill.
 """
 from __future__ import annotations
 
@@ -86,8 +91,10 @@ def _server(handler_methods) -> ThreadingHTTPServer:
 
 
 class LocalFunction:
-    def __init__(self, name: str, binary: Path, env: dict, log_path: Path) -> None:
+    def __init__(self, name: str, binary: Path, env: dict, log_path: Path,
+                 function_arn: str | None = None) -> None:
         self.name = name
+        self.function_arn = function_arn or f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
         self.waiting: queue.Queue[Invocation] = queue.Queue()
         self.running: dict[str, Invocation] = {}
         self.lock = threading.Lock()
@@ -156,7 +163,7 @@ class LocalFunction:
                 "Content-Type": "application/json",
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60_000),
-                "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{self.name}",
+                "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
                 "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
             })
             if not delivered:
@@ -210,14 +217,22 @@ class LocalFunction:
 
 
 class LocalLambdaService:
-    def __init__(self, binaries: Path, names: list[str], env: dict, log_dir: Path) -> None:
+    def __init__(self, binaries: Path, names: list[str], env: dict, log_dir: Path,
+                 region: str = "us-east-1", account: str = "123456789012") -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.functions = {name: LocalFunction(name, binaries / name, env, log_dir / f"{name}.log") for name in names}
+        self.region, self.account = region, account
+        self.functions = {
+            name: LocalFunction(name, binaries / name, env, log_dir / f"{name}.log", self.function_arn(name))
+            for name in names
+        }
         # How long an invoke waits for the function's answer (Lambda's own limit is the
         # function's timeout); the drill shortens it for payloads that must be refused at once.
         self.invoke_timeout = 120.0
         self.invoke_api = _server(self.handle_invoke)
         self.endpoint = f"http://127.0.0.1:{self.invoke_api.server_address[1]}"
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
     def handle_invoke(self, request) -> None:
         found = INVOKE_PATH.match(request.path)

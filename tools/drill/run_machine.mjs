@@ -1,13 +1,21 @@
-// Runs statemachine/failback.asl.json with aws-local-stepfunctions. Every Lambda Task
-// is sent to the local Lambda service (drill.py), which runs the real binary through the
-// Lambda Runtime API; the events:putEvents Task goes to EventBridge in moto. Prints one
-// JSON line per state event on stdout for drill.py to show and check.
+// Runs a state machine file (statemachine/failback.asl.json, statemachine/dr.asl.json)
+// with aws-local-stepfunctions. Every Lambda Task, at any depth (inside Map iterations
+// too), is sent to the local Lambda service (drill.py), which runs the real binary through
+// the Lambda Runtime API; the events:putEvents Task goes to EventBridge in moto, in the
+// machine's region. Prints one JSON line per state event on stdout for drill.py to show and
+// check; a state inside a Map iteration carries a `label` saying which item it is working
+// on (the resource's global cluster, or "layer N").
 //
 // Usage: node run_machine.mjs CONFIG.json   (written by drill.py)
 import { readFileSync } from 'node:fs';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { register } from 'node:module';
+
+// Two fixes to the library so it runs our ASL as AWS does; see local_sfn_fixes.mjs.
+register('./local_sfn_fixes.mjs', import.meta.url);
+const { StateMachine } = await import('aws-local-stepfunctions');
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const region = config.region || 'us-east-1';
 const emit = (line) => process.stdout.write(JSON.stringify(line) + '\n');
 
 // What CloudFormation's DefinitionSubstitutions does at deploy time.
@@ -48,7 +56,7 @@ async function putEvents(parameters) {
       'Content-Type': 'application/x-amz-json-1.1',
       'X-Amz-Target': 'AWSEvents.PutEvents',
       // moto routes a request by the service named in its credential scope.
-      Authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0',
+      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/events/aws4_request, SignedHeaders=host, Signature=0`,
     },
     body: JSON.stringify({ Entries: entries }),
   });
@@ -61,21 +69,43 @@ async function putEvents(parameters) {
   return body;
 }
 
+/** Which item of a Map a state works on, from its input: a DR resource (by its global
+ * cluster) or a layer. '' at the top level. The same answer for a Task's raw input and for
+ * its Parameters, so a result can be matched to its StateExited event. */
+function labelOf(input) {
+  if (!input || typeof input !== 'object') return '';
+  const resource = input.resource;
+  if (resource && typeof resource === 'object') {
+    return String(resource.action?.globalClusterId ?? resource.resourceName ?? '');
+  }
+  if (typeof input.layer === 'number') return `layer ${input.layer}`;
+  if (input.layer && typeof input.layer === 'object' && input.layer.layer !== undefined) return `layer ${input.layer.layer}`;
+  return '';
+}
+
+// The options below are keyed by state name and reach every nested (Map) execution, so
+// the states of every level are collected; state names are unique across levels.
 const handlers = {};
 const lastResult = {};
-const remember = (name, call) => async (input) => (lastResult[name] = await call(input));
+const remember = (name, call) => async (input) => (lastResult[`${name}|${labelOf(input)}`] = await call(input));
 const waits = {};
 const retries = {};
-for (const [name, state] of Object.entries(definition.States)) {
-  if (state.Type === 'Task' && state.Resource.startsWith('arn:aws:lambda:')) {
-    const functionName = state.Resource.split(':').pop();
-    handlers[name] = remember(name, (input) => invokeLambda(functionName, input));
-  } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::events:putEvents') {
-    handlers[name] = remember(name, putEvents);
+function collect(states) {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task' && state.Resource.startsWith('arn:aws:lambda:')) {
+      const functionName = state.Resource.split(':').pop();
+      handlers[name] = remember(name, (input) => invokeLambda(functionName, input));
+    } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::events:putEvents') {
+      handlers[name] = remember(name, putEvents);
+    }
+    if (state.Type === 'Wait') waits[name] = config.waitMs;
+    if (state.Retry) retries[name] = config.retryMs;
+    const nested = state.ItemProcessor ?? state.Iterator;
+    if (nested) collect(nested.States);
+    for (const branch of state.Branches ?? []) collect(branch.States);
   }
-  if (state.Type === 'Wait') waits[name] = config.waitMs;
-  if (state.Retry) retries[name] = config.retryMs;
 }
+collect(definition.States);
 
 const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
 const execution = machine.run(config.input, {
@@ -98,12 +128,16 @@ process.on('SIGTERM', stop);
 for await (const event of execution.eventLogs) {
   const line = { type: event.type, timestamp: event.timestamp };
   if (event.state) line.state = event.state.name;
+  const label = event.state ? labelOf(event.state.input) : '';
+  if (label) line.label = label;
+  if (event.index !== undefined) line.index = event.index;
   if (event.Error) {
     line.error = event.Error;
     line.cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
   }
   if (event.retry) line.attempt = event.retry.attempt;
-  if (event.type === 'StateExited' && event.state.name in lastResult) line.result = lastResult[event.state.name];
+  const key = event.state ? `${event.state.name}|${label}` : '';
+  if (event.type === 'StateExited' && key in lastResult) line.result = lastResult[key];
   if (event.type === 'ExecutionSucceeded') line.output = event.output;
   emit(line);
 }

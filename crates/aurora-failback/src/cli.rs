@@ -1,5 +1,7 @@
 //! The command line.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -21,6 +23,7 @@ pub const LONG_HELP_FOOTER: &str = "\
 Examples:
   aurora-failback plan orders                  what a restore would do now (reads only)
   aurora-failback start orders --wait          restore now and follow the run to its end
+  aurora-failback dr plan payload.json         what a DR payload would do here now (reads only)
 
 Exit codes:
   0   done: restored, nothing needed, or a dry run
@@ -44,6 +47,9 @@ pub struct AwsArgs {
     /// The deployed state machine's ARN (else read from the stack's outputs).
     #[arg(long, global = true, env = "AURORA_FAILBACK_STATE_MACHINE")]
     pub state_machine: Option<String>,
+    /// The deployed DR state machine's ARN (else read from the stack's outputs).
+    #[arg(long, global = true, env = "AURORA_FAILBACK_DR_STATE_MACHINE")]
+    pub dr_state_machine: Option<String>,
     /// The ledger table's name (else read from the stack's outputs).
     #[arg(long, global = true, env = "AURORA_FAILBACK_TABLE")]
     pub table: Option<String>,
@@ -92,6 +98,11 @@ pub enum Command {
     },
     /// Where a run is, step by step (execution ARN or name).
     Status { execution: String },
+    /// Cross-region disaster recovery: run a DR Orchestrator payload in this region.
+    Dr {
+        #[command(subcommand)]
+        command: DrCommand,
+    },
     /// The ledger's history of runs.
     Runs {
         #[arg(long)]
@@ -101,4 +112,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrCommand {
+    /// What running PAYLOAD here would do now, resource by resource: its resolved
+    /// parameters, the state of each global database, the call it would make and whether
+    /// its preconditions hold. Reads only; doubles as a readiness check.
+    Plan {
+        /// A DR Orchestrator payload file ({"StatePayload": [...]}).
+        payload: PathBuf,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start PAYLOAD on the deployed DR state machine of this region.
+    Start {
+        payload: PathBuf,
+        /// Plan every resource; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Follow the run layer by layer and resource by resource; exit 0 only if every
+        /// resource reached its target (or the run was a dry run).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Where a DR run is, step by step (execution ARN or name).
+    Status { execution: String },
 }

@@ -9,11 +9,11 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use failback_core::clock::epoch_now;
 use failback_core::errors::AwsFailure;
+use failback_core::failback::plan::plan_restore;
 use failback_core::identifier::short_hash;
 use failback_core::ledger::Ledger;
 use failback_core::model::{ClusterView, TAG_ENABLED, TAG_WRITER_CLASS};
 use failback_core::outcome::{Outcome, RunRecord};
-use failback_core::plan::plan_restore;
 use failback_core::rds::Rds;
 use failback_core::trigger::{parse_trigger, valid_cluster_id, valid_writer_class};
 use serde_json::{json, Value};
@@ -54,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             limit,
             json,
         } => runs(&config, &cli.aws, cluster, limit, json).await,
+        Command::Dr { command } => crate::dr::run(&config, &cli.aws, command).await,
     }
 }
 
@@ -235,11 +236,16 @@ async fn start(
     )
     .await?;
     println!("Outcome: {} ({})", outcome, render::printable(&summary));
-    Ok(match outcome {
+    Ok(exit_code(outcome))
+}
+
+/// `start --wait`'s exit code by the run's outcome.
+pub fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
         Outcome::Restored | Outcome::NoOp | Outcome::DryRun => 0,
         Outcome::Skipped => EXIT_NOT_RESTORED,
         Outcome::Failed | Outcome::Running => EXIT_RUN_FAILED,
-    })
+    }
 }
 
 fn poll_interval() -> Duration {
@@ -251,7 +257,7 @@ fn poll_interval() -> Duration {
     Duration::from_millis(millis)
 }
 
-async fn follow(executions: &Executions, execution_arn: &str) -> Result<(), Failure> {
+pub async fn follow(executions: &Executions, execution_arn: &str) -> Result<(), Failure> {
     let mut shown = 0;
     let terminal = std::io::stdout().is_terminal();
     let begun = std::time::Instant::now();
@@ -319,17 +325,31 @@ async fn outcome_of(
 }
 
 async fn status(config: &SdkConfig, args: &AwsArgs, execution: &str) -> Result<u8, Failure> {
-    let execution_arn = if execution.starts_with("arn:") {
-        execution.to_string()
+    let machine = if execution.starts_with("arn:") {
+        None
     } else {
-        let machine = setup::state_machine_arn(config, args).await?;
-        machine.replacen(":stateMachine:", ":execution:", 1) + ":" + execution
+        Some(setup::state_machine_arn(config, args).await?)
     };
+    show_status(config, &execution_arn(machine.as_deref(), execution)).await
+}
+
+/// The execution's ARN: as given, or its name on `machine`.
+pub fn execution_arn(machine: Option<&str>, execution: &str) -> String {
+    match machine {
+        Some(machine) if !execution.starts_with("arn:") => {
+            machine.replacen(":stateMachine:", ":execution:", 1) + ":" + execution
+        }
+        _ => execution.to_string(),
+    }
+}
+
+/// Prints where an execution is, step by step.
+pub async fn show_status(config: &SdkConfig, execution_arn: &str) -> Result<u8, Failure> {
     let executions = Executions::from_conf(config);
-    let described = executions.describe(&execution_arn).await?;
+    let described = executions.describe(execution_arn).await?;
     println!("Run {}: {}", described.name, described.status);
     println!("  input {}", render::printable(&described.input));
-    let events = executions.history(&execution_arn).await?;
+    let events = executions.history(execution_arn).await?;
     let started = events.first().map(|e| e.at).unwrap_or_default();
     for line in events.iter().filter_map(|e| render::run_event(e, started)) {
         println!("{}", render::printable(&line));

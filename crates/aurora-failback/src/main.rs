@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod deployment;
+mod dr;
 mod failure;
 mod render;
 mod setup;

@@ -1,11 +1,14 @@
 //! What the CLI prints, as pure functions of plain data (so golden tests can hold it).
 
+use failback_core::failback::plan::{Action, ClassSource, Plan};
 use failback_core::model::ClusterView;
 use failback_core::outcome::RunRecord;
-use failback_core::plan::{Action, ClassSource, Plan};
 use serde_json::Value;
 
+use failback_core::dr::payload::DrAction;
+
 use crate::deployment::{RunEvent, RunEventKind};
+use crate::dr::PlannedResource;
 
 /// Text from AWS or the ledger made safe for a terminal: every control character but
 /// the newline is shown escaped (`\u{1b}`), so a stored escape sequence cannot move the
@@ -218,6 +221,83 @@ pub fn run_event(event: &RunEvent, started: f64) -> Option<String> {
     }
 }
 
+/// `dr plan`: one row per resource, in run order, then each resource's resolved
+/// parameters.
+pub fn dr_plan(planned: &[PlannedResource]) -> String {
+    let rows: Vec<Vec<String>> = planned
+        .iter()
+        .map(|p| {
+            let r = &p.resource;
+            let (global, target) = match (r.action.switch(), &r.action) {
+                (Some((_, global, target)), _) => (global.to_string(), target.cluster_id.clone()),
+                (None, DrAction::CreateSecondary(spec)) => {
+                    (spec.global_cluster_id.clone(), spec.cluster_id.clone())
+                }
+                (None, _) => (String::new(), String::new()),
+            };
+            let (state, call, writer) = match &p.plan {
+                Ok(plan) => (
+                    serde_json::to_value(plan.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    plan.call.clone(),
+                    plan.writer_before
+                        .as_deref()
+                        .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Err(why) => (
+                    format!("refused ({})", why.split(':').next().unwrap_or_default()),
+                    "-".into(),
+                    "-".into(),
+                ),
+            };
+            vec![
+                r.layer.to_string(),
+                r.resource_name.clone(),
+                r.resource_type.name().to_string(),
+                global,
+                target,
+                writer,
+                state,
+                call,
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "layer",
+            "resource",
+            "type",
+            "global cluster",
+            "target",
+            "writer now",
+            "plan",
+            "call",
+        ],
+        &rows,
+    );
+    for p in planned {
+        let parameters: Vec<String> = p
+            .resource
+            .parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        out += &printable(&format!(
+            "\n{}\n  {}\n",
+            p.resource.resource_name,
+            parameters.join("\n  ")
+        ));
+        out += &printable(&match &p.plan {
+            Ok(plan) => format!("  -> {}\n", plan.summary),
+            Err(why) => format!("  !! {why}\n"),
+        });
+    }
+    out
+}
+
 /// One line for a finished step: what the step's result says, read where the state
 /// machine puts it.
 pub fn step_result(state: &str, output: &Value) -> String {
@@ -276,6 +356,66 @@ pub fn step_result(state: &str, output: &Value) -> String {
         }
         "Failover" => "already the writer".into(),
         "FinishRun" => format!("outcome: {}", at("/result/outcome")),
+        // The DR machine's states.
+        "ValidatePayload" => {
+            let layers = output.pointer("/valid/layers").and_then(Value::as_array);
+            let resources: usize = layers
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|layer| layer["resources"].as_array().map(Vec::len))
+                        .sum()
+                })
+                .unwrap_or_default();
+            format!(
+                "payload checked: {} layers, {resources} resources",
+                layers.map(Vec::len).unwrap_or_default()
+            )
+        }
+        "PlanResource" => format!(
+            "{}: {} ({})",
+            at("/resource/resourceName"),
+            at("/plan/state"),
+            at("/plan/summary")
+        ),
+        "ActOnResource" if output.pointer("/act/requested") == Some(&Value::Bool(true)) => {
+            format!(
+                "{}: {} requested",
+                at("/resource/resourceName"),
+                at("/act/plan/call")
+            )
+        }
+        "ActOnResource" => format!("{}: nothing to call", at("/resource/resourceName")),
+        "CheckResource" => format!(
+            "{}: {} ({})",
+            at("/resource/resourceName"),
+            at("/check/state"),
+            at("/check/summary")
+        ),
+        "ResourceSucceeded" | "ResourceAlreadyDone" | "ResourcePlanned" | "ResourceFailed" => {
+            format!(
+                "{}: {} {}",
+                at("/resourceName"),
+                at("/outcome"),
+                at("/error/Error")
+            )
+            .trim_end()
+            .to_string()
+        }
+        "RecordLayer" => format!(
+            "layer {}: {} ok, {} failed",
+            output
+                .pointer("/recorded/layer")
+                .map(Value::to_string)
+                .unwrap_or_default(),
+            output
+                .pointer("/recorded/succeeded")
+                .map(Value::to_string)
+                .unwrap_or_default(),
+            output
+                .pointer("/recorded/failed")
+                .map(Value::to_string)
+                .unwrap_or_default()
+        ),
         _ => String::new(),
     }
 }

@@ -3,7 +3,7 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 
-use failback_core::plan::PlanPolicy;
+use failback_core::failback::plan::PlanPolicy;
 use failback_core::trigger::Home;
 
 use crate::cli::AwsArgs;
@@ -51,6 +51,19 @@ pub async fn state_machine_arn(config: &SdkConfig, args: &AwsArgs) -> Result<Str
     stack_output(config, &args.stack, "StateMachineArn").await?.ok_or_else(|| {
         Failure::StateMachineNotFound(format!(
             "pass --state-machine, set AURORA_FAILBACK_STATE_MACHINE, or deploy stack {} (see --stack)",
+            args.stack
+        ))
+    })
+}
+
+/// The DR state machine: the flag or environment variable, else the stack's output.
+pub async fn dr_state_machine_arn(config: &SdkConfig, args: &AwsArgs) -> Result<String, Failure> {
+    if let Some(arn) = &args.dr_state_machine {
+        return Ok(arn.clone());
+    }
+    stack_output(config, &args.stack, "DrStateMachineArn").await?.ok_or_else(|| {
+        Failure::StateMachineNotFound(format!(
+            "pass --dr-state-machine, set AURORA_FAILBACK_DR_STATE_MACHINE, or deploy stack {} (see --stack) in this region",
             args.stack
         ))
     })

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use failback_core::clock::iso8601;
+use failback_core::failback::steps::record_run::record_run;
 use failback_core::model::{TAG_ENABLED, TAG_WRITER_CLASS};
-use failback_core::steps::record_run::record_run;
 use serde_json::{json, Value};
 use support::{moto_post, workspace_root, TestEnv, CLUSTER, REGION, TABLE};
 
@@ -233,6 +233,28 @@ fn stand_in_machine(outcome: &str) -> String {
     .to_string()
 }
 
+/// The very file that is deployed, with the substitutions CloudFormation makes.
+fn deployed_definition(
+    file: &str,
+    region: &str,
+    functions: &[&str],
+    parameters: &[(&str, &str)],
+) -> String {
+    let mut definition =
+        std::fs::read_to_string(workspace_root().join("statemachine").join(file)).unwrap();
+    for name in functions {
+        definition = definition.replace(
+            &format!("${{{name}FunctionArn}}"),
+            &format!("arn:aws:lambda:{region}:123456789012:function:{name}"),
+        );
+    }
+    for (name, value) in parameters {
+        definition = definition.replace(&format!("${{{name}}}"), value);
+    }
+    assert!(!definition.contains("${"), "every placeholder substituted");
+    definition
+}
+
 async fn register(env: &TestEnv, name: &str, definition: String) -> String {
     let sfn = aws_sdk_sfn::Client::new(&env.config);
     sfn.create_state_machine()
@@ -254,25 +276,18 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
         "/moto-api/config",
         r#"{"stepfunctions": {"execute_state_machine": false}}"#,
     );
-    // The very file that is deployed, with the substitutions CloudFormation makes.
-    let mut definition =
-        std::fs::read_to_string(workspace_root().join("statemachine/failback.asl.json")).unwrap();
-    for name in [
-        "DescribeWriter",
-        "CreateReader",
-        "CheckStatus",
-        "Failover",
-        "RecordRun",
-    ] {
-        definition = definition.replace(
-            &format!("${{{name}FunctionArn}}"),
-            &format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
-        );
-    }
-    definition = definition
-        .replace("${ReaderCheckBudget}", "60")
-        .replace("${WriterCheckBudget}", "30");
-    assert!(!definition.contains("${"), "every placeholder substituted");
+    let definition = deployed_definition(
+        "failback.asl.json",
+        REGION,
+        &[
+            "DescribeWriter",
+            "CreateReader",
+            "CheckStatus",
+            "Failover",
+            "RecordRun",
+        ],
+        &[("ReaderCheckBudget", "60"), ("WriterCheckBudget", "30")],
+    );
     let machine = register(&env, "aurora-failback", definition).await;
     let mut with_machine = aws_env(env.port);
     with_machine.push(("AURORA_FAILBACK_STATE_MACHINE", machine.clone()));
@@ -439,4 +454,121 @@ async fn errors_a_person_can_act_on_have_their_own_exit_codes() {
         support::start_lifeline(&[proxy, env.port.to_string(), "--throttle-all".into()], &[]);
     let throttled = cli_with(&aws_env(proxy_port), &["plan", CLUSTER]);
     assert_eq!(throttled.code, 15, "{}", throttled.stderr);
+}
+
+fn dr_env(port: u16) -> Vec<(&'static str, String)> {
+    let mut env = aws_env(port);
+    env.retain(|(k, _)| *k != "AWS_REGION");
+    env.push(("AWS_REGION", "us-west-2".to_string()));
+    env
+}
+
+fn payload_file(name: &str, payload: &Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aurora-failback-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, payload.to_string()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn dr_plan_shows_each_resource_and_whether_it_can_go_on() {
+    let env = TestEnv::start().await;
+    env.global_databases(&["orders-global", "billing-global"])
+        .await;
+    let payload = json!({"StatePayload": [
+        {"layer": 1, "resources": [
+            {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
+             "parameters": {"GlobalClusterIdentifier": "orders-global", "DBClusterIdentifier": "orders-global-west"}},
+            {"resourceType": "PlannedFailoverAurora", "resourceName": "billing, wrong target",
+             "parameters": {"GlobalClusterIdentifier": "billing-global", "DBClusterIdentifier": "orders-global-west"}}]}]});
+    let path = payload_file("plan.json", &payload);
+    let planned = cli_with(&dr_env(env.port), &["dr", "plan", path.to_str().unwrap()]);
+    assert_eq!(
+        planned.code, 3,
+        "one resource cannot go on: {}",
+        planned.stderr
+    );
+    assert_golden("dr-plan", &planned.stdout);
+
+    let refused = json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": "FailoverDynamoDB", "resourceName": "t", "parameters": {}},
+        {"resourceType": "PlannedFailoverAurora", "resourceName": "g",
+         "parameters": {"GlobalClusterIdentifier": "!Import nowhere", "DBClusterIdentifier": "c", "Extra": 1}}]}]});
+    let path = payload_file("refused.json", &refused);
+    let refused = cli_with(&dr_env(env.port), &["dr", "plan", path.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("2 problems")
+            && refused.stderr.contains("FailoverDynamoDB")
+            && refused.stderr.contains("\"Extra\""),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test]
+async fn dr_start_registers_the_payload_once_and_status_follows_it() {
+    let env = TestEnv::start().await;
+    moto_post(
+        env.port,
+        "/moto-api/config",
+        r#"{"stepfunctions": {"execute_state_machine": false}}"#,
+    );
+    env.global_databases(&["orders-global"]).await;
+    let definition = deployed_definition(
+        "dr.asl.json",
+        "us-west-2",
+        &["DrValidate", "DrCheck", "DrAct", "RecordRun"],
+        &[("ResourceCheckBudget", "90")],
+    );
+    let sfn = aws_sdk_sfn::Client::new(&env.west_config());
+    let machine = sfn
+        .create_state_machine()
+        .name("aurora-failback-dr")
+        .definition(definition)
+        .role_arn("arn:aws:iam::123456789012:role/aurora-failback")
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn()
+        .to_string();
+    let mut with_machine = dr_env(env.port);
+    with_machine.push(("AURORA_FAILBACK_DR_STATE_MACHINE", machine.clone()));
+    let payload = json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
+         "parameters": {"GlobalClusterIdentifier": "orders-global", "DBClusterIdentifier": "orders-global-west"}}]}]});
+    let path = payload_file("start.json", &payload);
+    let args = ["dr", "start", path.to_str().unwrap(), "--dry-run"];
+    let first = cli_with(&with_machine, &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.starts_with("Started DR run dr-"),
+        "{}",
+        first.stdout
+    );
+    let second = cli_with(&with_machine, &args);
+    assert_eq!(
+        second.stdout, first.stdout,
+        "a double start is the same execution"
+    );
+    let executions = sfn
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(executions.executions().len(), 1);
+    let execution = &executions.executions()[0];
+    let described = sfn
+        .describe_execution()
+        .execution_arn(execution.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    let input: Value = serde_json::from_str(described.input().unwrap()).unwrap();
+    assert_eq!(input["dryRun"], true, "--dry-run reaches the machine");
+    let status = cli_with(&with_machine, &["dr", "status", execution.name()]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(status.stdout.contains(": RUNNING"), "{}", status.stdout);
 }

@@ -1,6 +1,6 @@
 //! check-status Lambda: answers pending or ready for the reader and the writer questions.
+use failback_core::failback::steps::check_status::check_status;
 use failback_core::rds::Rds;
-use failback_core::steps::check_status::check_status;
 use lambda_runtime::Error;
 
 #[tokio::main]

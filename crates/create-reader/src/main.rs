@@ -1,7 +1,7 @@
 //! create-reader Lambda: puts a tier-0 reader of the desired class in the cluster, once.
+use failback_core::failback::steps::create_reader::create_reader;
 use failback_core::lambda::env_flag;
 use failback_core::rds::Rds;
-use failback_core::steps::create_reader::create_reader;
 use lambda_runtime::Error;
 
 #[tokio::main]

@@ -1,9 +1,9 @@
 //! describe-writer Lambda: reads the trigger and the cluster, returns the restore plan.
 use failback_core::clock::epoch_now;
+use failback_core::failback::plan::PlanPolicy;
+use failback_core::failback::steps::describe_writer::{describe_writer, DescribeSettings};
 use failback_core::lambda::{env_flag, env_seconds};
-use failback_core::plan::PlanPolicy;
 use failback_core::rds::Rds;
-use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
 use lambda_runtime::Error;
 
 #[tokio::main]

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::clock::EpochSeconds;
+use crate::dr::outcome::{DrResourceRecord, DrRunFinished};
 use crate::outcome::RunFinished;
 
 /// One EMF line: a count per outcome, and the time to restore when there was one.
@@ -23,4 +24,46 @@ pub fn emf_line(finished: &RunFinished, run_name: &str, now: EpochSeconds) -> St
         "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["Outcome"]], "Metrics": metrics}],
     });
     line.to_string()
+}
+
+/// A DR run's lines: the run, counted by outcome, and each resource the run moved, with
+/// its time to recover by resource type.
+pub fn dr_emf_lines<'a>(
+    finished: &DrRunFinished,
+    resources: impl Iterator<Item = &'a DrResourceRecord>,
+    run_name: &str,
+    now: EpochSeconds,
+) -> Vec<String> {
+    let timestamp = (now * 1000.0) as i64;
+    let mut lines = vec![json!({
+        "Outcome": finished.outcome.as_str(),
+        "RunName": run_name,
+        "DrRuns": 1,
+        "_aws": {
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["Outcome"]],
+                "Metrics": [{"Name": "DrRuns", "Unit": "Count"}]}],
+        },
+    })
+    .to_string()];
+    for resource in resources {
+        let Some(seconds) = resource.seconds_to_recover else {
+            continue;
+        };
+        lines.push(
+            json!({
+                "ResourceType": resource.resource_type,
+                "GlobalClusterId": resource.global_cluster_id,
+                "RunName": run_name,
+                "SecondsToRecover": seconds,
+                "_aws": {
+                    "Timestamp": timestamp,
+                    "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["ResourceType"]],
+                        "Metrics": [{"Name": "SecondsToRecover", "Unit": "Seconds"}]}],
+                },
+            })
+            .to_string(),
+        );
+    }
+    lines
 }

@@ -5,10 +5,14 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
+use crate::dr::outcome::{global_partition, DrResourceRecord, DrRunRecord};
 use crate::errors::AwsFailure;
 use crate::outcome::{Outcome, RunRecord};
 
@@ -131,29 +135,72 @@ impl Ledger {
     /// this same execution; false where it is not (finished, or another execution's). A
     /// finished record is never overwritten.
     pub async fn put_run_if_open(&self, record: &RunRecord) -> Result<bool, AwsFailure> {
+        self.put_if_open(run_item(record), &record.execution_arn)
+            .await
+    }
+
+    /// A DR run's record, under the same rule as [`Ledger::put_run_if_open`].
+    pub async fn put_dr_run_if_open(&self, record: &DrRunRecord) -> Result<bool, AwsFailure> {
+        let item = record_item(record, &record.cluster_id, &record.run_name);
+        self.put_if_open(item, &record.execution_arn).await
+    }
+
+    async fn put_if_open(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        execution_arn: &str,
+    ) -> Result<bool, AwsFailure> {
         let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(run_item(record)))
+            .set_item(Some(item))
             .condition_expression(
                 "attribute_not_exists(recordKey) OR (executionArn = :me AND outcome = :running)",
             )
-            .expression_attribute_values(":me", s(&record.execution_arn))
+            .expression_attribute_values(":me", s(execution_arn))
             .expression_attribute_values(":running", s(Outcome::Running.as_str()))
             .send()
             .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(AwsFailure::from_sdk(&err)),
-        }
+        conditional(put.map(drop))
+    }
+
+    /// One resource of a DR run; a retry by the same execution may write it again, no
+    /// other execution may. False where another execution's record is there.
+    pub async fn put_dr_resource(&self, record: &DrResourceRecord) -> Result<bool, AwsFailure> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(record_item(
+                record,
+                &record.cluster_id,
+                &record.run_name,
+            )))
+            .condition_expression("attribute_not_exists(recordKey) OR executionArn = :me")
+            .expression_attribute_values(":me", s(&record.execution_arn))
+            .send()
+            .await;
+        conditional(put.map(drop))
+    }
+
+    /// The record a DR run's layer wrote for a resource of `global_cluster_id`.
+    pub async fn dr_resource(
+        &self,
+        global_cluster_id: &str,
+        run_name: &str,
+    ) -> Result<Option<DrResourceRecord>, AwsFailure> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("clusterId", s(&global_partition(global_cluster_id)))
+            .key("recordKey", s(&format!("{RUN_KEY_PREFIX}{run_name}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsFailure::from_sdk(&e))?;
+        Ok(got.item().and_then(record_from_item))
     }
 
     /// Every run recorded for a cluster, newest first.
@@ -219,7 +266,34 @@ fn newest_first(items: Vec<HashMap<String, AttributeValue>>) -> Vec<RunRecord> {
     runs
 }
 
+/// True for a write that happened, false for one its condition refused.
+fn conditional<E>(
+    answer: Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+) -> Result<bool, AwsFailure>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(()) => Ok(true),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(err) => Err(AwsFailure::from_sdk(&err)),
+    }
+}
+
 fn run_item(record: &RunRecord) -> HashMap<String, AttributeValue> {
+    record_item(record, &record.cluster_id, &record.run_name)
+}
+
+/// A record as a ledger item: its scalar fields as attributes (nested data is kept as JSON
+/// text by the record types), keyed by partition and `run#<run name>`.
+fn record_item<T: Serialize>(
+    record: &T,
+    partition: &str,
+    run_name: &str,
+) -> HashMap<String, AttributeValue> {
     let Ok(Value::Object(fields)) = serde_json::to_value(record) else {
         return HashMap::new();
     };
@@ -235,22 +309,29 @@ fn run_item(record: &RunRecord) -> HashMap<String, AttributeValue> {
             Some((name, attribute))
         })
         .collect();
+    item.insert("clusterId".into(), s(partition));
     item.insert(
         "recordKey".into(),
-        s(&format!("{RUN_KEY_PREFIX}{}", record.run_name)),
+        s(&format!("{RUN_KEY_PREFIX}{run_name}")),
     );
     item
 }
 
 fn run_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord> {
+    record_from_item(item)
+}
+
+fn record_from_item<T: DeserializeOwned>(item: &HashMap<String, AttributeValue>) -> Option<T> {
     let fields: Map<String, Value> = item
         .iter()
         .filter_map(|(name, attribute)| {
             let value = match attribute {
                 AttributeValue::S(text) => Value::String(text.clone()),
-                AttributeValue::N(number) => {
-                    Value::Number(number.parse::<f64>().ok().and_then(Number::from_f64)?)
-                }
+                // Whole numbers stay whole, so that integer fields read back.
+                AttributeValue::N(number) => match number.parse::<i64>() {
+                    Ok(whole) => Value::Number(whole.into()),
+                    Err(_) => Value::Number(number.parse::<f64>().ok().and_then(Number::from_f64)?),
+                },
                 AttributeValue::Bool(flag) => Value::Bool(*flag),
                 _ => return None,
             };

@@ -70,6 +70,77 @@ impl ClusterView {
     }
 }
 
+/// An Aurora global database as DescribeGlobalClusters reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalClusterView {
+    pub global_cluster_id: String,
+    pub status: String,
+    pub engine: Option<String>,
+    pub members: Vec<GlobalMemberView>,
+    /// Set once SwitchoverGlobalCluster or FailoverGlobalCluster was called; its status
+    /// says whether that is still under way.
+    pub failover: Option<GlobalFailoverView>,
+}
+
+/// Which call moves a global database's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GlobalSwitch {
+    /// SwitchoverGlobalCluster: planned, no data loss.
+    Switchover,
+    /// FailoverGlobalCluster with AllowDataLoss: the primary region is impaired.
+    FailoverAllowingDataLoss,
+}
+
+impl GlobalSwitch {
+    pub fn call(self) -> &'static str {
+        match self {
+            Self::Switchover => "SwitchoverGlobalCluster",
+            Self::FailoverAllowingDataLoss => "FailoverGlobalCluster (AllowDataLoss)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalMemberView {
+    pub cluster_arn: String,
+    pub is_writer: bool,
+}
+
+/// The global cluster's `FailoverState`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalFailoverView {
+    /// pending, failing-over, switching-over or cancelling.
+    pub status: String,
+    pub from_cluster_arn: Option<String>,
+    pub to_cluster_arn: Option<String>,
+    pub data_loss_allowed: bool,
+}
+
+/// FailoverState statuses while a switchover or failover is under way.
+pub const GLOBAL_SWITCH_UNDER_WAY: &[&str] =
+    &["pending", "failing-over", "switching-over", "cancelling"];
+
+impl GlobalClusterView {
+    /// The switchover or failover under way, if any.
+    pub fn switch_under_way(&self) -> Option<&GlobalFailoverView> {
+        self.failover
+            .as_ref()
+            .filter(|f| GLOBAL_SWITCH_UNDER_WAY.contains(&f.status.as_str()))
+    }
+
+    pub fn writer(&self) -> Option<&GlobalMemberView> {
+        self.members.iter().find(|m| m.is_writer)
+    }
+
+    pub fn member(&self, cluster_arn: &str) -> Option<&GlobalMemberView> {
+        self.members.iter().find(|m| m.cluster_arn == cluster_arn)
+    }
+}
+
 /// create-reader's answer: the instance the run made (or found again on a retry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

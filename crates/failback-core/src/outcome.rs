@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::class_rank::is_class_name;
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
+use crate::failback::plan::{Action, Plan};
 use crate::model::{CheckStatusOutput, CreateReaderOutput, Readiness};
-use crate::plan::{Action, Plan};
 use crate::trigger::{parse_trigger, valid_cluster_id, valid_instance_id, Home, InvalidInput};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

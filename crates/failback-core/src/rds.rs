@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::{DbInstance, Filter, OrderableDbInstanceOption, Tag};
 use aws_sdk_rds::Client;
 
+use crate::dr::payload::SecondaryClusterSpec;
 use crate::errors::AwsFailure;
-use crate::model::{ClusterView, MemberView};
+use crate::model::{
+    ClusterView, GlobalClusterView, GlobalFailoverView, GlobalMemberView, GlobalSwitch, MemberView,
+};
 
 #[derive(Debug, Clone)]
 pub struct Rds {
@@ -49,7 +52,7 @@ pub struct NewReader {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CreateInstanceFailure {
-    #[error("an instance named {0} already exists")]
+    #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("no capacity for the class in that zone: {0}")]
     InsufficientCapacity(String),
@@ -59,6 +62,17 @@ pub enum CreateInstanceFailure {
     ClusterBusy(String),
     #[error("the cluster is gone: {0}")]
     ClusterNotFound(String),
+    #[error(transparent)]
+    Aws(AwsFailure),
+}
+
+/// Why SwitchoverGlobalCluster or FailoverGlobalCluster was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlobalSwitchFailure {
+    #[error("the global cluster or a member is not in a state to switch: {0}")]
+    ClusterBusy(String),
+    #[error("the global cluster or the target cluster is gone: {0}")]
+    NotFound(String),
     #[error(transparent)]
     Aws(AwsFailure),
 }
@@ -227,36 +241,92 @@ impl Rds {
             .set_publicly_accessible(reference.publicly_accessible)
             .set_preferred_maintenance_window(reference.preferred_maintenance_window.clone())
             .set_tags(Some(tags.collect()));
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err) => {
+        request
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| create_instance_failure(&err, &reader.instance_id))
+    }
+
+    /// The secondary cluster of a global database, in this region, as the payload
+    /// describes it. Sent once; a retry finds it by its identifier (AlreadyExists).
+    pub async fn create_secondary_cluster(
+        &self,
+        spec: &SecondaryClusterSpec,
+    ) -> Result<(), CreateInstanceFailure> {
+        self.client
+            .create_db_cluster()
+            .db_cluster_identifier(&spec.cluster_id)
+            .global_cluster_identifier(&spec.global_cluster_id)
+            .engine(&spec.engine)
+            .engine_version(&spec.engine_version)
+            .db_subnet_group_name(&spec.subnet_group)
+            .set_vpc_security_group_ids(Some(spec.security_group_ids.clone()))
+            .set_kms_key_id(spec.kms_key_id.clone())
+            .set_storage_encrypted(spec.storage_encrypted)
+            .set_enable_iam_database_authentication(spec.iam_database_authentication)
+            .set_deletion_protection(spec.deletion_protection)
+            .set_backup_retention_period(spec.backup_retention_period)
+            .set_copy_tags_to_snapshot(spec.copy_tags_to_snapshot)
+            .set_port(spec.port)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
                 let message = err
                     .as_service_error()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
-                Err(match err.as_service_error() {
-                    Some(e) if e.is_db_instance_already_exists_fault() => {
-                        CreateInstanceFailure::AlreadyExists(reader.instance_id.clone())
-                    }
-                    Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
-                        CreateInstanceFailure::InsufficientCapacity(message)
+                match err.as_service_error() {
+                    Some(e) if e.is_db_cluster_already_exists_fault() => {
+                        CreateInstanceFailure::AlreadyExists(spec.cluster_id.clone())
                     }
                     Some(e)
-                        if e.is_instance_quota_exceeded_fault()
+                        if e.is_db_cluster_quota_exceeded_fault()
                             || e.is_storage_quota_exceeded_fault() =>
                     {
                         CreateInstanceFailure::QuotaExceeded(message)
                     }
-                    Some(e) if e.is_invalid_db_cluster_state_fault() => {
+                    Some(e) if e.is_insufficient_storage_cluster_capacity_fault() => {
+                        CreateInstanceFailure::InsufficientCapacity(message)
+                    }
+                    Some(e)
+                        if e.is_invalid_global_cluster_state_fault()
+                            || e.is_invalid_db_cluster_state_fault() =>
+                    {
                         CreateInstanceFailure::ClusterBusy(message)
                     }
-                    Some(e) if e.is_db_cluster_not_found_fault() => {
+                    Some(e) if e.is_global_cluster_not_found_fault() => {
                         CreateInstanceFailure::ClusterNotFound(message)
                     }
                     _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
-                })
-            }
-        }
+                }
+            })
+    }
+
+    /// The secondary cluster's first instance (a reader; a secondary has no writer).
+    pub async fn create_secondary_instance(
+        &self,
+        spec: &SecondaryClusterSpec,
+    ) -> Result<(), CreateInstanceFailure> {
+        let monitoring = spec.monitoring_interval.filter(|interval| *interval > 0);
+        self.client
+            .create_db_instance()
+            .db_instance_identifier(&spec.instance_id)
+            .db_cluster_identifier(&spec.cluster_id)
+            .db_instance_class(&spec.instance_class)
+            .engine(&spec.engine)
+            .set_monitoring_interval(monitoring)
+            .set_monitoring_role_arn(monitoring.and(spec.monitoring_role_arn.clone()))
+            .set_auto_minor_version_upgrade(spec.auto_minor_version_upgrade)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| create_instance_failure(&err, &spec.instance_id))
     }
 
     /// Sets tags on a resource (a cluster's opt-in tags).
@@ -385,6 +455,169 @@ impl Rds {
                 })
             }
         }
+    }
+}
+
+impl Rds {
+    /// The global cluster, or None if it does not exist. The answer is filtered by
+    /// identifier here too: some endpoints (moto) ignore the request's filter.
+    pub async fn global_cluster(
+        &self,
+        global_cluster_id: &str,
+    ) -> Result<Option<GlobalClusterView>, AwsFailure> {
+        let described = self
+            .client
+            .describe_global_clusters()
+            .global_cluster_identifier(global_cluster_id)
+            .send()
+            .await;
+        let output = match described {
+            Ok(output) => output,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_global_cluster_not_found_fault()) =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(AwsFailure::from_sdk(&err)),
+        };
+        Ok(output
+            .global_clusters()
+            .iter()
+            .find(|g| g.global_cluster_identifier() == Some(global_cluster_id))
+            .map(|global| GlobalClusterView {
+                global_cluster_id: global_cluster_id.to_string(),
+                status: global.status().unwrap_or_default().to_string(),
+                engine: global.engine().map(str::to_string),
+                members: global
+                    .global_cluster_members()
+                    .iter()
+                    .filter_map(|m| {
+                        Some(GlobalMemberView {
+                            cluster_arn: m.db_cluster_arn()?.to_string(),
+                            is_writer: m.is_writer().unwrap_or(false),
+                        })
+                    })
+                    .collect(),
+                failover: global.failover_state().map(|f| GlobalFailoverView {
+                    status: f
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    from_cluster_arn: f.from_db_cluster_arn().map(str::to_string),
+                    to_cluster_arn: f.to_db_cluster_arn().map(str::to_string),
+                    data_loss_allowed: f.is_data_loss_allowed().unwrap_or(false),
+                }),
+            }))
+    }
+
+    /// Moves the global database's writer to `target_cluster_arn`. Sent once: a lost
+    /// answer is found out by describing the global cluster, never by sending again.
+    pub async fn switch_global_writer(
+        &self,
+        how: GlobalSwitch,
+        global_cluster_id: &str,
+        target_cluster_arn: &str,
+    ) -> Result<(), GlobalSwitchFailure> {
+        match how {
+            GlobalSwitch::Switchover => self
+                .client
+                .switchover_global_cluster()
+                .global_cluster_identifier(global_cluster_id)
+                .target_db_cluster_identifier(target_cluster_arn)
+                .customize()
+                .config_override(sent_once())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|err| {
+                    let (busy, gone) = err.as_service_error().map_or((false, false), |e| {
+                        (
+                            e.is_invalid_global_cluster_state_fault()
+                                || e.is_invalid_db_cluster_state_fault(),
+                            e.is_global_cluster_not_found_fault()
+                                || e.is_db_cluster_not_found_fault(),
+                        )
+                    });
+                    global_switch_failure(&err, busy, gone)
+                }),
+            GlobalSwitch::FailoverAllowingDataLoss => self
+                .client
+                .failover_global_cluster()
+                .global_cluster_identifier(global_cluster_id)
+                .target_db_cluster_identifier(target_cluster_arn)
+                .allow_data_loss(true)
+                .customize()
+                .config_override(sent_once())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|err| {
+                    let (busy, gone) = err.as_service_error().map_or((false, false), |e| {
+                        (
+                            e.is_invalid_global_cluster_state_fault()
+                                || e.is_invalid_db_cluster_state_fault(),
+                            e.is_global_cluster_not_found_fault()
+                                || e.is_db_cluster_not_found_fault(),
+                        )
+                    });
+                    global_switch_failure(&err, busy, gone)
+                }),
+        }
+    }
+}
+
+fn global_switch_failure<E>(
+    err: &aws_sdk_rds::error::SdkError<E, aws_sdk_rds::config::http::HttpResponse>,
+    busy: bool,
+    gone: bool,
+) -> GlobalSwitchFailure
+where
+    E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = err
+        .as_service_error()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    if busy {
+        GlobalSwitchFailure::ClusterBusy(message)
+    } else if gone {
+        GlobalSwitchFailure::NotFound(message)
+    } else {
+        GlobalSwitchFailure::Aws(AwsFailure::from_sdk(err))
+    }
+}
+
+/// How a refused CreateDBInstance is sorted.
+fn create_instance_failure(
+    err: &aws_sdk_rds::error::SdkError<
+        aws_sdk_rds::operation::create_db_instance::CreateDBInstanceError,
+        aws_sdk_rds::config::http::HttpResponse,
+    >,
+    instance_id: &str,
+) -> CreateInstanceFailure {
+    let message = err
+        .as_service_error()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    match err.as_service_error() {
+        Some(e) if e.is_db_instance_already_exists_fault() => {
+            CreateInstanceFailure::AlreadyExists(instance_id.to_string())
+        }
+        Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
+            CreateInstanceFailure::InsufficientCapacity(message)
+        }
+        Some(e) if e.is_instance_quota_exceeded_fault() || e.is_storage_quota_exceeded_fault() => {
+            CreateInstanceFailure::QuotaExceeded(message)
+        }
+        Some(e) if e.is_invalid_db_cluster_state_fault() => {
+            CreateInstanceFailure::ClusterBusy(message)
+        }
+        Some(e) if e.is_db_cluster_not_found_fault() => {
+            CreateInstanceFailure::ClusterNotFound(message)
+        }
+        _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(err)),
     }
 }
 

@@ -167,7 +167,7 @@ fn is_partition(text: &str) -> bool {
     .contains(&text)
 }
 
-fn is_region(text: &str) -> bool {
+pub fn is_region(text: &str) -> bool {
     (5..=25).contains(&text.len())
         && text.starts_with(|c: char| c.is_ascii_lowercase())
         && text.ends_with(|c: char| c.is_ascii_digit())
@@ -182,15 +182,15 @@ fn is_account(text: &str) -> bool {
 
 /// A parsed `arn:<partition>:rds:<region>:<account>:cluster:<id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct ClusterArn {
-    text: String,
-    partition: String,
-    region: String,
-    account: String,
-    cluster_id: String,
+pub struct ClusterArn {
+    pub text: String,
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub cluster_id: String,
 }
 
-fn parse_cluster_arn(arn: &str) -> Result<ClusterArn, InvalidInput> {
+pub fn parse_cluster_arn(arn: &str) -> Result<ClusterArn, InvalidInput> {
     let parts: Vec<&str> = arn.split(':').collect();
     let not_arn = || InvalidInput(format!("{arn:?} is not an RDS DB cluster ARN"));
     match parts.as_slice() {

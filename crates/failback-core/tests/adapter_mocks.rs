@@ -26,14 +26,14 @@ use aws_sdk_rds::types::{
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use failback_core::errors::StepError;
+use failback_core::failback::steps::check_status::check_status;
+use failback_core::failback::steps::create_reader::create_reader;
+use failback_core::failback::steps::describe_writer::{describe_writer, DescribeSettings};
+use failback_core::failback::steps::failover::failover;
 use failback_core::identifier::replacement_instance_id;
 use failback_core::ledger::{LeaseOutcome, Ledger};
 use failback_core::model::{Readiness, TAG_RUN};
 use failback_core::rds::Rds;
-use failback_core::steps::check_status::check_status;
-use failback_core::steps::create_reader::create_reader;
-use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
-use failback_core::steps::failover::failover;
 use serde_json::json;
 
 const RUN: &str = "run-mock";
@@ -538,7 +538,7 @@ async fn a_held_lease_names_its_holder() {
 
 #[tokio::test]
 async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
-    use failback_core::steps::record_run::record_run;
+    use failback_core::failback::steps::record_run::record_run;
     // No rules: a step that called AWS would get an error other than InvalidInput.
     let rds = Rds::new(mock_client!(
         aws_sdk_rds,

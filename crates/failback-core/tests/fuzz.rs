@@ -1,10 +1,11 @@
 //! A structure-aware fuzz of every parser of outside input, kept in the repository.
 //!
-//! Seeds are the sample payloads in events/ (and events/invalid/payloads/); each round
+//! Seeds are the sample payloads in events/ (and events/invalid/payloads/, events/dr/); each round
 //! mutates one (values replaced by hostile ones, keys dropped, added or duplicated,
 //! nesting deepened, bytes flipped or cut) and feeds it to: the payload reader the
 //! Lambdas use (as the runtime hands it bytes), the trigger, each step's input reader,
-//! the class parser, and the plan with the mutated value as the writer-class tag. It
+//! the class parser, the plan with the mutated value as the writer-class tag, and the DR
+//! payload's two passes (structure, then resolved values). It
 //! checks: no panic, every refusal a typed error, and nothing refused by the documented
 //! rules ever planned (an accepted cluster id is a valid identifier, a class that is
 //! acted on has a size, a foreign cluster is never accepted, a create never exceeds
@@ -23,11 +24,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use failback_core::class_rank::{check_requested_class, measure_class};
+use failback_core::dr::payload::{read_payload, resolve_payload, Lookups};
+use failback_core::dr::resource as dr_resource;
+use failback_core::failback::plan::{plan_restore, Action, PlanPolicy, MAX_CLUSTER_INSTANCES};
+use failback_core::failback::steps::{
+    check_status, create_reader, describe_writer, failover, record_run,
+};
 use failback_core::identifier::validate_identifier;
 use failback_core::model::{ClusterView, MemberView, TAG_ENABLED, TAG_WRITER_CLASS};
 use failback_core::payload::RawPayload;
-use failback_core::plan::{plan_restore, Action, PlanPolicy, MAX_CLUSTER_INSTANCES};
-use failback_core::steps::{check_status, create_reader, describe_writer, failover, record_run};
 use failback_core::trigger::{parse_trigger, Home, TriggerError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -294,6 +299,104 @@ fn check_value(value: &Value, home: &Home) -> Result<(), String> {
     for text in value_strings(value) {
         let _ = measure_class(&text);
     }
+    check_dr_payload(value, home)
+}
+
+/// The DR steps' input readers, on the value as a resource and as recorded results; an
+/// accepted resource names a valid global cluster and a target of this deployment.
+fn check_dr_steps(value: &Value, home: &Home) -> Result<(), String> {
+    // A seed of dr-validate's output (events/dr/validated-*.json) holds resources.
+    let resources = [Some(value), value.pointer("/layers/0/resources/0")];
+    for resource in resources.into_iter().flatten() {
+        for question in ["plan", "done"] {
+            let input = json!({"question": question, "resource": resource});
+            if let Ok((_, request)) = dr_resource::read_check_input(input, home) {
+                check_switch_request(&request, home)?;
+            }
+        }
+        if let Ok(request) = dr_resource::read_act_input(json!({"resource": resource}), home) {
+            check_switch_request(&request, home)?;
+        }
+    }
+    let execution = "arn:aws:states:us-east-1:123456789012:execution:aurora-failback-dr:fuzz-1";
+    let _ = record_run::read_input(
+        json!({"action": "dr-layer", "executionArn": execution, "runName": "fuzz-1", "layer": 1, "results": [value]}),
+        home,
+    );
+    let _ = record_run::read_input(json!({"action": "dr-finish", "state": value}), home);
+    let _ = record_run::read_input(
+        json!({"action": "dr-start", "executionArn": execution, "runName": "fuzz-1",
+               "startedAt": "2026-11-30T05:00:00Z", "payload": value, "leaseSeconds": 3600}),
+        home,
+    );
+    Ok(())
+}
+
+fn check_switch_request(request: &dr_resource::DrRequest, home: &Home) -> Result<(), String> {
+    let valid = |id: &str| validate_identifier(id).as_deref() == Ok(id);
+    let accepted = match request {
+        dr_resource::DrRequest::Switch(switch) => {
+            valid(&switch.global_cluster_id)
+                && valid(&switch.target.cluster_id)
+                && switch
+                    .target
+                    .arn
+                    .as_ref()
+                    .is_none_or(|arn| arn.contains(&format!(":{}:", home.region)))
+        }
+        dr_resource::DrRequest::Secondary(spec) => {
+            valid(&spec.global_cluster_id)
+                && valid(&spec.cluster_id)
+                && valid(&spec.instance_id)
+                && spec.source_region != home.region
+                && check_requested_class(&spec.instance_class).is_ok()
+        }
+    };
+    if accepted {
+        Ok(())
+    } else {
+        Err(format!("a DR step accepted {request:?}"))
+    }
+}
+
+/// The DR payload's two passes: references are answered with their own names and with a
+/// cluster ARN of another account and region, which must never be accepted as a target.
+fn check_dr_payload(value: &Value, home: &Home) -> Result<(), String> {
+    check_dr_steps(value, home)?;
+    let Ok(payload) = read_payload(value) else {
+        return Ok(());
+    };
+    let foreign = "arn:aws:rds:eu-west-1:999999999999:cluster:elsewhere".to_string();
+    for answer in [None, Some(foreign)] {
+        let answer_for = |name: String| {
+            let value = answer.clone().unwrap_or_else(|| name.clone());
+            (name, value)
+        };
+        let lookups = Lookups {
+            exports: payload.imports().into_iter().map(answer_for).collect(),
+            ssm: payload.ssm_names().into_iter().map(answer_for).collect(),
+        };
+        let Ok(layers) = resolve_payload(&payload, &lookups, home) else {
+            continue;
+        };
+        for resource in layers.iter().flat_map(|(_, r)| r) {
+            let (global, target) = match resource.action.switch() {
+                Some((_, global, target)) => (global.to_string(), Some(target)),
+                None => (resource.action.global_cluster_id().to_string(), None),
+            };
+            if validate_identifier(&global).as_deref() != Ok(global.as_str()) {
+                return Err(format!("DR payload accepted global cluster {global:?}"));
+            }
+            if let Some(target) = target {
+                let in_home = target.arn.as_ref().is_none_or(|arn| {
+                    arn.contains(&format!(":{}:", home.region)) && !arn.contains("999999999999")
+                });
+                if !in_home || validate_identifier(&target.cluster_id).is_err() {
+                    return Err(format!("DR payload accepted target {target:?}"));
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -370,7 +473,7 @@ fn value_strings(value: &Value) -> Vec<String> {
 fn seeds() -> Vec<Vec<u8>> {
     let root = support::workspace_root().join("events");
     let mut found = Vec::new();
-    for dir in ["", "invalid", "invalid/payloads"] {
+    for dir in ["", "invalid", "invalid/payloads", "dr", "dr/invalid"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };

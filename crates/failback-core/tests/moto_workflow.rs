@@ -7,14 +7,14 @@ mod support;
 
 use failback_core::clock::iso8601;
 use failback_core::errors::{AwsFailure, StepError};
+use failback_core::failback::steps::check_status::check_status;
+use failback_core::failback::steps::create_reader::create_reader;
+use failback_core::failback::steps::describe_writer::{describe_writer, DescribeSettings};
+use failback_core::failback::steps::failover::failover;
+use failback_core::failback::steps::record_run::record_run;
 use failback_core::model::{TAG_ENABLED, TAG_RUN, TAG_WRITER_CLASS};
 use failback_core::outcome::Outcome;
 use failback_core::rds::{FailoverCallFailure, Rds};
-use failback_core::steps::check_status::check_status;
-use failback_core::steps::create_reader::create_reader;
-use failback_core::steps::describe_writer::{describe_writer, DescribeSettings};
-use failback_core::steps::failover::failover;
-use failback_core::steps::record_run::record_run;
 use serde_json::{json, Value};
 use support::{read_event, TestEnv, CLUSTER};
 

@@ -7,8 +7,11 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use failback_core::dr::{resource as dr_resource, validate as dr_validate};
 use failback_core::errors::COMMON_ERROR_NAMES;
-use failback_core::steps::{check_status, create_reader, describe_writer, failover, record_run};
+use failback_core::failback::steps::{
+    check_status, create_reader, describe_writer, failover, record_run,
+};
 use serde_json::Value;
 
 fn lambda_errors(resource: &str) -> Option<BTreeSet<&'static str>> {
@@ -18,6 +21,8 @@ fn lambda_errors(resource: &str) -> Option<BTreeSet<&'static str>> {
         "${CheckStatusFunctionArn}" => check_status::ERROR_NAMES,
         "${FailoverFunctionArn}" => failover::ERROR_NAMES,
         "${RecordRunFunctionArn}" => record_run::ERROR_NAMES,
+        "${DrValidateFunctionArn}" => dr_validate::ERROR_NAMES,
+        "${DrCheckFunctionArn}" | "${DrActFunctionArn}" => dr_resource::ERROR_NAMES,
         _ => return None,
     };
     Some(COMMON_ERROR_NAMES.iter().chain(specific).copied().collect())
@@ -50,4 +55,75 @@ fn every_error_a_lambda_returns_is_named_by_its_task() {
         );
     }
     assert_eq!(tasks, 7, "the seven Lambda Tasks were all checked");
+}
+
+/// Every state of a machine, the states of its Map iterations included.
+fn all_states(states: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for (name, state) in states.as_object().unwrap() {
+        found.push((name.clone(), state.clone()));
+        if let Some(inner) = state.pointer("/ItemProcessor/States") {
+            found.extend(all_states(inner));
+        }
+    }
+    found
+}
+
+/// The DR machine catches every error of a resource into that resource's failed result
+/// (so the layer finishes and is recorded); what it must not do is retry an error name
+/// its Lambda never returns, run a Task without a time-out, or leave a Task uncaught.
+#[test]
+fn the_dr_machine_retries_only_real_errors_and_bounds_every_task() {
+    let path = support::workspace_root().join("statemachine/dr.asl.json");
+    let machine: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(machine["TimeoutSeconds"].as_u64().is_some());
+    let mut tasks = 0;
+    for (name, state) in all_states(&machine["States"]) {
+        if state["Type"] != "Task" {
+            continue;
+        }
+        assert!(
+            state["TimeoutSeconds"].as_u64().is_some(),
+            "{name} has no TimeoutSeconds"
+        );
+        let retried: Vec<String> = state["Retry"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .inspect(|rule| {
+                assert_eq!(
+                    rule["JitterStrategy"], "FULL",
+                    "{name}: retries without jitter"
+                )
+            })
+            .flat_map(|rule| rule["ErrorEquals"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect();
+        assert!(
+            retried
+                .iter()
+                .any(|e| e == "Throttled" || e == "States.ALL"),
+            "{name} does not retry throttling"
+        );
+        let Some(returned) = state["Resource"].as_str().and_then(lambda_errors) else {
+            continue;
+        };
+        tasks += 1;
+        for error in retried
+            .iter()
+            .filter(|e| !e.starts_with("States.") && !e.starts_with("Lambda."))
+        {
+            assert!(
+                returned.contains(error.as_str()),
+                "{name} retries {error}, which its Lambda never returns"
+            );
+        }
+        let caught = state["Catch"].as_array().is_some_and(|c| !c.is_empty());
+        assert!(caught || name == "RecordLayer", "{name} catches nothing");
+    }
+    assert_eq!(
+        tasks, 7,
+        "the seven Lambda Tasks of the DR machine were all checked"
+    );
 }

@@ -1,7 +1,7 @@
 //! failover Lambda: moves the writer to the target, once.
+use failback_core::failback::steps::failover::failover;
 use failback_core::lambda::env_flag;
 use failback_core::rds::Rds;
-use failback_core::steps::failover::failover;
 use lambda_runtime::Error;
 
 #[tokio::main]

@@ -1,7 +1,7 @@
 //! record-run Lambda: the per-cluster lease and the run ledger.
 use failback_core::clock::epoch_now;
+use failback_core::failback::steps::record_run::record_run;
 use failback_core::ledger::Ledger;
-use failback_core::steps::record_run::record_run;
 use lambda_runtime::Error;
 
 #[tokio::main]

@@ -6,6 +6,8 @@
 //                  [-c dryRunOnly=true] [-c readerCheckBudget=60] [-c writerCheckBudget=30]
 //                  [-c maxEventAgeSeconds=1800] [-c allowUntaggedManualRuns=true]
 //                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
+//                  [-c drGlobalClusters=orders-global,payments-global]
+//                  [-c drParameterPathPrefix=/aurora-failback/dr/] [-c resourceCheckBudget=90]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AuroraFailback } from '../lib';
@@ -29,6 +31,8 @@ function flag(name: string): boolean {
 }
 
 const retentionDays = context('logRetentionDays');
+const drGlobalClusters = context('drGlobalClusters');
+const resourceCheckBudget = context('resourceCheckBudget');
 const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
   description: "aurora-failback: restores an Aurora cluster's writer class after a failover",
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -43,14 +47,19 @@ const failback = new AuroraFailback(stack, 'AuroraFailback', {
   notificationEmail: context('notificationEmail'),
   notifyOnEveryRun: flag('notifyOnEveryRun'),
   logRetention: retentionDays ? (Number(retentionDays) as logs.RetentionDays) : undefined,
+  // Comma-separated, as the SAM parameter DrGlobalClusters.
+  drGlobalClusters: drGlobalClusters ? drGlobalClusters.split(',') : undefined,
+  drParameterPathPrefix: context('drParameterPathPrefix'),
+  resourceCheckBudget: resourceCheckBudget ? Number(resourceCheckBudget) : undefined,
 });
 
 // The same outputs as infra/template.yaml.
 const outputs: Record<string, [string, string]> = {
   StateMachineArn: [failback.stateMachine.stateMachineArn, 'The failback state machine (start a run by hand here)'],
   StateMachineName: [failback.stateMachine.stateMachineName, "The failback state machine's name"],
+  DrStateMachineArn: [failback.drStateMachine.stateMachineArn, 'The cross-region DR state machine (start a DR run with a payload here)'],
   LedgerTableName: [failback.ledgerTable.tableName, 'The run ledger (DynamoDB)'],
-  NotificationTopicArn: [failback.notificationTopic.topicArn, 'Subscribe here to hear about failed runs (or every run)'],
+  NotificationTopicArn: [failback.notificationTopic.topicArn, 'Subscribe here to hear about failed runs (or every run), failback and DR'],
   DeadLetterQueueUrl: [failback.deadLetterQueue.queueUrl, 'Events and ledger updates that could not be delivered'],
   KeyArn: [failback.key.keyArn, 'The KMS key of the ledger, topic, queue and logs (retained when the stack is deleted)'],
 };

@@ -17,23 +17,42 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 
-/** The five Lambda binaries of the Cargo workspace, by the key the construct uses for them. */
+/** The Lambda binaries of the Cargo workspace, by the key the construct uses for them. */
 export const FUNCTION_BINARIES = {
   describeWriter: 'describe-writer',
   createReader: 'create-reader',
   checkStatus: 'check-status',
   failover: 'failover',
   recordRun: 'record-run',
+  drValidate: 'dr-validate',
+  drCheck: 'dr-check',
+  drAct: 'dr-act',
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTION_BINARIES;
 
-/** The ASL file's DefinitionSubstitutions placeholders, by function. */
-export const DEFINITION_SUBSTITUTIONS: Record<FunctionKey, string> = {
+/** The five functions the failback state machine invokes. */
+export const FAILBACK_FUNCTIONS = ['describeWriter', 'createReader', 'checkStatus', 'failover', 'recordRun'] as const;
+export type FailbackFunctionKey = (typeof FAILBACK_FUNCTIONS)[number];
+
+/** The four functions the DR state machine invokes (record-run is shared). */
+export const DR_FUNCTIONS = ['drValidate', 'drCheck', 'drAct', 'recordRun'] as const;
+export type DrFunctionKey = (typeof DR_FUNCTIONS)[number];
+
+/** statemachine/failback.asl.json's DefinitionSubstitutions placeholders, by function. */
+export const DEFINITION_SUBSTITUTIONS: Record<FailbackFunctionKey, string> = {
   describeWriter: 'DescribeWriterFunctionArn',
   createReader: 'CreateReaderFunctionArn',
   checkStatus: 'CheckStatusFunctionArn',
   failover: 'FailoverFunctionArn',
+  recordRun: 'RecordRunFunctionArn',
+};
+
+/** statemachine/dr.asl.json's DefinitionSubstitutions placeholders, by function. */
+export const DR_DEFINITION_SUBSTITUTIONS: Record<DrFunctionKey, string> = {
+  drValidate: 'DrValidateFunctionArn',
+  drCheck: 'DrCheckFunctionArn',
+  drAct: 'DrActFunctionArn',
   recordRun: 'RecordRunFunctionArn',
 };
 
@@ -43,6 +62,25 @@ export const FAILOVER_EVENT_IDS = ['RDS-EVENT-0071', 'RDS-EVENT-0072', 'RDS-EVEN
 /** What the state machine publishes when a run ends. */
 export const RUN_FINISHED_SOURCE = 'aurora-failback';
 export const RUN_FINISHED_DETAIL_TYPE = 'Aurora Failback Run Finished';
+/** What the DR state machine publishes when a DR run ends (same source). */
+export const DR_RUN_FINISHED_DETAIL_TYPE = 'Aurora Failback DR Run Finished';
+
+/** Default of `drParameterPathPrefix` (the SAM parameter DrParameterPathPrefix). */
+export const DEFAULT_DR_PARAMETER_PATH_PREFIX = '/aurora-failback/dr/';
+/** An SSM parameter path that starts and ends with "/" (as the SAM parameter's AllowedPattern). */
+export const DR_PARAMETER_PATH_PREFIX_PATTERN = /^(\/[a-zA-Z0-9_.-]+)+\/$/;
+/** An RDS global cluster identifier (as the SAM parameter DrGlobalClusters' AllowedPattern). */
+export const GLOBAL_CLUSTER_ID_PATTERN = /^[a-zA-Z](-?[a-zA-Z0-9])*$/;
+/**
+ * How dr-act's role names a global cluster: `arn:*:rds::*:global-cluster:<id>`. The SAM
+ * template cannot write ${AWS::Partition} and ${AWS::AccountId} into each item of a list
+ * parameter (Fn::Join's delimiter must be a literal), so both templates use wildcards
+ * there; they widen nothing (a role acts only in its own partition, and RDS has no
+ * resource-based policies, so only its own account's global clusters are reachable).
+ */
+export function globalClusterArnPattern(globalClusterId: string): string {
+  return `arn:*:rds::*:global-cluster:${globalClusterId}`;
+}
 
 /** The cluster tag that opts a cluster in, and the tag every created instance carries. */
 export const TAG_ENABLED = 'aurora-failback:enabled';
@@ -101,10 +139,36 @@ export interface AuroraFailbackProps {
   readonly notifyOnEveryRun?: boolean;
 
   /**
-   * Retention of the functions' and the state machine's log groups.
+   * Retention of the functions' and the state machines' log groups.
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The Aurora global databases (global cluster identifiers) that DR runs may switch over
+   * or fail over to a cluster in this stack's region. Empty: the DR state machine and its
+   * functions are deployed (they validate, plan and dry-run payloads), but dr-act's role
+   * holds no SwitchoverGlobalCluster / FailoverGlobalCluster at all.
+   * @default [] - dr-act may switch nothing
+   */
+  readonly drGlobalClusters?: string[];
+
+  /**
+   * The SSM parameter path (starting and ending with "/") under which the DR payloads'
+   * `resolve:ssm` references live; dr-validate may read and decrypt only parameters under it.
+   * Passed to dr-validate as DR_PARAMETER_PATH_PREFIX: it refuses references outside the
+   * path as InvalidInput before any lookup (naming the path instead of an AccessDenied).
+   * @default '/aurora-failback/dr/'
+   */
+  readonly drParameterPathPrefix?: string;
+
+  /**
+   * How many times a DR run checks, 20 s apart, whether a resource's writer moved (1 to 600).
+   * At most 600 (3 h 20 min), so the wait ends, and ResourceWaitExhausted is recorded,
+   * inside the DR state machine's four-hour time-out.
+   * @default 90 (30 minutes)
+   */
+  readonly resourceCheckBudget?: number;
 
   /**
    * The workspace Cargo.toml that holds the five Lambda binaries.
@@ -119,6 +183,13 @@ export interface AuroraFailbackProps {
   readonly definitionPath?: string;
 
   /**
+   * The DR state machine definition (ASL, JSONPath) with its four `${...FunctionArn}`
+   * placeholders and `${ResourceCheckBudget}`.
+   * @default - statemachine/dr.asl.json at the root of the repository
+   */
+  readonly drDefinitionPath?: string;
+
+  /**
    * Prefix of the log group names.
    * @default - the stack name
    */
@@ -129,7 +200,9 @@ export interface AuroraFailbackProps {
  * Restores an Aurora cluster's writer class after a failover: on a failover event a
  * Step Functions workflow creates a writer-sized tier-0 reader and fails over to it,
  * for clusters tagged `aurora-failback:enabled=true` (manual runs on untagged clusters
- * too with `allowUntaggedManualRuns`). Same resources and roles as infra/template.yaml.
+ * too with `allowUntaggedManualRuns`). A second workflow runs cross-region DR payloads
+ * (switchover or failover of the global databases in `drGlobalClusters`) from this
+ * region. Same resources and roles as infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -137,25 +210,31 @@ export class AuroraFailback extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly notificationTopic: sns.Topic;
   public readonly functions: Record<FunctionKey, RustFunction>;
-  public readonly roles: Record<FunctionKey | 'stateMachine' | 'startRuns', iam.Role>;
+  public readonly roles: Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>;
   public readonly stateMachine: sfn.StateMachine;
+  public readonly drStateMachine: sfn.StateMachine;
   public readonly failoverEventRule: events.Rule;
   public readonly executionEndedRule: events.Rule;
   public readonly runFinishedNotifyRule: events.Rule;
+  public readonly drRunFinishedNotifyRule: events.Rule;
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AuroraFailbackProps = {}) {
     super(scope, id);
 
     const stack = Stack.of(this);
-    const root = props.manifestPath && props.definitionPath ? undefined : findWorkspaceRoot(__dirname);
+    const root = props.manifestPath && props.definitionPath && props.drDefinitionPath ? undefined : findWorkspaceRoot(__dirname);
     const manifestPath = props.manifestPath ?? path.join(requireRoot(root), 'Cargo.toml');
     const definitionPath = props.definitionPath ?? path.join(requireRoot(root), 'statemachine', 'failback.asl.json');
+    const drDefinitionPath = props.drDefinitionPath ?? path.join(requireRoot(root), 'statemachine', 'dr.asl.json');
     const prefix = props.namePrefix ?? stack.stackName;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const rdsArn = (type: string) => `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${type}:*`;
     const maxEventAgeSeconds = wholeNumber(props.maxEventAgeSeconds ?? 1800, 60, 86400, 'maxEventAgeSeconds');
     const allowUntagged = props.allowUntaggedManualRuns ?? false;
+    const drGlobalClusters = globalClusterIds(props.drGlobalClusters ?? []);
+    const drParameterPathPrefix = parameterPathPrefix(props.drParameterPathPrefix ?? DEFAULT_DR_PARAMETER_PATH_PREFIX);
+    const resourceCheckBudget = wholeNumber(props.resourceCheckBudget ?? 90, 1, 600, 'resourceCheckBudget');
 
     // --- Encryption: one key for the ledger, the topic, the dead-letter queue and the logs.
     this.key = new kms.Key(this, 'Key', {
@@ -178,6 +257,7 @@ export class AuroraFailback extends Construct {
     }));
     const lambdaLogPrefix = `/aws/lambda/${prefix}`;
     const stateMachineLogGroupName = `/aws/vendedlogs/states/${prefix}`;
+    const drStateMachineLogGroupName = `/aws/vendedlogs/states/${prefix}-dr`;
     const logGroupArn = (name: string) => `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${name}`;
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'CloudWatchLogsEncryptsThisStacksLogGroups',
@@ -189,7 +269,9 @@ export class AuroraFailback extends Construct {
       resources: ['*'],
       conditions: {
         ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': [logGroupArn(`${lambdaLogPrefix}/*`), logGroupArn(stateMachineLogGroupName)],
+          'kms:EncryptionContext:aws:logs:arn': [
+            logGroupArn(`${lambdaLogPrefix}/*`), logGroupArn(stateMachineLogGroupName), logGroupArn(drStateMachineLogGroupName),
+          ],
         },
       },
     }));
@@ -226,6 +308,12 @@ export class AuroraFailback extends Construct {
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const drStateMachineLogGroup = new logs.LogGroup(this, 'DrStateMachineLogGroup', {
+      logGroupName: drStateMachineLogGroupName,
+      retention,
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     // --- Roles: one per function, each with only the calls that function makes.
     // Wildcard resources, and why:
@@ -238,6 +326,8 @@ export class AuroraFailback extends Construct {
     //   db:*, which a name or tag condition would refuse.
     // - rds:DescribeOrderableDBInstanceOptions has no resource-level permissions; it only
     //   lists the instance classes RDS offers for an engine and version.
+    // - cloudformation:ListExports has no resource-level permissions; it lists the stack
+    //   exports of this account and region (dr-validate resolves !Import against them).
     const readClusters = [
       new iam.PolicyStatement({ sid: 'ReadClusters', actions: ['rds:DescribeDBClusters'], resources: [rdsArn('cluster')] }),
       new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['rds:DescribeDBInstances'], resources: [rdsArn('db')] }),
@@ -253,6 +343,30 @@ export class AuroraFailback extends Construct {
     // act on untagged clusters (the functions still refuse event-started runs on them).
     const optedIn = allowUntagged ? undefined : { StringEqualsIgnoreCase: { [`aws:ResourceTag/${TAG_ENABLED}`]: 'true' } };
     const carriesRunTag = { Null: { [`aws:RequestTag/${TAG_RUN}`]: 'false' } };
+    // Any global database of this account (their ARNs have no region): a dry run may plan any.
+    const readGlobalClusters = new iam.PolicyStatement({
+      sid: 'ReadGlobalClusters',
+      actions: ['rds:DescribeGlobalClusters'],
+      resources: [`arn:${stack.partition}:rds::${stack.account}:global-cluster:*`],
+    });
+    const switchGlobalClusters = ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'];
+    // Both calls are authorised on the global cluster and on the target cluster. Without
+    // drGlobalClusters neither statement exists: dr-act may switch nothing.
+    const switchStatements = drGlobalClusters.length === 0 ? [] : [
+      // Exactly the global clusters named (see globalClusterArnPattern for the wildcards).
+      new iam.PolicyStatement({
+        sid: 'SwitchConfiguredGlobalClustersOnly',
+        actions: switchGlobalClusters,
+        resources: drGlobalClusters.map(globalClusterArnPattern),
+      }),
+      // The target: a member cluster in this region. The DR workflow has no opt-in tag;
+      // the global cluster list above is what limits the call.
+      new iam.PolicyStatement({
+        sid: 'SwitchToClustersInThisRegion',
+        actions: switchGlobalClusters,
+        resources: [rdsArn('cluster')],
+      }),
+    ];
 
     const statements: Record<FunctionKey, iam.PolicyStatement[]> = {
       // A secondary of a global database shows in DescribeDBClusters (GlobalClusterIdentifier).
@@ -328,6 +442,24 @@ export class AuroraFailback extends Construct {
           },
         }),
       ],
+      drValidate: [
+        new iam.PolicyStatement({ sid: 'ReadStackExports', actions: ['cloudformation:ListExports'], resources: ['*'] }),
+        // The prefix starts with "/": ...:parameter/aurora-failback/dr/*.
+        new iam.PolicyStatement({
+          sid: 'ReadDrParametersOnly',
+          actions: ['ssm:GetParameters'],
+          resources: [`arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${drParameterPathPrefix}*`],
+        }),
+        // SecureString parameters: the user's key, usable here only through SSM.
+        new iam.PolicyStatement({
+          sid: 'DecryptSecureStringsThroughSsmOnly',
+          actions: ['kms:Decrypt'],
+          resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
+          conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
+        }),
+      ],
+      drCheck: [readGlobalClusters, ...readClusters],
+      drAct: [readGlobalClusters, ...readClusters, ...switchStatements],
     };
 
     const descriptions: Record<FunctionKey, string> = {
@@ -336,11 +468,21 @@ export class AuroraFailback extends Construct {
       checkStatus: "Reports the new reader's and the cluster's status for the poll loop.",
       failover: 'Fails the cluster over to the new reader.',
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',
+      drValidate: 'Checks a DR payload whole and resolves its !Import and resolve:ssm references.',
+      drCheck: 'Plans a DR resource and checks whether its writer moved (reads only).',
+      drAct: 'Switches over or fails over a global database once, if the plan still says so.',
     };
     const timeouts: Partial<Record<FunctionKey, Duration>> = {
       createReader: Duration.seconds(60),
       failover: Duration.seconds(60),
+      drValidate: Duration.seconds(60),
+      drAct: Duration.seconds(60),
     };
+    const calls: Record<FunctionKey, string> = {
+      describeWriter: 'RDS', createReader: 'RDS', checkStatus: 'RDS', failover: 'RDS', recordRun: 'DynamoDB',
+      drValidate: 'CloudFormation, SSM', drCheck: 'RDS', drAct: 'RDS',
+    };
+    const isDr = (key: FunctionKey) => key.startsWith('dr');
     const allowUntaggedFlag = allowUntagged ? 'true' : 'false';
     const environments: Partial<Record<FunctionKey, Record<string, string>>> = {
       describeWriter: {
@@ -351,9 +493,12 @@ export class AuroraFailback extends Construct {
       createReader: { ALLOW_UNTAGGED_MANUAL_RUNS: allowUntaggedFlag },
       failover: { ALLOW_UNTAGGED_MANUAL_RUNS: allowUntaggedFlag },
       recordRun: { LEDGER_TABLE: this.ledgerTable.tableName, MAX_EVENT_AGE_SECONDS: String(maxEventAgeSeconds) },
+      // The role reads only parameters under this path; dr-validate refuses references
+      // outside it as InvalidInput before any lookup, naming the path.
+      drValidate: { DR_PARAMETER_PATH_PREFIX: drParameterPathPrefix },
     };
 
-    const roles = {} as Record<FunctionKey | 'stateMachine' | 'startRuns', iam.Role>;
+    const roles = {} as Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>;
     const functions = {} as Record<FunctionKey, RustFunction>;
     for (const key of Object.keys(FUNCTION_BINARIES) as FunctionKey[]) {
       const binary = FUNCTION_BINARIES[key];
@@ -389,9 +534,11 @@ export class AuroraFailback extends Construct {
         deadLetterQueue: key === 'recordRun' ? this.deadLetterQueue : undefined,
       });
       skipChecks(fn, [
-        key === 'recordRun' ? undefined : ['CKV_AWS_116', 'Invoked only synchronously by the state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.'],
-        ['CKV_AWS_117', `Calls only AWS APIs (${key === 'recordRun' ? 'DynamoDB' : 'RDS'}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
-        ['CKV_AWS_115', 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
+        key === 'recordRun' ? undefined : ['CKV_AWS_116', `Invoked only synchronously by the ${isDr(key) ? 'DR ' : ''}state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.`],
+        ['CKV_AWS_117', `Calls only AWS APIs (${calls[key]}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
+        ['CKV_AWS_115', isDr(key)
+          ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; DR runs are few and one per global database at a time (ledger lease).'
+          : 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
         environments[key] ? ['CKV_AWS_173', environmentReason(Object.keys(environments[key]!))] : undefined,
       ]);
       roles[key] = role;
@@ -412,7 +559,7 @@ export class AuroraFailback extends Construct {
             new iam.PolicyStatement({
               sid: 'InvokeOwnFunctionsOnly',
               actions: ['lambda:InvokeFunction'],
-              resources: Object.values(functions).map((fn) => fn.functionArn),
+              resources: FAILBACK_FUNCTIONS.map((key) => functions[key].functionArn),
             }),
             new iam.PolicyStatement({
               sid: 'PublishRunFinishedOnDefaultBus',
@@ -429,7 +576,7 @@ export class AuroraFailback extends Construct {
     roles.stateMachine = stateMachineRole;
 
     const substitutions: Record<string, string> = {};
-    for (const key of Object.keys(DEFINITION_SUBSTITUTIONS) as FunctionKey[]) {
+    for (const key of FAILBACK_FUNCTIONS) {
       substitutions[DEFINITION_SUBSTITUTIONS[key]] = functions[key].functionArn;
     }
     // Strings, as every substitution; the ASL reads them with States.StringToJson.
@@ -447,6 +594,53 @@ export class AuroraFailback extends Construct {
       role: stateMachineRole,
       tracingEnabled: true,
       logs: { destination: stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+
+    // --- The cross-region DR state machine: started by hand with a DR payload; invokes
+    // only its four functions, puts events only on the default bus with its own
+    // detail-type.
+    const drStateMachineRole = new iam.Role(this, 'DrStateMachineRole', {
+      description: 'aurora-failback DR state machine',
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      inlinePolicies: {
+        'dr-state-machine': new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'InvokeOwnFunctionsOnly',
+              actions: ['lambda:InvokeFunction'],
+              resources: DR_FUNCTIONS.map((key) => functions[key].functionArn),
+            }),
+            new iam.PolicyStatement({
+              sid: 'PublishDrRunFinishedOnDefaultBus',
+              actions: ['events:PutEvents'],
+              resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`],
+              conditions: {
+                StringEquals: { 'events:source': RUN_FINISHED_SOURCE, 'events:detail-type': DR_RUN_FINISHED_DETAIL_TYPE },
+              },
+            }),
+          ],
+        }),
+      },
+    });
+    roles.drStateMachine = drStateMachineRole;
+    const drSubstitutions: Record<string, string> = {};
+    for (const key of DR_FUNCTIONS) {
+      drSubstitutions[DR_DEFINITION_SUBSTITUTIONS[key]] = functions[key].functionArn;
+    }
+    // A string, as every substitution; the ASL reads it with States.StringToJson.
+    drSubstitutions.ResourceCheckBudget = String(resourceCheckBudget);
+    if (!fs.existsSync(drDefinitionPath)) {
+      throw new Error(`DR state machine definition not found: ${drDefinitionPath}`);
+    }
+    this.drStateMachine = new sfn.StateMachine(this, 'DrStateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(drDefinitionPath),
+      definitionSubstitutions: drSubstitutions,
+      role: drStateMachineRole,
+      tracingEnabled: true,
+      logs: { destination: drStateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
 
     // --- Starting runs on Aurora failover events.
@@ -472,15 +666,18 @@ export class AuroraFailback extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     }));
 
-    // --- Finishing runs that died without reaching their Catch.
+    // --- Finishing runs of either machine that died without reaching their Catch. A
+    // failback run's cluster lease is released; a DR run (recognised by its input, a DR
+    // payload) is recorded as failed under "#dr-runs" and its leases expire on their own.
+    // Both are ledger writes record-run's role already allows (KeepLedger).
     this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
-      description: 'aurora-failback run failed, timed out or was aborted -> record-run',
+      description: 'aurora-failback or DR run failed, timed out or was aborted -> record-run',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
           status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
-          stateMachineArn: [this.stateMachine.stateMachineArn],
+          stateMachineArn: [this.stateMachine.stateMachineArn, this.drStateMachine.stateMachineArn],
         },
       },
     });
@@ -498,35 +695,40 @@ export class AuroraFailback extends Construct {
     if (props.notificationEmail) {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
     }
-    this.runFinishedNotifyRule = new events.Rule(this, 'RunFinishedNotifyRule', {
-      description: props.notifyOnEveryRun
-        ? 'every finished aurora-failback run -> notification topic'
-        : 'failed aurora-failback runs -> notification topic',
-      eventPattern: {
-        source: [RUN_FINISHED_SOURCE],
-        detailType: [RUN_FINISHED_DETAIL_TYPE],
-        detail: props.notifyOnEveryRun ? undefined : { outcome: ['failed'] },
-      },
-    });
-    const notifyRule = this.runFinishedNotifyRule;
     const topic = this.notificationTopic;
     const dlq = this.deadLetterQueue;
-    // A target of our own rather than targets.SnsTopic, so that the topic policy is
-    // limited to this rule (SnsTopic grants every rule of every account).
-    notifyRule.addTarget({
-      bind: () => ({
-        id: 'notification-topic',
-        arn: topic.topicArn,
-        retryPolicy: { maximumRetryAttempts: 20, maximumEventAgeInSeconds: 86400 },
-        deadLetterConfig: { arn: dlq.queueArn },
-      }),
-    });
+    const notifyRule = (id: string, runs: string, detailType: string) => {
+      const rule = new events.Rule(this, id, {
+        description: props.notifyOnEveryRun
+          ? `every finished ${runs} -> notification topic`
+          : `failed ${runs} -> notification topic`,
+        eventPattern: {
+          source: [RUN_FINISHED_SOURCE],
+          detailType: [detailType],
+          detail: props.notifyOnEveryRun ? undefined : { outcome: ['failed'] },
+        },
+      });
+      // A target of our own rather than targets.SnsTopic, so that the topic policy is
+      // limited to this stack's rules (SnsTopic grants every rule of every account).
+      rule.addTarget({
+        bind: () => ({
+          id: 'notification-topic',
+          arn: topic.topicArn,
+          retryPolicy: { maximumRetryAttempts: 20, maximumEventAgeInSeconds: 86400 },
+          deadLetterConfig: { arn: dlq.queueArn },
+        }),
+      });
+      return rule;
+    };
+    this.runFinishedNotifyRule = notifyRule('RunFinishedNotifyRule', 'aurora-failback runs', RUN_FINISHED_DETAIL_TYPE);
+    this.drRunFinishedNotifyRule = notifyRule('DrRunFinishedNotifyRule', 'aurora-failback DR runs', DR_RUN_FINISHED_DETAIL_TYPE);
+    const notifyRuleArns = [this.runFinishedNotifyRule.ruleArn, this.drRunFinishedNotifyRule.ruleArn];
     topic.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'RunFinishedRuleOfThisStack',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['sns:Publish'],
       resources: [topic.topicArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': notifyRule.ruleArn } },
+      conditions: { ArnEquals: { 'aws:SourceArn': notifyRuleArns } },
     }));
     topic.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AlarmsOfThisStack',
@@ -540,7 +742,7 @@ export class AuroraFailback extends Construct {
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['sqs:SendMessage'],
       resources: [dlq.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': notifyRule.ruleArn } },
+      conditions: { ArnEquals: { 'aws:SourceArn': notifyRuleArns } },
     }));
 
     const alarmAction = new cloudwatchActions.SnsAction(topic);
@@ -562,6 +764,10 @@ export class AuroraFailback extends Construct {
         this.stateMachine.metricFailed({ period: fiveMinutes, statistic: 'Sum' })),
       alarm('ExecutionsTimedOutAlarm', "An aurora-failback run hit the state machine's time limit; it never published its outcome.",
         this.stateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' })),
+      alarm('DrExecutionsFailedAlarm', "An aurora-failback DR run failed; see the DR state machine's execution history and the ledger.",
+        this.drStateMachine.metricFailed({ period: fiveMinutes, statistic: 'Sum' })),
+      alarm('DrExecutionsTimedOutAlarm', "An aurora-failback DR run hit the DR state machine's time limit; it never published its outcome.",
+        this.drStateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' })),
       alarm('DeadLetterAlarm', 'An aurora-failback event or ledger update was not delivered; read the dead-letter queue.',
         dlq.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })),
     ];
@@ -612,8 +818,26 @@ function wholeNumber(value: number, min: number, max: number, name: string): num
   return value;
 }
 
+/** Global cluster identifiers, each checked (as the SAM parameter's AllowedPattern), or an error at synth time. */
+function globalClusterIds(ids: string[]): string[] {
+  for (const id of ids) {
+    if (!GLOBAL_CLUSTER_ID_PATTERN.test(id) || id.length > 63) {
+      throw new Error(`drGlobalClusters: ${JSON.stringify(id)} is not a global cluster identifier`);
+    }
+  }
+  return [...ids];
+}
+
+/** An SSM parameter path that starts and ends with "/", or an error at synth time. */
+function parameterPathPrefix(prefix: string): string {
+  if (!DR_PARAMETER_PATH_PREFIX_PATTERN.test(prefix) || prefix.length > 1000) {
+    throw new Error(`drParameterPathPrefix must be an SSM parameter path that starts and ends with "/", not ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
+
 /** checkov's CKV_AWS_173 reason: the function's variables hold no secret. */
 function environmentReason(names: string[]): string {
   const listed = names.length === 1 ? `The only variable is ${names[0]}` : `The variables are ${names.join(', ')}`;
-  return `${listed}: names, numbers and true/false flags, no secret; Lambda encrypts them at rest with its service key.`;
+  return `${listed}: names, paths, numbers and true/false flags, no secret; Lambda encrypts them at rest with its service key.`;
 }

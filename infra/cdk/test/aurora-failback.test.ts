@@ -1,13 +1,26 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
   DEFINITION_SUBSTITUTIONS,
+  DR_DEFINITION_SUBSTITUTIONS,
+  DR_FUNCTIONS,
+  FAILBACK_FUNCTIONS,
   FAILOVER_EVENT_IDS,
   FUNCTION_BINARIES,
   FunctionKey,
 } from '../lib';
-import { EXPECTED_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from './expected';
+import {
+  DR_CHECK_PERMISSIONS,
+  DR_SWITCH_ACTIONS,
+  drActPermissions,
+  drValidatePermissions,
+  EXPECTED_ACTIONS,
+  expectedActions,
+  RoleKey,
+  WILDCARD_RESOURCE_ACTIONS,
+} from './expected';
 import {
   asList,
   definitionPath,
@@ -15,13 +28,17 @@ import {
   Json,
   logicalId,
   placeholders,
+  REAL_DR_DEFINITION,
   resourcesOfType,
   roleActions,
+  rolePermissions,
   roleStatements,
   synth,
 } from './support';
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
+/** The largest resourceCheckBudget (the SAM parameter ResourceCheckBudget's MaxValue). */
+const MAX_RESOURCE_CHECK_BUDGET = 600;
 
 function statementsWith(statements: Json[], action: string): Json[] {
   return statements.filter((s) => asList(s.Action).includes(action));
@@ -30,10 +47,12 @@ function statementsWith(statements: Json[], action: string): Json[] {
 describe('AuroraFailback construct', () => {
   const { stack, construct, template, json } = synth();
   const fnId = (key: FunctionKey) => logicalId(stack, construct.functions[key]);
-  const roleId = (key: keyof typeof EXPECTED_ACTIONS) => logicalId(stack, construct.roles[key]);
+  const roleId = (key: RoleKey) => logicalId(stack, construct.roles[key]);
+  const failbackMachine = () => json.Resources[logicalId(stack, construct.stateMachine)];
+  const drMachine = () => json.Resources[logicalId(stack, construct.drStateMachine)];
 
-  it('builds five Rust functions for provided.al2023 on arm64 with JSON logs and tracing', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+  it('builds eight Rust functions (five failback, three DR) for provided.al2023 on arm64 with JSON logs and tracing', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 8);
     for (const key of FUNCTION_KEYS) {
       const fn = json.Resources[fnId(key)];
       assert.equal(fn.Properties.Runtime, 'provided.al2023', key);
@@ -49,18 +68,23 @@ describe('AuroraFailback construct', () => {
     }
   });
 
-  it('configures describe-writer, create-reader, failover and record-run through their environment', () => {
+  it('configures describe-writer, create-reader, failover, record-run and dr-validate through their environment', () => {
     const expected: Record<FunctionKey, Json> = {
       describeWriter: { DRY_RUN_ONLY: 'false', MAX_EVENT_AGE_SECONDS: '1800', ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
       createReader: { ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
       checkStatus: undefined,
       failover: { ALLOW_UNTAGGED_MANUAL_RUNS: 'false' },
       recordRun: { LEDGER_TABLE: { Ref: logicalId(stack, construct.ledgerTable) }, MAX_EVENT_AGE_SECONDS: '1800' },
+      drValidate: { DR_PARAMETER_PATH_PREFIX: '/aurora-failback/dr/' },
+      drCheck: undefined,
+      drAct: undefined,
     };
     for (const key of FUNCTION_KEYS) {
       assert.deepEqual(json.Resources[fnId(key)].Properties.Environment?.Variables, expected[key], key);
     }
-    const custom = synth({ dryRunOnly: true, maxEventAgeSeconds: 600, allowUntaggedManualRuns: true });
+    const custom = synth({
+      dryRunOnly: true, maxEventAgeSeconds: 600, allowUntaggedManualRuns: true, drParameterPathPrefix: '/ops/dr-payloads/prod/',
+    });
     const variables = (key: FunctionKey) =>
       custom.json.Resources[logicalId(custom.stack, custom.construct.functions[key])].Properties.Environment?.Variables;
     assert.deepEqual(variables('describeWriter'),
@@ -69,6 +93,10 @@ describe('AuroraFailback construct', () => {
     assert.equal(variables('checkStatus'), undefined);
     assert.deepEqual(variables('failover'), { ALLOW_UNTAGGED_MANUAL_RUNS: 'true' });
     assert.equal(variables('recordRun').MAX_EVENT_AGE_SECONDS, '600');
+    assert.deepEqual(variables('drValidate'), { DR_PARAMETER_PATH_PREFIX: '/ops/dr-payloads/prod/' });
+    for (const key of ['drCheck', 'drAct'] as const) {
+      assert.equal(variables(key), undefined, key);
+    }
   });
 
   it('accepts a maximum event age from 60 s to a day, in whole seconds', () => {
@@ -109,37 +137,103 @@ describe('AuroraFailback construct', () => {
   });
 
   it('substitutes exactly the placeholders of the state machine definition', () => {
-    const machine = resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
-    assert.equal(machine.length, 1);
-    const substitutions = machine[0][1].Properties.DefinitionSubstitutions;
+    assert.equal(resourcesOfType(json, 'AWS::StepFunctions::StateMachine').length, 2);
+    const substitutions = failbackMachine().Properties.DefinitionSubstitutions;
     assert.deepEqual(Object.keys(substitutions).sort(), placeholders(definitionPath()),
       `substitutions must match the placeholders of ${definitionPath()}`);
-    for (const key of FUNCTION_KEYS) {
+    for (const key of FAILBACK_FUNCTIONS) {
       assert.deepEqual(substitutions[DEFINITION_SUBSTITUTIONS[key]], { 'Fn::GetAtt': [fnId(key), 'Arn'] }, key);
     }
   });
 
+  it('substitutes exactly the placeholders of the DR state machine definition, every one', () => {
+    const substitutions = drMachine().Properties.DefinitionSubstitutions;
+    assert.deepEqual(placeholders(REAL_DR_DEFINITION),
+      ['DrActFunctionArn', 'DrCheckFunctionArn', 'DrValidateFunctionArn', 'RecordRunFunctionArn', 'ResourceCheckBudget']);
+    assert.deepEqual(Object.keys(substitutions).sort(), placeholders(REAL_DR_DEFINITION),
+      `substitutions must match the placeholders of ${REAL_DR_DEFINITION}`);
+    for (const key of DR_FUNCTIONS) {
+      assert.deepEqual(substitutions[DR_DEFINITION_SUBSTITUTIONS[key]], { 'Fn::GetAtt': [fnId(key), 'Arn'] }, key);
+    }
+    // Both machines share record-run, and nothing else.
+    const failbackArns = Object.values(failbackMachine().Properties.DefinitionSubstitutions).map((v) => JSON.stringify(v));
+    const shared = Object.values(substitutions).filter((v) => failbackArns.includes(JSON.stringify(v)));
+    assert.deepEqual(shared, [{ 'Fn::GetAtt': [fnId('recordRun'), 'Arn'] }]);
+  });
+
+  it('passes the DR resource check budget as a string, 90 by default, and refuses it outside 1..600', () => {
+    assert.equal(drMachine().Properties.DefinitionSubstitutions.ResourceCheckBudget, '90');
+    for (const resourceCheckBudget of [1, 600]) {
+      const custom = synth({ resourceCheckBudget });
+      const machine = custom.json.Resources[logicalId(custom.stack, custom.construct.drStateMachine)];
+      assert.equal(machine.Properties.DefinitionSubstitutions.ResourceCheckBudget, String(resourceCheckBudget));
+    }
+    for (const resourceCheckBudget of [0, 601, 720, 45.5]) {
+      assert.throws(() => synth({ resourceCheckBudget }), /resourceCheckBudget must be a whole number from 1 to 600/,
+        String(resourceCheckBudget));
+    }
+  });
+
+  it('ends the longest resource wait inside the DR state machine\'s time-out', () => {
+    // The most checks allowed, each after the definition's wait, take less than the
+    // machine's TimeoutSeconds: ResourceWaitExhausted is recorded before the machine times out.
+    const definition = JSON.parse(fs.readFileSync(REAL_DR_DEFINITION, 'utf8'));
+    const waits: number[] = [];
+    const visit = (value: Json): void => {
+      if (Array.isArray(value)) {
+        value.forEach(visit);
+      } else if (value && typeof value === 'object') {
+        if (value.Type === 'Wait') {
+          assert.equal(typeof value.Seconds, 'number', 'a DR Wait state waits a fixed number of seconds');
+          waits.push(value.Seconds);
+        }
+        Object.values(value).forEach(visit);
+      }
+    };
+    visit(definition.States);
+    assert.deepEqual(waits, [20], 'one Wait state, 20 s before each resource check');
+    assert.equal(definition.TimeoutSeconds, 4 * 3600);
+    assert.ok(MAX_RESOURCE_CHECK_BUDGET * waits[0] < definition.TimeoutSeconds,
+      `${MAX_RESOURCE_CHECK_BUDGET} checks of ${waits[0]} s end inside ${definition.TimeoutSeconds} s`);
+    synth({ resourceCheckBudget: MAX_RESOURCE_CHECK_BUDGET });
+    assert.throws(() => synth({ resourceCheckBudget: MAX_RESOURCE_CHECK_BUDGET + 1 }), /from 1 to 600/);
+  });
+
   it('passes the poll budgets as strings, and refuses budgets outside their bounds', () => {
-    const substitutions = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')[0][1].Properties.DefinitionSubstitutions;
+    const substitutions = failbackMachine().Properties.DefinitionSubstitutions;
     assert.equal(substitutions.ReaderCheckBudget, '60');
     assert.equal(substitutions.WriterCheckBudget, '30');
-    const custom = resourcesOfType(synth({ readerCheckBudget: 80, writerCheckBudget: 1 }).json, 'AWS::StepFunctions::StateMachine');
-    assert.equal(custom[0][1].Properties.DefinitionSubstitutions.ReaderCheckBudget, '80');
+    const customSynth = synth({ readerCheckBudget: 80, writerCheckBudget: 1 });
+    const custom = customSynth.json.Resources[logicalId(customSynth.stack, customSynth.construct.stateMachine)];
+    assert.equal(custom.Properties.DefinitionSubstitutions.ReaderCheckBudget, '80');
     for (const props of [{ readerCheckBudget: 0 }, { readerCheckBudget: 81 }, { writerCheckBudget: 2.5 }, { writerCheckBudget: 61 }]) {
       assert.throws(() => synth(props), /must be a whole number/, JSON.stringify(props));
     }
   });
 
-  it('logs ALL of the state machine to its own encrypted log group, with tracing', () => {
-    const [, machine] = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')[0];
-    assert.equal(machine.Properties.StateMachineType, 'STANDARD');
-    assert.deepEqual(machine.Properties.TracingConfiguration, { Enabled: true });
-    assert.equal(machine.Properties.LoggingConfiguration.Level, 'ALL');
-    const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-    const logGroup = json.Resources[logGroupId].Properties;
-    assert.equal(logGroup.LogGroupName, '/aws/vendedlogs/states/Test');
-    assert.ok(logGroup.KmsKeyId);
-    assert.deepEqual(machine.Properties.RoleArn, { 'Fn::GetAtt': [roleId('stateMachine'), 'Arn'] });
+  it('logs ALL of each state machine to its own encrypted log group, with tracing', () => {
+    const machines: Array<[Json, string, RoleKey]> = [
+      [failbackMachine(), '/aws/vendedlogs/states/Test', 'stateMachine'],
+      [drMachine(), '/aws/vendedlogs/states/Test-dr', 'drStateMachine'],
+    ];
+    for (const [machine, logGroupName, role] of machines) {
+      assert.equal(machine.Properties.StateMachineType, 'STANDARD');
+      assert.deepEqual(machine.Properties.TracingConfiguration, { Enabled: true });
+      assert.equal(machine.Properties.LoggingConfiguration.Level, 'ALL');
+      assert.equal(machine.Properties.LoggingConfiguration.IncludeExecutionData, true);
+      const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      const logGroup = json.Resources[logGroupId].Properties;
+      assert.equal(logGroup.LogGroupName, logGroupName);
+      assert.ok(logGroup.KmsKeyId);
+      assert.equal(logGroup.RetentionInDays, 365);
+      assert.deepEqual(machine.Properties.RoleArn, { 'Fn::GetAtt': [roleId(role), 'Arn'] });
+    }
+    // The stack key lets CloudWatch Logs encrypt both machines' log groups.
+    const key = json.Resources[logicalId(stack, construct.key)].Properties.KeyPolicy.Statement
+      .find((s: Json) => s.Sid === 'CloudWatchLogsEncryptsThisStacksLogGroups');
+    const logArns = JSON.stringify(key.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']);
+    assert.ok(logArns.includes(':log-group:/aws/vendedlogs/states/Test"'), logArns);
+    assert.ok(logArns.includes(':log-group:/aws/vendedlogs/states/Test-dr"'), logArns);
   });
 
   it('starts a run on the three cluster failover events, with retries and an encrypted dead-letter queue', () => {
@@ -163,16 +257,20 @@ describe('AuroraFailback construct', () => {
     assert.deepEqual(start.map((s) => s.Resource), [{ Ref: logicalId(stack, construct.stateMachine) }]);
   });
 
-  it('finishes runs that failed, timed out or were aborted through record-run', () => {
+  it('finishes runs of both state machines that failed, timed out or were aborted through record-run', () => {
     const rule = json.Resources[logicalId(stack, construct.executionEndedRule)].Properties;
     assert.deepEqual(rule.EventPattern, {
       'source': ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       'detail': {
         status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
-        stateMachineArn: [{ Ref: logicalId(stack, construct.stateMachine) }],
+        stateMachineArn: [
+          { Ref: logicalId(stack, construct.stateMachine) },
+          { Ref: logicalId(stack, construct.drStateMachine) },
+        ],
       },
     });
+    assert.equal(rule.Targets.length, 1);
     const [target] = rule.Targets;
     assert.deepEqual(target.Arn, { 'Fn::GetAtt': [fnId('recordRun'), 'Arn'] });
     assert.equal(target.Input, undefined, 'record-run receives the event as it is');
@@ -185,6 +283,14 @@ describe('AuroraFailback construct', () => {
       SourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.executionEndedRule), 'Arn'] },
     });
     template.resourceCountIs('AWS::Lambda::Permission', 1);
+    // A DR run that died is recorded under "#dr-runs" in the same ledger: record-run may
+    // write any item of the table (no partition condition), and only that table.
+    const recordRunStatements = roleStatements(json, roleId('recordRun'));
+    for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']) {
+      const writes = statementsWith(recordRunStatements, action);
+      assert.deepEqual(writes.map((s) => s.Resource), [{ 'Fn::GetAtt': [logicalId(stack, construct.ledgerTable), 'Arn'] }], action);
+      assert.equal(writes[0].Condition, undefined, action);
+    }
     // record-run's own asynchronous failures land in the dead-letter queue too.
     assert.deepEqual(json.Resources[fnId('recordRun')].Properties.DeadLetterConfig,
       { TargetArn: { 'Fn::GetAtt': [logicalId(stack, construct.deadLetterQueue), 'Arn'] } });
@@ -201,12 +307,37 @@ describe('AuroraFailback construct', () => {
       'detail': { outcome: ['failed'] },
     });
     assert.deepEqual(rule.Targets[0].Arn, { Ref: topicId });
+    const drRuleId = logicalId(stack, construct.drRunFinishedNotifyRule);
+    const drRule = json.Resources[drRuleId].Properties;
+    assert.deepEqual(drRule.EventPattern, {
+      'source': ['aurora-failback'],
+      'detail-type': ['Aurora Failback DR Run Finished'],
+      'detail': { outcome: ['failed'] },
+    });
+    for (const notify of [rule, drRule]) {
+      assert.equal(notify.Targets.length, 1);
+      assert.deepEqual(notify.Targets[0].Arn, { Ref: topicId });
+      assert.deepEqual(notify.Targets[0].RetryPolicy, { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 20 });
+      assert.deepEqual(notify.Targets[0].DeadLetterConfig,
+        { Arn: { 'Fn::GetAtt': [logicalId(stack, construct.deadLetterQueue), 'Arn'] } });
+    }
+    // The topic and the dead-letter queue accept EventBridge deliveries from exactly these two rules.
+    const bothRules = [{ 'Fn::GetAtt': [ruleId, 'Arn'] }, { 'Fn::GetAtt': [drRuleId, 'Arn'] }];
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sns:Publish',
-          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+          Condition: { ArnEquals: { 'aws:SourceArn': bothRules } },
+        })]),
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'RunFinishedRuleOfThisStack',
+          Action: 'sqs:SendMessage',
+          Condition: { ArnEquals: { 'aws:SourceArn': bothRules } },
         })]),
       },
     });
@@ -227,26 +358,83 @@ describe('AuroraFailback construct', () => {
       'detail-type': ['Aurora Failback Run Finished'],
     });
     every.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-  });
-
-  it('alarms on failed executions into the topic', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/States',
-      MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, construct.stateMachine) } }],
-      Threshold: 1,
-      AlarmActions: [{ Ref: logicalId(stack, construct.notificationTopic) }],
+    const everyDrRule = every.json.Resources[logicalId(every.stack, every.construct.drRunFinishedNotifyRule)].Properties;
+    assert.deepEqual(everyDrRule.EventPattern, {
+      'source': ['aurora-failback'],
+      'detail-type': ['Aurora Failback DR Run Finished'],
     });
   });
 
+  it('alarms on failed and timed-out executions of both state machines into the topic', () => {
+    for (const machine of [construct.stateMachine, construct.drStateMachine]) {
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/States',
+          MetricName: metric,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, machine) } }],
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: logicalId(stack, construct.notificationTopic) }],
+        });
+      }
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+  });
+
   it('gives each role exactly the actions its function calls', () => {
-    for (const key of Object.keys(EXPECTED_ACTIONS) as Array<keyof typeof EXPECTED_ACTIONS>) {
-      assert.deepEqual(roleActions(json, roleId(key)), [...EXPECTED_ACTIONS[key]].sort(), key);
+    for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+      assert.deepEqual(roleActions(json, roleId(key)), expectedActions(key, false), key);
     }
     for (const key of FUNCTION_KEYS) {
       assert.equal(functionRoleId(json, fnId(key)), roleId(key), `${key} runs as its own role`);
     }
-    template.resourceCountIs('AWS::IAM::Role', 7);
+    template.resourceCountIs('AWS::IAM::Role', 11);
+  });
+
+  it('lets dr-validate list stack exports and read, and decrypt through SSM, only parameters under the prefix', () => {
+    assert.deepEqual(rolePermissions(json, roleId('drValidate')), drValidatePermissions('/aurora-failback/dr/'));
+    const custom = synth({ drParameterPathPrefix: '/ops/dr-payloads/prod/' });
+    assert.deepEqual(rolePermissions(custom.json, logicalId(custom.stack, custom.construct.roles.drValidate)),
+      drValidatePermissions('/ops/dr-payloads/prod/'));
+    // dr-validate is told the same prefix, so it refuses references outside it before any lookup.
+    assert.deepEqual(json.Resources[fnId('drValidate')].Properties.Environment.Variables,
+      { DR_PARAMETER_PATH_PREFIX: '/aurora-failback/dr/' });
+    assert.deepEqual(custom.json.Resources[logicalId(custom.stack, custom.construct.functions.drValidate)].Properties
+      .Environment.Variables, { DR_PARAMETER_PATH_PREFIX: '/ops/dr-payloads/prod/' });
+    for (const drParameterPathPrefix of ['aurora-failback/dr/', '/aurora-failback/dr', '/', '//', '/a b/', '/a/*/']) {
+      assert.throws(() => synth({ drParameterPathPrefix }), /drParameterPathPrefix must be an SSM parameter path/,
+        drParameterPathPrefix);
+    }
+  });
+
+  it('lets dr-check only read global databases, clusters and instances', () => {
+    assert.deepEqual(rolePermissions(json, roleId('drCheck')), DR_CHECK_PERMISSIONS);
+    const configured = synth({ drGlobalClusters: ['orders-global'] });
+    assert.deepEqual(rolePermissions(configured.json, logicalId(configured.stack, configured.construct.roles.drCheck)),
+      DR_CHECK_PERMISSIONS);
+  });
+
+  it('lets dr-act switch nothing by default, and only the listed global databases to a cluster here when given', () => {
+    assert.deepEqual(rolePermissions(json, roleId('drAct')), drActPermissions([]));
+    for (const action of DR_SWITCH_ACTIONS) {
+      assert.equal(statementsWith(roleStatements(json, roleId('drAct')), action).length, 0, `${action} by default`);
+    }
+    const globalClusters = ['orders-global', 'payments-global'];
+    const configured = synth({ drGlobalClusters: globalClusters });
+    const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+    assert.deepEqual(rolePermissions(configured.json, actRole), drActPermissions(globalClusters));
+    assert.deepEqual(roleActions(configured.json, actRole), expectedActions('drAct', true));
+    // Nothing else changes with the list.
+    for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+      assert.deepEqual(roleActions(configured.json, logicalId(configured.stack, configured.construct.roles[key])),
+        expectedActions(key, true), key);
+    }
+    for (const drGlobalClusters of [[''], ['1orders'], ['orders-'], ['orders--global'], ['orders global'], ['a'.repeat(64)]]) {
+      assert.throws(() => synth({ drGlobalClusters }), /is not a global cluster identifier/, JSON.stringify(drGlobalClusters));
+    }
   });
 
   it('has no "*" action, no managed policy and "*" resources only where IAM allows nothing else', () => {
@@ -302,9 +490,9 @@ describe('AuroraFailback construct', () => {
     // The new instance still has to carry the run tag, and nothing else changes.
     const onInstances = creates.filter((s) => JSON.stringify(s.Resource).includes(':db:'));
     assert.deepEqual(onInstances.map((s) => s.Condition), [{ Null: { 'aws:RequestTag/aurora-failback:run': 'false' } }]);
-    for (const key of Object.keys(EXPECTED_ACTIONS) as Array<keyof typeof EXPECTED_ACTIONS>) {
+    for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
       assert.deepEqual(roleActions(untagged.json, logicalId(untagged.stack, untagged.construct.roles[key])),
-        [...EXPECTED_ACTIONS[key]].sort(), key);
+        expectedActions(key, false), key);
     }
     // Explicitly false is the default: tag-conditioned.
     const tagged = synth({ allowUntaggedManualRuns: false });
@@ -328,17 +516,23 @@ describe('AuroraFailback construct', () => {
     }
   });
 
-  it('lets the state machine invoke only its five functions and put events only on the default bus', () => {
-    const statements = roleStatements(json, roleId('stateMachine'));
-    const invoke = statementsWith(statements, 'lambda:InvokeFunction');
-    assert.equal(invoke.length, 1);
-    assert.deepEqual(asList(invoke[0].Resource), FUNCTION_KEYS.map((key) => ({ 'Fn::GetAtt': [fnId(key), 'Arn'] })));
-    const put = statementsWith(statements, 'events:PutEvents');
-    assert.equal(put.length, 1);
-    assert.ok(JSON.stringify(put[0].Resource).endsWith(':event-bus/default"]]}'), JSON.stringify(put[0].Resource));
-    assert.deepEqual(put[0].Condition, {
-      StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': 'Aurora Failback Run Finished' },
-    });
+  it('lets each state machine invoke only its own functions and put events only on the default bus', () => {
+    const machines: Array<[RoleKey, readonly FunctionKey[], string]> = [
+      ['stateMachine', FAILBACK_FUNCTIONS, 'Aurora Failback Run Finished'],
+      ['drStateMachine', DR_FUNCTIONS, 'Aurora Failback DR Run Finished'],
+    ];
+    for (const [role, keys, detailType] of machines) {
+      const statements = roleStatements(json, roleId(role));
+      const invoke = statementsWith(statements, 'lambda:InvokeFunction');
+      assert.equal(invoke.length, 1, role);
+      assert.deepEqual(asList(invoke[0].Resource), keys.map((key) => ({ 'Fn::GetAtt': [fnId(key), 'Arn'] })), role);
+      const put = statementsWith(statements, 'events:PutEvents');
+      assert.equal(put.length, 1, role);
+      assert.ok(JSON.stringify(put[0].Resource).endsWith(':event-bus/default"]]}'), JSON.stringify(put[0].Resource));
+      assert.deepEqual(put[0].Condition, {
+        StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': detailType },
+      }, role);
+    }
   });
 
   it('writes every checkov suppression next to its resource with a reason', () => {

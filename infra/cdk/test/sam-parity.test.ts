@@ -5,8 +5,24 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFINITION_SUBSTITUTIONS, FUNCTION_BINARIES, FunctionKey } from '../lib';
-import { EXPECTED_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from './expected';
+import {
+  DEFAULT_DR_PARAMETER_PATH_PREFIX,
+  DEFINITION_SUBSTITUTIONS,
+  DR_DEFINITION_SUBSTITUTIONS,
+  DR_FUNCTIONS,
+  DR_PARAMETER_PATH_PREFIX_PATTERN,
+  FAILBACK_FUNCTIONS,
+  FUNCTION_BINARIES,
+  FunctionKey,
+  GLOBAL_CLUSTER_ID_PATTERN,
+} from '../lib';
+import {
+  DR_CHECK_PERMISSIONS,
+  drActPermissions,
+  drValidatePermissions,
+  expectedActions,
+  WILDCARD_RESOURCE_ACTIONS,
+} from './expected';
 import {
   asList,
   definitionPath,
@@ -16,6 +32,7 @@ import {
   logicalId,
   placeholders,
   REAL_DEFINITION,
+  REAL_DR_DEFINITION,
   REPO_ROOT,
   resolveSamConditions,
   resourcesOfType,
@@ -32,7 +49,22 @@ const SAM_FUNCTIONS: Record<FunctionKey, string> = {
   checkStatus: 'CheckStatusFunction',
   failover: 'FailoverFunction',
   recordRun: 'RecordRunFunction',
+  drValidate: 'DrValidateFunction',
+  drCheck: 'DrCheckFunction',
+  drAct: 'DrActFunction',
 };
+
+/** The SAM state machines and the construct's, with the functions each invokes. */
+const MACHINES = [
+  { sam: 'FailbackStateMachine', cdk: 'stateMachine', definition: REAL_DEFINITION, functions: FAILBACK_FUNCTIONS,
+    substitutions: DEFINITION_SUBSTITUTIONS as Record<string, string> },
+  { sam: 'DrStateMachine', cdk: 'drStateMachine', definition: REAL_DR_DEFINITION, functions: DR_FUNCTIONS,
+    substitutions: DR_DEFINITION_SUBSTITUTIONS as Record<string, string> },
+] as const;
+
+/** The global databases and parameter path the DR variant deploys with. */
+const DR_GLOBAL_CLUSTERS = ['orders-global', 'payments-global'];
+const DR_PARAMETER_PATH_PREFIX = '/ops/dr-payloads/prod/';
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
 
@@ -50,12 +82,38 @@ describe('SAM template', () => {
   const cdkFn = (key: FunctionKey) => logicalId(cdk.stack, cdk.construct.functions[key]);
   const globals = sam.Globals.Function;
   // Each setting of a parameter that changes the roles, in both templates.
-  const variants: Array<{ name: string; sam: Json; cdk: ReturnType<typeof synth> }> = [
-    { name: 'AllowUntaggedManualRuns=false', sam, cdk },
+  interface Variant {
+    name: string;
+    sam: Json;
+    cdk: ReturnType<typeof synth>;
+    allowUntagged: boolean;
+    globalClusters: string[];
+    parameterPathPrefix: string;
+  }
+  const variants: Variant[] = [
+    {
+      name: 'defaults', sam, cdk,
+      allowUntagged: false, globalClusters: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+    },
     {
       name: 'AllowUntaggedManualRuns=true',
       sam: resolveSamConditions(raw, { AllowUntaggedManualRuns: 'true' }),
       cdk: synth({ allowUntaggedManualRuns: true }),
+      allowUntagged: true, globalClusters: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+    },
+    {
+      name: `DrGlobalClusters=${DR_GLOBAL_CLUSTERS.join(',')} DrParameterPathPrefix=${DR_PARAMETER_PATH_PREFIX}`,
+      sam: resolveSamConditions(raw, {
+        DrGlobalClusters: DR_GLOBAL_CLUSTERS.join(','), DrParameterPathPrefix: DR_PARAMETER_PATH_PREFIX,
+      }),
+      cdk: synth({ drGlobalClusters: DR_GLOBAL_CLUSTERS, drParameterPathPrefix: DR_PARAMETER_PATH_PREFIX }),
+      allowUntagged: false, globalClusters: DR_GLOBAL_CLUSTERS, parameterPathPrefix: DR_PARAMETER_PATH_PREFIX,
+    },
+    {
+      name: 'DrGlobalClusters=orders-global',
+      sam: resolveSamConditions(raw, { DrGlobalClusters: 'orders-global' }),
+      cdk: synth({ drGlobalClusters: ['orders-global'] }),
+      allowUntagged: false, globalClusters: ['orders-global'], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
   ];
   const variantFn = (variant: { cdk: ReturnType<typeof synth> }, key: FunctionKey) =>
@@ -93,11 +151,13 @@ describe('SAM template', () => {
       DRY_RUN_ONLY: 'DryRunOnly',
       MAX_EVENT_AGE_SECONDS: 'MaxEventAgeSeconds',
       ALLOW_UNTAGGED_MANUAL_RUNS: 'AllowUntaggedManualRuns',
+      DR_PARAMETER_PATH_PREFIX: 'DrParameterPathPrefix',
     };
     const users: Record<string, FunctionKey[]> = {
       DRY_RUN_ONLY: ['describeWriter'],
       MAX_EVENT_AGE_SECONDS: ['describeWriter', 'recordRun'],
       ALLOW_UNTAGGED_MANUAL_RUNS: ['describeWriter', 'createReader', 'failover'],
+      DR_PARAMETER_PATH_PREFIX: ['drValidate'],
     };
     for (const [variable, parameter] of Object.entries(fromParameters)) {
       for (const key of FUNCTION_KEYS) {
@@ -124,17 +184,70 @@ describe('SAM template', () => {
       for (const key of FUNCTION_KEYS) {
         const roleId = functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
         const label = `${key} (${variant.name})`;
-        assert.deepEqual(roleActions(variant.sam, roleId), [...EXPECTED_ACTIONS[key]].sort(), label);
+        assert.deepEqual(roleActions(variant.sam, roleId), expectedActions(key, variant.globalClusters.length > 0), label);
         assert.deepEqual(roleActions(variant.sam, roleId),
           roleActions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), label);
       }
     }
-    const machine = sam.Resources.FailbackStateMachine.Properties;
-    const machineRole = machine.Role['Fn::GetAtt'][0];
-    assert.deepEqual(roleActions(sam, machineRole), [...EXPECTED_ACTIONS.stateMachine].sort());
+    for (const machine of MACHINES) {
+      const machineRole = sam.Resources[machine.sam].Properties.Role['Fn::GetAtt'][0];
+      assert.deepEqual(roleActions(sam, machineRole), expectedActions(machine.cdk, false), machine.sam);
+    }
     const startRole = sam.Resources.FailoverEventRule.Properties.Targets[0].RoleArn['Fn::GetAtt'][0];
-    assert.deepEqual(roleActions(sam, startRole), EXPECTED_ACTIONS.startRuns);
-    assert.equal(resourcesOfType(sam, 'AWS::IAM::Role').length, 7);
+    assert.deepEqual(roleActions(sam, startRole), expectedActions('startRuns', false));
+    assert.equal(resourcesOfType(sam, 'AWS::IAM::Role').length, 11);
+  });
+
+  it('gives each state machine role the same permissions as the construct: its own functions, its own event', () => {
+    for (const variant of variants) {
+      for (const machine of MACHINES) {
+        const samRole = variant.sam.Resources[machine.sam].Properties.Role['Fn::GetAtt'][0];
+        const cdkRole = logicalId(variant.cdk.stack, variant.cdk.construct.roles[machine.cdk]);
+        assert.deepEqual(rolePermissions(variant.sam, samRole), rolePermissions(variant.cdk.json, cdkRole),
+          `${machine.sam} (${variant.name})`);
+        const invoke = roleStatements(variant.sam, samRole).filter((s) => asList(s.Action).includes('lambda:InvokeFunction'));
+        assert.deepEqual(invoke.flatMap((s) => asList(s.Resource)),
+          machine.functions.map((key) => ({ 'Fn::GetAtt': [SAM_FUNCTIONS[key], 'Arn'] })), machine.sam);
+      }
+    }
+    const detailType = (machine: string) => roleStatements(sam, sam.Resources[machine].Properties.Role['Fn::GetAtt'][0])
+      .find((s) => asList(s.Action).includes('events:PutEvents'))?.Condition;
+    assert.deepEqual(detailType('FailbackStateMachine'),
+      { StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': 'Aurora Failback Run Finished' } });
+    assert.deepEqual(detailType('DrStateMachine'),
+      { StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': 'Aurora Failback DR Run Finished' } });
+  });
+
+  it('scopes the DR roles exactly: SSM under the prefix, global databases from DrGlobalClusters only', () => {
+    for (const variant of variants) {
+      const samRole = (key: FunctionKey) => functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
+      assert.deepEqual(rolePermissions(variant.sam, samRole('drValidate')),
+        drValidatePermissions(variant.parameterPathPrefix), `dr-validate (${variant.name})`);
+      // dr-validate is told the path its role may read: the parameter in SAM, the prop's value in the construct.
+      assert.deepEqual(variant.sam.Resources[SAM_FUNCTIONS.drValidate].Properties.Environment.Variables,
+        { DR_PARAMETER_PATH_PREFIX: { Ref: 'DrParameterPathPrefix' } }, `dr-validate environment (${variant.name})`);
+      assert.deepEqual(variant.cdk.json.Resources[variantFn(variant, 'drValidate')].Properties.Environment.Variables,
+        { DR_PARAMETER_PATH_PREFIX: variant.parameterPathPrefix }, `dr-validate environment (${variant.name})`);
+      assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), DR_CHECK_PERMISSIONS, `dr-check (${variant.name})`);
+      assert.deepEqual(rolePermissions(variant.sam, samRole('drAct')),
+        drActPermissions(variant.globalClusters), `dr-act (${variant.name})`);
+    }
+    // Empty DrGlobalClusters: both switching statements are left out, by one condition.
+    assert.deepEqual(raw.Conditions.HasDrGlobalClusters,
+      { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalClusters' }] }, ''] }] });
+    const actStatements = raw.Resources.DrActRole.Properties.Policies[0].PolicyDocument.Statement;
+    const conditional = actStatements.filter((s: Json) => 'Fn::If' in s);
+    assert.equal(conditional.length, 2);
+    for (const statement of conditional) {
+      const [condition, whenTrue, whenFalse] = statement['Fn::If'];
+      assert.equal(condition, 'HasDrGlobalClusters');
+      assert.deepEqual(asList(whenTrue.Action), ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']);
+      assert.deepEqual(whenFalse, { Ref: 'AWS::NoValue' });
+    }
+    const unconditional = actStatements.filter((s: Json) => !('Fn::If' in s)).flatMap((s: Json) => asList(s.Action));
+    for (const action of ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']) {
+      assert.ok(!unconditional.includes(action), `${action} only under HasDrGlobalClusters`);
+    }
   });
 
   it('has the same conditions on every statement as the construct', () => {
@@ -165,7 +278,7 @@ describe('SAM template', () => {
   it('drops the opt-in tag condition from the cluster mutations only with AllowUntaggedManualRuns=true', () => {
     const optedIn = { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } };
     for (const variant of variants) {
-      const allowUntagged = variant.name.endsWith('=true');
+      const allowUntagged = variant.allowUntagged;
       const onClusters = (key: FunctionKey, action: string) => roleStatements(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]))
         .filter((s) => asList(s.Action).includes(action) && JSON.stringify(s.Resource).includes(':cluster:*'));
       for (const [key, action] of [['createReader', 'rds:CreateDBInstance'], ['failover', 'rds:FailoverDBCluster']] as const) {
@@ -200,16 +313,78 @@ describe('SAM template', () => {
     }
   });
 
-  it('substitutes exactly the placeholders of the state machine definition', () => {
-    const machine = sam.Resources.FailbackStateMachine.Properties;
-    assert.equal(path.resolve(path.dirname(SAM_TEMPLATE), machine.DefinitionUri), REAL_DEFINITION);
-    assert.deepEqual(Object.keys(machine.DefinitionSubstitutions).sort(), placeholders(definitionPath()));
-    for (const key of FUNCTION_KEYS) {
-      assert.deepEqual(machine.DefinitionSubstitutions[DEFINITION_SUBSTITUTIONS[key]],
-        { 'Fn::GetAtt': [SAM_FUNCTIONS[key], 'Arn'] }, key);
+  it('substitutes exactly the placeholders of each state machine definition', () => {
+    assert.equal(resourcesOfType(sam, 'AWS::Serverless::StateMachine').length, 2);
+    for (const spec of MACHINES) {
+      const machine = sam.Resources[spec.sam].Properties;
+      const definition = spec.sam === 'FailbackStateMachine' ? definitionPath() : spec.definition;
+      assert.equal(path.resolve(path.dirname(SAM_TEMPLATE), machine.DefinitionUri), spec.definition, spec.sam);
+      assert.deepEqual(Object.keys(machine.DefinitionSubstitutions).sort(), placeholders(definition), spec.sam);
+      for (const key of spec.functions) {
+        assert.deepEqual(machine.DefinitionSubstitutions[spec.substitutions[key]],
+          { 'Fn::GetAtt': [SAM_FUNCTIONS[key], 'Arn'] }, `${spec.sam} ${key}`);
+      }
+      const cdkMachine = cdk.json.Resources[logicalId(cdk.stack, cdk.construct[spec.cdk])].Properties;
+      assert.deepEqual(Object.keys(machine.DefinitionSubstitutions).sort(),
+        Object.keys(cdkMachine.DefinitionSubstitutions).sort(), spec.sam);
+      assert.equal(machine.Type, 'STANDARD', spec.sam);
+      assert.equal(machine.Logging.Level, 'ALL', spec.sam);
+      assert.equal(machine.Logging.IncludeExecutionData, true, spec.sam);
+      assert.deepEqual(machine.Tracing, { Enabled: true }, spec.sam);
     }
-    assert.equal(machine.Logging.Level, 'ALL');
-    assert.deepEqual(machine.Tracing, { Enabled: true });
+    // The budgets are the parameters, as strings; the construct's defaults are theirs.
+    const budgets: Array<[string, string, string]> = [
+      ['FailbackStateMachine', 'ReaderCheckBudget', 'stateMachine'],
+      ['FailbackStateMachine', 'WriterCheckBudget', 'stateMachine'],
+      ['DrStateMachine', 'ResourceCheckBudget', 'drStateMachine'],
+    ];
+    for (const [machine, budget, cdkMachine] of budgets) {
+      assert.deepEqual(sam.Resources[machine].Properties.DefinitionSubstitutions[budget], { Ref: budget });
+      const construct = cdk.construct[cdkMachine as 'stateMachine' | 'drStateMachine'];
+      assert.equal(cdk.json.Resources[logicalId(cdk.stack, construct)].Properties.DefinitionSubstitutions[budget],
+        String(sam.Parameters[budget].Default), budget);
+    }
+    const dr = sam.Parameters.ResourceCheckBudget;
+    assert.deepEqual([dr.Type, dr.Default, dr.MinValue, dr.MaxValue], ['Number', 90, 1, 600]);
+    // The construct takes the same bounds.
+    synth({ resourceCheckBudget: dr.MaxValue });
+    for (const outside of [dr.MinValue - 1, dr.MaxValue + 1]) {
+      assert.throws(() => synth({ resourceCheckBudget: outside }), /resourceCheckBudget must be a whole number from 1 to 600/,
+        String(outside));
+    }
+    // Each machine logs to its own log group, which the stack key may encrypt.
+    const keyStatement = sam.Resources.Key.Properties.KeyPolicy.Statement
+      .find((s: Json) => s.Sid === 'CloudWatchLogsEncryptsThisStacksLogGroups');
+    const encryptable = keyStatement.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'].map((a: Json) => a['Fn::Sub']);
+    for (const [machine, name] of [['FailbackStateMachine', '${AWS::StackName}'], ['DrStateMachine', '${AWS::StackName}-dr']]) {
+      const logGroupId = sam.Resources[machine].Properties.Logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      assert.deepEqual(sam.Resources[logGroupId].Properties.LogGroupName, { 'Fn::Sub': `/aws/vendedlogs/states/${name}` });
+      assert.ok(encryptable.includes(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/vendedlogs/states/${name}`),
+        `the key encrypts ${name}'s log group`);
+    }
+  });
+
+  it('takes the DR parameters with the construct\'s defaults and rules', () => {
+    const clusters = sam.Parameters.DrGlobalClusters;
+    assert.deepEqual([clusters.Type, clusters.Default], ['CommaDelimitedList', '']);
+    assert.equal(clusters.AllowedPattern, `^$|${GLOBAL_CLUSTER_ID_PATTERN.source}`);
+    const prefix = sam.Parameters.DrParameterPathPrefix;
+    assert.deepEqual([prefix.Type, prefix.Default], ['String', DEFAULT_DR_PARAMETER_PATH_PREFIX]);
+    assert.equal(prefix.AllowedPattern, DR_PARAMETER_PATH_PREFIX_PATTERN.source.replace(/\\\//g, '/'));
+    const pattern = new RegExp(prefix.AllowedPattern);
+    for (const good of ['/aurora-failback/dr/', '/a/', '/ops/dr-payloads/prod/', '/x_y.z/']) {
+      assert.ok(pattern.test(good), good);
+    }
+    for (const bad of ['', '/', 'aurora-failback/dr/', '/aurora-failback/dr', '/a//b/', '/a b/']) {
+      assert.ok(!pattern.test(bad), bad);
+    }
+    const ids = new RegExp(clusters.AllowedPattern);
+    for (const good of ['', 'orders-global', 'a', 'A1-b2']) {
+      assert.ok(ids.test(good), good);
+    }
+    for (const bad of ['1orders', 'orders-', 'orders--global', 'orders global', 'arn:aws:rds::1:global-cluster:x']) {
+      assert.ok(!ids.test(bad), bad);
+    }
   });
 
   it('matches the construct\'s event rules and ledger table', () => {
@@ -218,14 +393,52 @@ describe('SAM template', () => {
       cdkRule(cdk.construct.failoverEventRule).EventPattern);
     assert.deepEqual(withoutIntrinsics(sam.Resources.ExecutionEndedRule.Properties.EventPattern),
       withoutIntrinsics(cdkRule(cdk.construct.executionEndedRule).EventPattern));
-    for (const rule of ['FailoverEventRule', 'ExecutionEndedRule', 'RunFinishedNotifyRule']) {
+    // Both send the status changes of both machines, failback then DR, to record-run.
+    assert.deepEqual(sam.Resources.ExecutionEndedRule.Properties.EventPattern.detail.stateMachineArn,
+      MACHINES.map((machine) => ({ Ref: machine.sam })));
+    assert.deepEqual(cdkRule(cdk.construct.executionEndedRule).EventPattern.detail.stateMachineArn,
+      MACHINES.map((machine) => ({ Ref: logicalId(cdk.stack, cdk.construct[machine.cdk]) })));
+    assert.deepEqual(sam.Resources.ExecutionEndedRule.Properties.Targets.map((t: Json) => t.Arn),
+      [{ 'Fn::GetAtt': ['RecordRunFunction', 'Arn'] }]);
+    assert.equal(sam.Resources.ExecutionEndedRule.Properties.Description,
+      cdkRule(cdk.construct.executionEndedRule).Description);
+    for (const rule of ['FailoverEventRule', 'ExecutionEndedRule', 'RunFinishedNotifyRule', 'DrRunFinishedNotifyRule']) {
       const [target] = sam.Resources[rule].Properties.Targets;
       assert.ok(target.RetryPolicy, `${rule} retries`);
       assert.deepEqual(target.DeadLetterConfig, { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } }, rule);
       assert.equal(target.Input, undefined, `${rule} passes the event as it is`);
     }
-    const notify = raw.Resources.RunFinishedNotifyRule.Properties.EventPattern;
-    assert.deepEqual(notify.detail, { 'Fn::If': ['NotifyEveryRun', { Ref: 'AWS::NoValue' }, { outcome: ['failed'] }] });
+    for (const [rule, cdkRule_] of [['RunFinishedNotifyRule', cdk.construct.runFinishedNotifyRule],
+      ['DrRunFinishedNotifyRule', cdk.construct.drRunFinishedNotifyRule]] as const) {
+      const notify = raw.Resources[rule].Properties.EventPattern;
+      assert.deepEqual(notify.detail, { 'Fn::If': ['NotifyEveryRun', { Ref: 'AWS::NoValue' }, { outcome: ['failed'] }] }, rule);
+      assert.deepEqual(sam.Resources[rule].Properties.EventPattern, cdkRule(cdkRule_).EventPattern, rule);
+      assert.deepEqual(sam.Resources[rule].Properties.Targets[0].Arn, { Ref: 'NotificationTopic' }, rule);
+    }
+    assert.deepEqual(sam.Resources.DrRunFinishedNotifyRule.Properties.EventPattern['detail-type'],
+      ['Aurora Failback DR Run Finished']);
+    // The topic and the dead-letter queue take EventBridge deliveries from both notify rules.
+    const bothRules = [{ 'Fn::GetAtt': ['RunFinishedNotifyRule', 'Arn'] }, { 'Fn::GetAtt': ['DrRunFinishedNotifyRule', 'Arn'] }];
+    const topicStatement = sam.Resources.NotificationTopicPolicy.Properties.PolicyDocument.Statement
+      .find((s: Json) => s.Sid === 'RunFinishedRuleOfThisStack');
+    assert.deepEqual(topicStatement.Condition.ArnEquals['aws:SourceArn'], bothRules);
+    const queueSources = sam.Resources.DeadLetterQueuePolicy.Properties.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'];
+    for (const rule of bothRules) {
+      assert.ok(queueSources.some((s: Json) => JSON.stringify(s) === JSON.stringify(rule)), JSON.stringify(rule));
+    }
+    // Both machines alarm on failed and timed-out executions, like the construct.
+    const alarms = resourcesOfType(sam, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties)
+      .filter((a) => a.Namespace === 'AWS/States')
+      .map((a) => `${a.MetricName} ${a.Dimensions[0].Value.Ref} ${a.Statistic} ${a.Period} ${a.Threshold} ${JSON.stringify(a.AlarmActions)}`)
+      .sort();
+    assert.deepEqual(alarms, [
+      'ExecutionsFailed DrStateMachine Sum 300 1 [{"Ref":"NotificationTopic"}]',
+      'ExecutionsFailed FailbackStateMachine Sum 300 1 [{"Ref":"NotificationTopic"}]',
+      'ExecutionsTimedOut DrStateMachine Sum 300 1 [{"Ref":"NotificationTopic"}]',
+      'ExecutionsTimedOut FailbackStateMachine Sum 300 1 [{"Ref":"NotificationTopic"}]',
+    ]);
+    assert.equal(resourcesOfType(sam, 'AWS::CloudWatch::Alarm').length,
+      resourcesOfType(cdk.json, 'AWS::CloudWatch::Alarm').length);
     const table = sam.Resources.LedgerTable.Properties;
     const cdkTable = cdk.json.Resources[logicalId(cdk.stack, cdk.construct.ledgerTable)].Properties;
     for (const property of ['KeySchema', 'BillingMode', 'TimeToLiveSpecification', 'PointInTimeRecoverySpecification']) {
@@ -235,18 +448,25 @@ describe('SAM template', () => {
     assert.equal(sam.Resources.NotificationTopic.Properties.KmsMasterKeyId.Ref, 'Key');
   });
 
+  const deploySection = () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    return readme.slice(readme.indexOf('## Deploy'));
+  };
+
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['AllowUntaggedManualRuns', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail',
-        'NotifyOnEveryRun', 'ReaderCheckBudget', 'WriterCheckBudget']);
+      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrParameterPathPrefix', 'DryRunOnly', 'LogRetentionInDays',
+        'MaxEventAgeSeconds', 'NotificationEmail', 'NotifyOnEveryRun', 'ReaderCheckBudget', 'ResourceCheckBudget',
+        'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const documented = readme.slice(readme.indexOf('## Deploy'));
+    const documented = deploySection();
     for (const [name, parameter] of Object.entries<Json>(sam.Parameters)) {
       assert.ok(parameter.Default !== undefined, `${name} has a default`);
       assert.ok(documented.includes(`\`${name}\``), `README's Deploy section documents ${name}`);
     }
     assert.deepEqual(Object.keys(sam.Outputs).sort(),
-      ['DeadLetterQueueUrl', 'KeyArn', 'LedgerTableName', 'NotificationTopicArn', 'StateMachineArn', 'StateMachineName']);
+      ['DeadLetterQueueUrl', 'DrStateMachineArn', 'KeyArn', 'LedgerTableName', 'NotificationTopicArn', 'StateMachineArn',
+        'StateMachineName']);
+    assert.deepEqual(sam.Outputs.DrStateMachineArn.Value, { Ref: 'DrStateMachine' });
   });
 });

@@ -7,6 +7,7 @@ import { AuroraFailback, AuroraFailbackProps, findWorkspaceRoot } from '../lib';
 
 export const REPO_ROOT = requireValue(findWorkspaceRoot(__dirname), 'no Cargo workspace above the tests');
 export const REAL_DEFINITION = path.join(REPO_ROOT, 'statemachine', 'failback.asl.json');
+export const REAL_DR_DEFINITION = path.join(REPO_ROOT, 'statemachine', 'dr.asl.json');
 export const PLACEHOLDER_DEFINITION = path.join(REPO_ROOT, 'infra', 'cdk', 'test', 'fixtures', 'placeholder.asl.json');
 export const SAM_TEMPLATE = path.join(REPO_ROOT, 'infra', 'template.yaml');
 
@@ -30,7 +31,9 @@ export function synth(props: AuroraFailbackProps = {}): Synthesised {
   // for stacks it is not deploying.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
-  const construct = new AuroraFailback(stack, 'AuroraFailback', { definitionPath: definitionPath(), ...props });
+  const construct = new AuroraFailback(stack, 'AuroraFailback', {
+    definitionPath: definitionPath(), drDefinitionPath: REAL_DR_DEFINITION, ...props,
+  });
   const template = Template.fromStack(stack);
   return { stack, construct, template, json: template.toJSON() };
 }
@@ -123,7 +126,10 @@ export function loadSamTemplate(): Json {
 /**
  * The SAM template as CloudFormation deploys it with these parameter values (the others
  * at their defaults): every Fn::If replaced by its chosen branch, AWS::NoValue removed,
- * and resources whose Condition is false left out.
+ * and resources whose Condition is false left out. Template parameters named inside a
+ * Fn::Sub string are replaced by their values, and a Fn::Join or Fn::Split of literals and
+ * parameters (a CommaDelimitedList is a list) by its result; a plain `Ref` to a parameter
+ * is kept, so that tests can see which parameter a property comes from.
  */
 export function resolveSamConditions(template: Json, parameters: Record<string, string> = {}): Json {
   const parameterValue = (name: string): string => {
@@ -141,8 +147,44 @@ export function resolveSamConditions(template: Json, parameters: Record<string, 
       throw new Error(`the SAM template has no parameter ${name}`);
     }
   }
-  const scalar = (value: Json): string => (value && typeof value === 'object' && 'Ref' in value
-    ? parameterValue(value.Ref) : String(value));
+  const isParameter = (name: string) => template.Parameters?.[name] !== undefined;
+  // A literal, a parameter, or a Fn::Join / Fn::Split of those; undefined for anything else.
+  const evaluate = (value: Json): string | string[] | undefined => {
+    if (typeof value === 'string' || typeof value === 'number') {
+      return String(value);
+    }
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1) {
+      if ('Ref' in value && isParameter(value.Ref)) {
+        const text = parameterValue(value.Ref);
+        return template.Parameters[value.Ref].Type === 'CommaDelimitedList' ? text.split(',') : text;
+      }
+      if ('Fn::Join' in value) {
+        const [separator, parts] = value['Fn::Join'];
+        if (typeof separator !== 'string') {
+          return undefined;
+        }
+        // A literal list of strings, or one function that returns a list.
+        const items = Array.isArray(parts) ? parts.map(evaluate) : evaluate(parts);
+        if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+          return undefined;
+        }
+        return (items as string[]).join(separator);
+      }
+      if ('Fn::Split' in value) {
+        const [separator, text] = value['Fn::Split'];
+        const joined = evaluate(text);
+        return typeof separator === 'string' && typeof joined === 'string' ? joined.split(separator) : undefined;
+      }
+    }
+    return undefined;
+  };
+  const scalar = (value: Json): string => {
+    const evaluated = evaluate(value);
+    if (typeof evaluated !== 'string') {
+      throw new Error(`cannot evaluate ${JSON.stringify(value)} to a string`);
+    }
+    return evaluated;
+  };
   const holds = (expression: Json): boolean => {
     if ('Fn::Equals' in expression) {
       const [a, b] = expression['Fn::Equals'];
@@ -182,6 +224,18 @@ export function resolveSamConditions(template: Json, parameters: Record<string, 
       }
       if (keys.length === 1 && keys[0] === 'Ref' && value.Ref === 'AWS::NoValue') {
         return noValue;
+      }
+      if (keys.length === 1 && (keys[0] === 'Fn::Join' || keys[0] === 'Fn::Split')) {
+        const evaluated = evaluate(value);
+        if (evaluated !== undefined) {
+          return evaluated;
+        }
+      }
+      if (keys.length === 1 && keys[0] === 'Fn::Sub' && typeof value['Fn::Sub'] === 'string') {
+        return {
+          'Fn::Sub': value['Fn::Sub'].replace(/\$\{([A-Za-z0-9]+)\}/g,
+            (whole: string, name: string) => (isParameter(name) ? parameterValue(name) : whole)),
+        };
       }
       const resolved: Json = {};
       for (const [key, v] of Object.entries(value)) {

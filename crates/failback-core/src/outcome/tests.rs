@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::plan::{ClassSource, SkipReason};
+use crate::failback::plan::{ClassSource, SkipReason};
 
 fn home() -> Home {
     Home::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:record-run")

@@ -170,6 +170,55 @@ impl TestEnv {
         }
     }
 
+    /// The same moto, seen from the DR region.
+    pub fn west_config(&self) -> SdkConfig {
+        self.config
+            .clone()
+            .into_builder()
+            .region(Region::new("us-west-2"))
+            .build()
+    }
+
+    /// Two global databases: primary clusters in us-east-1, secondaries in us-west-2.
+    pub async fn global_databases(&self, ids: &[&str]) {
+        let west = aws_sdk_rds::Client::new(&self.west_config());
+        for id in ids {
+            self.rds_client
+                .create_global_cluster()
+                .global_cluster_identifier(*id)
+                .engine("aurora-mysql")
+                .engine_version("8.0.mysql_aurora.3.05.2")
+                .send()
+                .await
+                .expect("create global cluster");
+            for (client, cluster) in [
+                (&self.rds_client, format!("{id}-east")),
+                (&west, format!("{id}-west")),
+            ] {
+                client
+                    .create_db_cluster()
+                    .db_cluster_identifier(&cluster)
+                    .engine("aurora-mysql")
+                    .engine_version("8.0.mysql_aurora.3.05.2")
+                    .global_cluster_identifier(*id)
+                    .master_username("app")
+                    .master_user_password("not-a-real-password")
+                    .send()
+                    .await
+                    .expect("create member cluster");
+                client
+                    .create_db_instance()
+                    .db_instance_identifier(format!("{cluster}-1"))
+                    .db_cluster_identifier(&cluster)
+                    .engine("aurora-mysql")
+                    .db_instance_class("db.r6g.large")
+                    .send()
+                    .await
+                    .expect("create member instance");
+            }
+        }
+    }
+
     /// The demo cluster: writer `orders-1` (db.r6g.2xlarge, configured like a production
     /// writer), readers `orders-2` and `orders-3` (db.r6g.large). `cluster_tags` are the
     /// cluster's tags.

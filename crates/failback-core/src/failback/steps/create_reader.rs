@@ -6,11 +6,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
+use crate::failback::plan::not_orderable_reason;
 use crate::identifier::replacement_instance_id;
 use crate::model::ClusterView;
 pub use crate::model::CreateReaderOutput;
 use crate::model::TAG_RUN;
-use crate::plan::not_orderable_reason;
 use crate::rds::{CreateInstanceFailure, InstanceDetail, NewReader, Rds};
 use crate::trigger::{
     valid_availability_zone, valid_cluster_id, valid_instance_id, valid_writer_class, InvalidInput,

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
+use crate::dr::outcome::{DrRunRecord, DR_RUNS_PARTITION};
+use crate::dr::record::{read_dr_input, record_dr, DrRecordRequest};
 use crate::emf::emf_line;
 use crate::errors::{AwsFailure, StepError};
 use crate::ledger::{LeaseOutcome, Ledger};
@@ -94,12 +96,23 @@ pub enum RecordRequest {
         cluster_id: String,
     },
     ExecutionEnded(RunRecord),
+    /// One of the DR workflow's actions (dr-start, dr-layer, dr-finish).
+    Dr(DrRecordRequest),
 }
 
 /// Reads and checks a record-run payload without touching the ledger.
 pub fn read_input(payload: Value, home: &Home) -> Result<RecordRequest, RecordRunError> {
     if payload.get("detail-type").is_some() {
         return read_status_change(payload, home);
+    }
+    if let Value::Object(mut fields) = payload.clone() {
+        if let Some(Value::String(action)) = fields.get("action").cloned() {
+            if action.starts_with("dr-") {
+                fields.remove("action");
+                let request = read_dr_input(&action, Value::Object(fields), home)?;
+                return Ok(RecordRequest::Dr(request));
+            }
+        }
     }
     match parse_input::<RecordRunInput>(payload, "record-run")? {
         RecordRunInput::Start {
@@ -172,9 +185,6 @@ fn read_status_change(payload: Value, home: &Home) -> Result<RecordRequest, Reco
         .as_deref()
         .and_then(|text| crate::payload::parse_strict(text).ok())
         .unwrap_or_default();
-    let cluster_id = parse_trigger(&trigger, home)
-        .map(|r| r.cluster_id)
-        .unwrap_or_else(|_| INVALID_INPUT_PARTITION.into());
     let error = format!("Execution{}", pascal_case(&detail.status));
     let summary = format!(
         "the execution ended {} before it recorded an outcome",
@@ -184,6 +194,25 @@ fn read_status_change(payload: Value, home: &Home) -> Result<RecordRequest, Reco
         .start_date
         .filter(|ms| (0..=253_402_300_799_000).contains(ms))
         .map(|ms| iso8601(ms as f64 / 1000.0));
+    if trigger.get("StatePayload").is_some() {
+        // A DR run; its leases expire on their own (their global clusters are named by
+        // the resolved payload, which the event does not carry).
+        return Ok(RecordRequest::Dr(DrRecordRequest::ExecutionEnded(
+            DrRunRecord {
+                cluster_id: DR_RUNS_PARTITION.into(),
+                execution_arn: detail.execution_arn,
+                run_name,
+                outcome: Outcome::Failed,
+                summary: Some(summary),
+                error: Some(error),
+                started_at,
+                ..DrRunRecord::default()
+            },
+        )));
+    }
+    let cluster_id = parse_trigger(&trigger, home)
+        .map(|r| r.cluster_id)
+        .unwrap_or_else(|_| INVALID_INPUT_PARTITION.into());
     Ok(RecordRequest::ExecutionEnded(RunRecord {
         cluster_id,
         execution_arn: detail.execution_arn,
@@ -224,6 +253,7 @@ pub async fn record_run(
             }
             Ok(json!(finished))
         }
+        RecordRequest::Dr(request) => Ok(record_dr(ledger, now, request).await?),
         RecordRequest::ExecutionEnded(mut record) => {
             record.ended_at = Some(iso8601(now));
             let written = ledger.put_run_if_open(&record).await?;

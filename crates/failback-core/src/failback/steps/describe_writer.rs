@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::{AwsFailure, StepError};
-use crate::plan::{not_orderable_reason, plan_restore, ClusterBusy, Plan, PlanPolicy};
+use crate::failback::plan::{not_orderable_reason, plan_restore, ClusterBusy, Plan, PlanPolicy};
 use crate::rds::Rds;
 use crate::trigger::{parse_trigger, ForeignCluster, Home, InvalidInput, RunRequest, TriggerError};
 

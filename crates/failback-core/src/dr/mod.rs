@@ -1,0 +1,10 @@
+//! The cross-region DR workflow: a DR Orchestrator payload, checked whole, then run layer
+//! by layer. It shares the foundation with the failback workflow: the error vocabulary,
+//! the identifier and class checks, the AWS adapters and the ledger.
+
+pub mod outcome;
+pub mod payload;
+pub mod plan;
+pub mod record;
+pub mod resource;
+pub mod validate;

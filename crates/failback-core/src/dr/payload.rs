@@ -1,0 +1,1151 @@
+//! The DR Orchestrator's payload, accepted as its users write it, and checked whole
+//! before anything runs.
+//!
+//! `{"StatePayload": [{"layer": N, "resources": [{"resourceType": ..., "resourceName": ...,
+//! "parameters": {...}}]}], "dryRun": false}`. A parameter value is a literal, `!Import
+//! EXPORT_NAME` (a CloudFormation export in the machine's region) or `resolve:ssm:NAME`
+//! (an SSM parameter, decrypted).
+//!
+//! Two pure passes, each listing every problem it finds rather than the first, so that an
+//! operator fixes a payload in one round: [`read_payload`] checks the structure (resource
+//! types, layers, parameter names, reference syntax) and lists the references to look up;
+//! [`resolve_payload`] takes what the lookups found and checks each value's shape and
+//! region, giving typed resources. Nothing is called between them but the lookups, which
+//! change nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::class_rank::check_requested_class;
+use crate::identifier::validate_identifier;
+use crate::model::GlobalSwitch;
+use crate::trigger::{is_region, parse_cluster_arn, Home, InvalidInput};
+
+/// Bounds on what one run may carry (a Map state runs each layer's resources).
+pub const MAX_LAYERS: usize = 20;
+pub const MAX_RESOURCES_PER_LAYER: usize = 40;
+const MAX_NAME_CHARS: usize = 256;
+const MAX_TEXT_CHARS: usize = 2048;
+
+const IMPORT_PREFIX: &str = "!Import ";
+const SSM_PREFIX: &str = "resolve:ssm:";
+
+/// The resource types of this version, under the DR Orchestrator's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ResourceType {
+    /// Switchover of an Aurora global database to the secondary in this region.
+    PlannedFailoverAurora,
+    /// Failover of an Aurora global database to this region, data loss allowed.
+    UnPlannedFailoverAurora,
+    /// Failback preparation: the old primary region made a secondary again.
+    #[serde(rename = "CreateAuroraSecondaryDBCluster")]
+    CreateAuroraSecondaryDbCluster,
+}
+
+/// DR Orchestrator resource types that this version does not run yet.
+const NOT_YET_SUPPORTED: &[&str] = &[
+    "PromoteRDSReadReplica",
+    "CreateRDSReadReplica",
+    "FailoverElastiCacheCluster",
+];
+
+/// What a parameter's value must look like once resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// An RDS identifier (cluster, instance, global cluster, subnet group).
+    Identifier,
+    /// A DB cluster identifier or ARN.
+    ClusterIdOrArn,
+    Region,
+    /// `true` or `false` (a JSON boolean or the string); nothing else reads as true.
+    Bool,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    /// One of a fixed set of integers.
+    IntegerOf(&'static [i64]),
+    InstanceClass,
+    Engine,
+    /// Comma-separated `sg-` identifiers.
+    SecurityGroupIds,
+    /// Printable text (ARNs, versions, key ids).
+    Text,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub shape: Shape,
+    pub required: bool,
+}
+
+const fn required(name: &'static str, shape: Shape) -> Param {
+    Param {
+        name,
+        shape,
+        required: true,
+    }
+}
+
+const fn optional(name: &'static str, shape: Shape) -> Param {
+    Param {
+        name,
+        shape,
+        required: false,
+    }
+}
+
+const GLOBAL_CLUSTER_SWITCH: &[Param] = &[
+    required("GlobalClusterIdentifier", Shape::Identifier),
+    required("DBClusterIdentifier", Shape::ClusterIdOrArn),
+    // The DR Orchestrator's detach step checks that it runs in the cluster's region.
+    optional("ClusterRegion", Shape::Region),
+];
+
+const SECONDARY_CLUSTER: &[Param] = &[
+    required("GlobalClusterIdentifier", Shape::Identifier),
+    required("SourceRegion", Shape::Region),
+    optional("SourceDBClusterIdentifier", Shape::ClusterIdOrArn),
+    required("DBClusterName", Shape::Identifier),
+    required("DBSubnetGroupName", Shape::Identifier),
+    required("VpcSecurityGroupIds", Shape::SecurityGroupIds),
+    required("Engine", Shape::Engine),
+    required("EngineVersion", Shape::Text),
+    optional("KmsKeyId", Shape::Text),
+    optional("StorageEncrypted", Shape::Bool),
+    optional("EnableIAMDatabaseAuthentication", Shape::Bool),
+    optional("DeletionProtection", Shape::Bool),
+    optional("BackupRetentionPeriod", Shape::Integer { min: 1, max: 35 }),
+    optional("CopyTagsToSnapshot", Shape::Bool),
+    optional(
+        "Port",
+        Shape::Integer {
+            min: 1150,
+            max: 65535,
+        },
+    ),
+    required("DBInstanceIdentifier", Shape::Identifier),
+    required("DBInstanceClass", Shape::InstanceClass),
+    optional(
+        "MonitoringInterval",
+        Shape::IntegerOf(&[0, 1, 5, 10, 15, 30, 60]),
+    ),
+    optional("MonitoringRoleArn", Shape::Text),
+    optional("AutoMinorVersionUpgrade", Shape::Bool),
+];
+
+impl ResourceType {
+    pub const ALL: [Self; 3] = [
+        Self::PlannedFailoverAurora,
+        Self::UnPlannedFailoverAurora,
+        Self::CreateAuroraSecondaryDbCluster,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PlannedFailoverAurora => "PlannedFailoverAurora",
+            Self::UnPlannedFailoverAurora => "UnPlannedFailoverAurora",
+            Self::CreateAuroraSecondaryDbCluster => "CreateAuroraSecondaryDBCluster",
+        }
+    }
+
+    pub fn parameters(self) -> &'static [Param] {
+        match self {
+            Self::PlannedFailoverAurora | Self::UnPlannedFailoverAurora => GLOBAL_CLUSTER_SWITCH,
+            Self::CreateAuroraSecondaryDbCluster => SECONDARY_CLUSTER,
+        }
+    }
+
+    fn from_name(name: &str) -> Result<Self, String> {
+        if let Some(known) = Self::ALL.into_iter().find(|t| t.name() == name) {
+            return Ok(known);
+        }
+        let known: Vec<&str> = Self::ALL.iter().map(|t| t.name()).collect();
+        if NOT_YET_SUPPORTED.contains(&name) {
+            Err(format!(
+                "resourceType {name} is a DR Orchestrator type this version does not run yet (it runs {})",
+                known.join(", ")
+            ))
+        } else {
+            Err(format!(
+                "unknown resourceType {:?} (known: {})",
+                shown(name),
+                known.join(", ")
+            ))
+        }
+    }
+}
+
+/// A parameter's value as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "name")]
+pub enum ValueSource {
+    /// A literal, as text (`true`, `3306`, `orders`).
+    Literal(String),
+    /// `!Import NAME`: a CloudFormation export.
+    Import(String),
+    /// `resolve:ssm:NAME`: an SSM parameter.
+    Ssm(String),
+}
+
+impl std::fmt::Display for ValueSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Literal(text) => write!(f, "{:?}", shown(text)),
+            Self::Import(name) => write!(f, "{IMPORT_PREFIX}{name}"),
+            Self::Ssm(name) => write!(f, "{SSM_PREFIX}{name}"),
+        }
+    }
+}
+
+/// One resource as the payload names it, before its references are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadResource {
+    pub layer: u32,
+    pub resource_type: ResourceType,
+    pub resource_name: String,
+    pub parameters: BTreeMap<String, ValueSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrPayload {
+    pub dry_run: bool,
+    /// In run order; every layer has at least one resource.
+    pub layers: Vec<(u32, Vec<PayloadResource>)>,
+}
+
+impl DrPayload {
+    fn sources(&self) -> impl Iterator<Item = &ValueSource> {
+        self.layers
+            .iter()
+            .flat_map(|(_, resources)| resources)
+            .flat_map(|r| r.parameters.values())
+    }
+
+    /// The export names to look up, each once.
+    pub fn imports(&self) -> BTreeSet<String> {
+        self.sources()
+            .filter_map(|s| match s {
+                ValueSource::Import(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The SSM parameter names to look up, each once.
+    pub fn ssm_names(&self) -> BTreeSet<String> {
+        self.sources()
+            .filter_map(|s| match s {
+                ValueSource::Ssm(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Every problem found, as one typed refusal. A value checked twice (by its declared shape
+/// and by the action that reads it) is reported once.
+fn refusal(mut problems: Vec<String>) -> InvalidInput {
+    let mut seen = BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
+    let count = problems.len();
+    let listed: Vec<String> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("({}) {p}", i + 1))
+        .collect();
+    InvalidInput(format!(
+        "the DR payload has {count} problem{}: {}",
+        if count == 1 { "" } else { "s" },
+        listed.join("; ")
+    ))
+}
+
+/// Text from the payload cut to a length a message can hold; messages quote it with
+/// `{:?}`, which escapes control characters.
+fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        format!("{cut}...")
+    } else {
+        cut
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `true`/`false` as JSON booleans or strings; anything else is refused, not truthy.
+pub fn strict_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::String(text) => bool_text(text),
+        _ => None,
+    }
+}
+
+fn bool_text(text: &str) -> Option<bool> {
+    match text {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn unknown_keys(
+    object: &Map<String, Value>,
+    allowed: &[&str],
+    at: &str,
+    problems: &mut Vec<String>,
+) {
+    for key in object.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        problems.push(format!(
+            "{at}: unknown key {:?} (allowed: {})",
+            shown(key),
+            allowed.join(", ")
+        ));
+    }
+}
+
+fn is_export_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'))
+}
+
+fn is_ssm_name(name: &str) -> bool {
+    (1..=1011).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
+}
+
+fn value_source(value: &Value) -> Result<ValueSource, String> {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        Value::Bool(flag) => return Ok(ValueSource::Literal(flag.to_string())),
+        Value::Number(number) if number.is_i64() || number.is_u64() => {
+            return Ok(ValueSource::Literal(number.to_string()))
+        }
+        Value::Number(number) => {
+            return Err(format!("{number} is not a whole number"));
+        }
+        other => {
+            return Err(format!(
+                "is {}, not a string, number or boolean",
+                json_kind(other)
+            ))
+        }
+    };
+    // `!Import` with nothing after it is a missing name, not some other tag.
+    let import = text
+        .strip_prefix(IMPORT_PREFIX.trim_end())
+        .filter(|rest| rest.is_empty() || rest.starts_with(' '));
+    if let Some(name) = import {
+        let name = name.trim();
+        return if is_export_name(name) {
+            Ok(ValueSource::Import(name.to_string()))
+        } else {
+            Err(format!("{:?} is not an export name", shown(name)))
+        };
+    }
+    if let Some(name) = text.strip_prefix(SSM_PREFIX) {
+        return if is_ssm_name(name) {
+            Ok(ValueSource::Ssm(name.to_string()))
+        } else {
+            Err(format!("{:?} is not an SSM parameter name", shown(name)))
+        };
+    }
+    if text.starts_with('!') {
+        return Err(format!(
+            "{:?}: the only tag understood is !Import",
+            shown(&text)
+        ));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!("has more than {MAX_TEXT_CHARS} characters"));
+    }
+    Ok(ValueSource::Literal(text))
+}
+
+/// The first pass: the payload's structure. Lists every problem.
+pub fn read_payload(input: &Value) -> Result<DrPayload, InvalidInput> {
+    let mut problems = Vec::new();
+    let Some(top) = input.as_object() else {
+        return Err(refusal(vec![format!(
+            "the payload is {}, not an object with StatePayload",
+            json_kind(input)
+        )]));
+    };
+    unknown_keys(
+        top,
+        &["StatePayload", "dryRun"],
+        "the payload",
+        &mut problems,
+    );
+    let dry_run = match top.get("dryRun") {
+        None => false,
+        Some(value) => strict_bool(value).unwrap_or_else(|| {
+            problems.push(format!(
+                "dryRun must be true or false, not {}",
+                shown(&value.to_string())
+            ));
+            // A payload with a doubtful dryRun is refused; this value is never acted on.
+            true
+        }),
+    };
+    let layers = match top.get("StatePayload") {
+        Some(Value::Array(layers)) if layers.is_empty() => {
+            problems.push("StatePayload has no layers".into());
+            &[][..]
+        }
+        Some(Value::Array(layers)) if layers.len() > MAX_LAYERS => {
+            problems.push(format!(
+                "StatePayload has {} layers, more than {MAX_LAYERS}",
+                layers.len()
+            ));
+            &[][..]
+        }
+        Some(Value::Array(layers)) => &layers[..],
+        Some(other) => {
+            problems.push(format!(
+                "StatePayload is {}, not an array",
+                json_kind(other)
+            ));
+            &[][..]
+        }
+        None => {
+            problems.push("StatePayload is missing".into());
+            &[][..]
+        }
+    };
+    let mut read_layers: Vec<(u32, Vec<PayloadResource>)> = Vec::new();
+    let mut names = BTreeSet::new();
+    for (position, layer) in layers.iter().enumerate() {
+        let at = format!("StatePayload[{position}]");
+        let Some(layer) = layer.as_object() else {
+            problems.push(format!("{at} is {}, not a layer object", json_kind(layer)));
+            continue;
+        };
+        unknown_keys(layer, &["layer", "resources"], &at, &mut problems);
+        let number = match layer.get("layer").map(|n| (n, n.as_u64())) {
+            Some((_, Some(n))) if (1..=1000).contains(&n) => u32::try_from(n).ok(),
+            Some((raw, _)) => {
+                problems.push(format!(
+                    "{at}: layer must be a whole number from 1 to 1000, not {}",
+                    shown(&raw.to_string())
+                ));
+                None
+            }
+            None => {
+                problems.push(format!("{at}: layer is missing"));
+                None
+            }
+        };
+        if let (Some(number), Some((previous, _))) = (number, read_layers.last()) {
+            if number <= *previous {
+                problems.push(format!(
+                    "{at}: layer {number} comes after layer {previous}; layers run in the order written and must increase"
+                ));
+            }
+        }
+        let at = match number {
+            Some(n) => format!("layer {n}"),
+            None => at,
+        };
+        let resources = match layer.get("resources") {
+            Some(Value::Array(list)) if list.is_empty() => {
+                problems.push(format!("{at}: resources is empty"));
+                &[][..]
+            }
+            Some(Value::Array(list)) if list.len() > MAX_RESOURCES_PER_LAYER => {
+                problems.push(format!(
+                    "{at}: {} resources, more than {MAX_RESOURCES_PER_LAYER}",
+                    list.len()
+                ));
+                &[][..]
+            }
+            Some(Value::Array(list)) => &list[..],
+            Some(other) => {
+                problems.push(format!(
+                    "{at}: resources is {}, not an array",
+                    json_kind(other)
+                ));
+                &[][..]
+            }
+            None => {
+                problems.push(format!("{at}: resources is missing"));
+                &[][..]
+            }
+        };
+        let mut read = Vec::new();
+        for (index, resource) in resources.iter().enumerate() {
+            let at = format!("{at}, resource {}", index + 1);
+            if let Some(resource) = read_resource(resource, number.unwrap_or(0), &at, &mut problems)
+            {
+                if !names.insert(resource.resource_name.clone()) {
+                    problems.push(format!(
+                        "{at}: resourceName {:?} is used twice; each resource needs its own name",
+                        shown(&resource.resource_name)
+                    ));
+                }
+                read.push(resource);
+            }
+        }
+        if let Some(number) = number {
+            read_layers.push((number, read));
+        }
+    }
+    let written: Vec<&PayloadResource> = read_layers.iter().flat_map(|(_, r)| r).collect();
+    for (i, resource) in written.iter().enumerate() {
+        if let Some(first) = written[..i].iter().find(|r| same_target(r, resource)) {
+            problems.push(format!(
+                "layer {}, {:?}: acts on the same {} as {:?}",
+                resource.layer,
+                shown(&resource.resource_name),
+                target_words(resource),
+                shown(&first.resource_name)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(DrPayload {
+            dry_run,
+            layers: read_layers,
+        })
+    } else {
+        Err(refusal(problems))
+    }
+}
+
+fn read_resource(
+    resource: &Value,
+    layer: u32,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Option<PayloadResource> {
+    let Some(resource) = resource.as_object() else {
+        problems.push(format!(
+            "{at} is {}, not a resource object",
+            json_kind(resource)
+        ));
+        return None;
+    };
+    unknown_keys(
+        resource,
+        &["resourceType", "resourceName", "parameters"],
+        at,
+        problems,
+    );
+    let before = problems.len();
+    let resource_name = match resource.get("resourceName") {
+        Some(Value::String(name))
+            if !name.trim().is_empty()
+                && name.chars().count() <= MAX_NAME_CHARS
+                && !name.chars().any(char::is_control) =>
+        {
+            Some(name.clone())
+        }
+        Some(other) => {
+            problems.push(format!(
+                "{at}: resourceName must be text of 1 to {MAX_NAME_CHARS} printable characters, not {}",
+                shown(&other.to_string())
+            ));
+            None
+        }
+        None => {
+            problems.push(format!("{at}: resourceName is missing"));
+            None
+        }
+    };
+    let at = match &resource_name {
+        Some(name) => format!("{at} ({:?})", shown(name)),
+        None => at.to_string(),
+    };
+    let resource_type = match resource.get("resourceType") {
+        Some(Value::String(name)) => ResourceType::from_name(name)
+            .map_err(|p| problems.push(format!("{at}: {p}")))
+            .ok(),
+        Some(other) => {
+            problems.push(format!(
+                "{at}: resourceType is {}, not a string",
+                json_kind(other)
+            ));
+            None
+        }
+        None => {
+            problems.push(format!("{at}: resourceType is missing"));
+            None
+        }
+    };
+    let parameters = match resource.get("parameters") {
+        Some(Value::Object(parameters)) => Some(parameters),
+        Some(other) => {
+            problems.push(format!(
+                "{at}: parameters is {}, not an object",
+                json_kind(other)
+            ));
+            None
+        }
+        None => {
+            problems.push(format!("{at}: parameters is missing"));
+            None
+        }
+    };
+    let mut read = BTreeMap::new();
+    if let (Some(resource_type), Some(parameters)) = (resource_type, parameters) {
+        let spec = resource_type.parameters();
+        let allowed: Vec<&str> = spec.iter().map(|p| p.name).collect();
+        unknown_keys(parameters, &allowed, &format!("{at}: parameters"), problems);
+        for param in spec {
+            match parameters.get(param.name) {
+                Some(value) => match value_source(value) {
+                    Ok(source) => {
+                        read.insert(param.name.to_string(), source);
+                    }
+                    Err(why) => problems.push(format!("{at}: {} {why}", param.name)),
+                },
+                None if param.required => {
+                    problems.push(format!("{at}: parameter {} is missing", param.name));
+                }
+                None => {}
+            }
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(PayloadResource {
+        layer,
+        resource_type: resource_type?,
+        resource_name: resource_name?,
+        parameters: read,
+    })
+}
+
+/// The parameters that say what a resource acts on.
+fn target_key(resource: &PayloadResource) -> Vec<(&'static str, Option<&ValueSource>)> {
+    let keys: &[&'static str] = match resource.resource_type {
+        ResourceType::PlannedFailoverAurora | ResourceType::UnPlannedFailoverAurora => {
+            &["GlobalClusterIdentifier"]
+        }
+        ResourceType::CreateAuroraSecondaryDbCluster => &["GlobalClusterIdentifier"],
+    };
+    keys.iter()
+        .map(|k| (*k, resource.parameters.get(*k)))
+        .collect()
+}
+
+fn same_target(a: &PayloadResource, b: &PayloadResource) -> bool {
+    target_key(a) == target_key(b)
+}
+
+fn target_words(resource: &PayloadResource) -> String {
+    target_key(resource)
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k} {v}"),
+            None => format!("{k} (unset)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the lookups found: every export of the region, and the SSM parameters asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub exports: BTreeMap<String, String>,
+    pub ssm: BTreeMap<String, String>,
+}
+
+/// A DB cluster named by identifier (in this region) or by ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterRef {
+    pub cluster_id: String,
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecondaryClusterSpec {
+    pub global_cluster_id: String,
+    pub source_region: String,
+    pub source_cluster: Option<ClusterRef>,
+    pub cluster_id: String,
+    pub subnet_group: String,
+    pub security_group_ids: Vec<String>,
+    pub engine: String,
+    pub engine_version: String,
+    pub kms_key_id: Option<String>,
+    pub storage_encrypted: Option<bool>,
+    pub iam_database_authentication: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub backup_retention_period: Option<i32>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub port: Option<i32>,
+    pub instance_id: String,
+    pub instance_class: String,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub auto_minor_version_upgrade: Option<bool>,
+}
+
+/// What a resource does, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
+pub enum DrAction {
+    /// SwitchoverGlobalCluster to `target`, no data loss.
+    Switchover {
+        global_cluster_id: String,
+        target: ClusterRef,
+    },
+    /// FailoverGlobalCluster with AllowDataLoss to `target`.
+    GlobalFailover {
+        global_cluster_id: String,
+        target: ClusterRef,
+    },
+    /// The secondary cluster (and its instance) in this region, joined to the global cluster.
+    CreateSecondary(Box<SecondaryClusterSpec>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrResource {
+    pub layer: u32,
+    pub resource_type: ResourceType,
+    pub resource_name: String,
+    /// Each parameter's resolved value, for the plan and the record.
+    pub parameters: BTreeMap<String, String>,
+    pub action: DrAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidLayer {
+    pub layer: u32,
+    pub resources: Vec<DrResource>,
+}
+
+/// The checked payload, as the machine's later states read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidPayload {
+    pub dry_run: bool,
+    pub layers: Vec<ValidLayer>,
+}
+
+/// Resolved parameter values of one resource, read by shape.
+struct Values<'a> {
+    values: &'a BTreeMap<String, String>,
+    at: &'a str,
+    home: &'a Home,
+    problems: &'a mut Vec<String>,
+}
+
+impl Values<'_> {
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    fn problem(&mut self, name: &str, why: String) {
+        self.problems.push(format!("{}: {name} {why}", self.at));
+    }
+
+    fn identifier(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        validate_identifier(&raw)
+            .map_err(|e| self.problem(name, format!("{:?} {e}", shown(&raw))))
+            .ok()
+    }
+
+    /// A cluster in this region: an identifier, or an ARN whose partition, region and
+    /// account are this deployment's.
+    fn local_cluster(&mut self, name: &str) -> Option<ClusterRef> {
+        let raw = self.raw(name)?.to_string();
+        self.cluster(name, &raw, Some(self.home.region.clone()))
+    }
+
+    fn cluster(&mut self, name: &str, raw: &str, region: Option<String>) -> Option<ClusterRef> {
+        if !raw.starts_with("arn:") {
+            return self.identifier(name).map(|cluster_id| ClusterRef {
+                cluster_id,
+                arn: None,
+            });
+        }
+        let arn = match parse_cluster_arn(raw) {
+            Ok(arn) => arn,
+            Err(e) => {
+                self.problem(name, e.0);
+                return None;
+            }
+        };
+        let mut wrong = Vec::new();
+        if arn.partition != self.home.partition {
+            wrong.push(format!("partition {}", arn.partition));
+        }
+        if let Some(region) = region.filter(|r| *r != arn.region) {
+            wrong.push(format!("region {} (this run's is {region})", arn.region));
+        }
+        if let Some(account) = self.home.account.as_ref().filter(|a| **a != arn.account) {
+            wrong.push(format!("account {} (this run's is {account})", arn.account));
+        }
+        if !wrong.is_empty() {
+            self.problem(name, format!("{raw:?} is in {}", wrong.join(", ")));
+            return None;
+        }
+        Some(ClusterRef {
+            cluster_id: arn.cluster_id,
+            arn: Some(arn.text),
+        })
+    }
+
+    fn region(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if is_region(&raw) {
+            Some(raw)
+        } else {
+            self.problem(name, format!("{:?} is not a region name", shown(&raw)));
+            None
+        }
+    }
+
+    fn flag(&mut self, name: &str) -> Option<bool> {
+        let raw = self.raw(name)?.to_string();
+        let flag = bool_text(&raw);
+        if flag.is_none() {
+            self.problem(
+                name,
+                format!("must be true or false, not {:?}", shown(&raw)),
+            );
+        }
+        flag
+    }
+
+    fn integer(&mut self, name: &str, min: i64, max: i64) -> Option<i32> {
+        let raw = self.raw(name)?.to_string();
+        match raw.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => i32::try_from(n).ok(),
+            _ => {
+                self.problem(
+                    name,
+                    format!(
+                        "must be a whole number from {min} to {max}, not {:?}",
+                        shown(&raw)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn integer_of(&mut self, name: &str, allowed: &[i64]) -> Option<i32> {
+        let raw = self.raw(name)?.to_string();
+        match raw.parse::<i64>() {
+            Ok(n) if allowed.contains(&n) => i32::try_from(n).ok(),
+            _ => {
+                self.problem(
+                    name,
+                    format!("must be one of {allowed:?}, not {:?}", shown(&raw)),
+                );
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if raw.is_empty() || raw.chars().any(char::is_control) {
+            self.problem(name, format!("{:?} is empty or not printable", shown(&raw)));
+            None
+        } else {
+            Some(raw)
+        }
+    }
+
+    fn engine(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if ["aurora-mysql", "aurora-postgresql"].contains(&raw.as_str()) {
+            Some(raw)
+        } else {
+            self.problem(
+                name,
+                format!("{:?} is not aurora-mysql or aurora-postgresql", shown(&raw)),
+            );
+            None
+        }
+    }
+
+    fn instance_class(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        check_requested_class(&raw)
+            .map(|_| raw.clone())
+            .map_err(|e| self.problem(name, format!("{:?} {e}", shown(&raw))))
+            .ok()
+    }
+
+    fn security_groups(&mut self, name: &str) -> Option<Vec<String>> {
+        let raw = self.raw(name)?.to_string();
+        let groups: Vec<String> = raw.split(',').map(|g| g.trim().to_string()).collect();
+        let shaped = |g: &String| {
+            g.strip_prefix("sg-").is_some_and(|hex| {
+                (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        };
+        if groups.iter().all(shaped) && groups.len() <= 5 {
+            Some(groups)
+        } else {
+            self.problem(
+                name,
+                format!(
+                    "{:?} is not a comma-separated list of up to 5 security group ids (sg-...)",
+                    shown(&raw)
+                ),
+            );
+            None
+        }
+    }
+
+    /// Checks a value by its declared shape; the typed readers above do the same for the
+    /// values an action uses.
+    fn check(&mut self, param: &Param) {
+        if self.raw(param.name).is_none() {
+            return;
+        }
+        match param.shape {
+            Shape::Identifier => drop(self.identifier(param.name)),
+            Shape::ClusterIdOrArn => {}
+            Shape::Region => drop(self.region(param.name)),
+            Shape::Bool => drop(self.flag(param.name)),
+            Shape::Integer { min, max } => drop(self.integer(param.name, min, max)),
+            Shape::IntegerOf(allowed) => drop(self.integer_of(param.name, allowed)),
+            Shape::InstanceClass => drop(self.instance_class(param.name)),
+            Shape::Engine => drop(self.engine(param.name)),
+            Shape::SecurityGroupIds => drop(self.security_groups(param.name)),
+            Shape::Text => drop(self.text(param.name)),
+        }
+    }
+}
+
+/// The second pass: every reference looked up, every value checked by shape and region.
+/// `home` is where the machine runs; an action on a global database acts in this region.
+pub fn resolve_payload(
+    payload: &DrPayload,
+    lookups: &Lookups,
+    home: &Home,
+) -> Result<Vec<(u32, Vec<DrResource>)>, InvalidInput> {
+    let mut problems = Vec::new();
+    let mut layers = Vec::new();
+    for (layer, resources) in &payload.layers {
+        let mut resolved_layer = Vec::new();
+        for resource in resources {
+            let at = format!("layer {layer} ({:?})", shown(&resource.resource_name));
+            let mut values = BTreeMap::new();
+            for (name, source) in &resource.parameters {
+                let found = match source {
+                    ValueSource::Literal(text) => Some(text.clone()),
+                    ValueSource::Import(export) => {
+                        lookups.exports.get(export).cloned().or_else(|| {
+                            problems.push(format!(
+                                "{at}: {name} {source}: no export of that name in {}",
+                                home.region
+                            ));
+                            None
+                        })
+                    }
+                    ValueSource::Ssm(parameter) => {
+                        lookups.ssm.get(parameter).cloned().or_else(|| {
+                            problems.push(format!(
+                                "{at}: {name} {source}: no SSM parameter of that name in {}",
+                                home.region
+                            ));
+                            None
+                        })
+                    }
+                };
+                if let Some(found) = found {
+                    values.insert(name.clone(), found);
+                }
+            }
+            if let Some(action) = resource_action(resource, &values, &at, home, &mut problems) {
+                resolved_layer.push(DrResource {
+                    layer: *layer,
+                    resource_type: resource.resource_type,
+                    resource_name: resource.resource_name.clone(),
+                    parameters: values,
+                    action,
+                });
+            }
+        }
+        layers.push((*layer, resolved_layer));
+    }
+    let all: Vec<&DrResource> = layers.iter().flat_map(|(_, r)| r).collect();
+    for (i, resource) in all.iter().enumerate() {
+        let global = resource.action.global_cluster_id();
+        if let Some(first) = all[..i]
+            .iter()
+            .find(|r| r.action.global_cluster_id() == global)
+        {
+            problems.push(format!(
+                "layer {} ({:?}): acts on global cluster {global} as {:?} does",
+                resource.layer,
+                shown(&resource.resource_name),
+                shown(&first.resource_name)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(layers)
+    } else {
+        Err(refusal(problems))
+    }
+}
+
+impl DrAction {
+    /// A move of a global database's writer: how, the global cluster, the target.
+    pub fn switch(&self) -> Option<(GlobalSwitch, &str, &ClusterRef)> {
+        match self {
+            DrAction::Switchover {
+                global_cluster_id,
+                target,
+            } => Some((GlobalSwitch::Switchover, global_cluster_id, target)),
+            DrAction::GlobalFailover {
+                global_cluster_id,
+                target,
+            } => Some((
+                GlobalSwitch::FailoverAllowingDataLoss,
+                global_cluster_id,
+                target,
+            )),
+            DrAction::CreateSecondary(_) => None,
+        }
+    }
+
+    /// The global database the action is about.
+    pub fn global_cluster_id(&self) -> &str {
+        match self {
+            DrAction::Switchover {
+                global_cluster_id, ..
+            }
+            | DrAction::GlobalFailover {
+                global_cluster_id, ..
+            } => global_cluster_id,
+            DrAction::CreateSecondary(spec) => &spec.global_cluster_id,
+        }
+    }
+}
+
+fn resource_action(
+    resource: &PayloadResource,
+    values: &BTreeMap<String, String>,
+    at: &str,
+    home: &Home,
+    problems: &mut Vec<String>,
+) -> Option<DrAction> {
+    let before = problems.len();
+    let mut v = Values {
+        values,
+        at,
+        home,
+        problems,
+    };
+    for param in resource.resource_type.parameters() {
+        v.check(param);
+    }
+    let action = match resource.resource_type {
+        ResourceType::PlannedFailoverAurora | ResourceType::UnPlannedFailoverAurora => {
+            if let Some(region) = v.raw("ClusterRegion").filter(|r| **r != home.region) {
+                let why = format!(
+                    "is {region}, but this run is in {}: run the payload from that region's stack",
+                    home.region
+                );
+                v.problem("ClusterRegion", why);
+            }
+            let global_cluster_id = v.identifier("GlobalClusterIdentifier");
+            let target = v.local_cluster("DBClusterIdentifier");
+            match (global_cluster_id, target) {
+                (Some(global_cluster_id), Some(target))
+                    if resource.resource_type == ResourceType::PlannedFailoverAurora =>
+                {
+                    Some(DrAction::Switchover {
+                        global_cluster_id,
+                        target,
+                    })
+                }
+                (Some(global_cluster_id), Some(target)) => Some(DrAction::GlobalFailover {
+                    global_cluster_id,
+                    target,
+                }),
+                _ => None,
+            }
+        }
+        ResourceType::CreateAuroraSecondaryDbCluster => {
+            secondary_spec(&mut v).map(|spec| DrAction::CreateSecondary(Box::new(spec)))
+        }
+    };
+    if problems.len() > before {
+        None
+    } else {
+        action
+    }
+}
+
+fn secondary_spec(v: &mut Values<'_>) -> Option<SecondaryClusterSpec> {
+    let source_region = v.region("SourceRegion")?;
+    if source_region == v.home.region {
+        let why = format!(
+            "is {source_region}, this run's own region: the secondary is made in this region from a primary elsewhere"
+        );
+        v.problem("SourceRegion", why);
+        return None;
+    }
+    let source_cluster = match v.raw("SourceDBClusterIdentifier").map(str::to_string) {
+        Some(raw) => Some(v.cluster(
+            "SourceDBClusterIdentifier",
+            &raw,
+            Some(source_region.clone()),
+        )?),
+        None => None,
+    };
+    Some(SecondaryClusterSpec {
+        global_cluster_id: v.identifier("GlobalClusterIdentifier")?,
+        source_region,
+        source_cluster,
+        cluster_id: v.identifier("DBClusterName")?,
+        subnet_group: v.identifier("DBSubnetGroupName")?,
+        security_group_ids: v.security_groups("VpcSecurityGroupIds")?,
+        engine: v.engine("Engine")?,
+        engine_version: v.text("EngineVersion")?,
+        kms_key_id: v.raw("KmsKeyId").map(str::to_string),
+        storage_encrypted: v.flag("StorageEncrypted"),
+        iam_database_authentication: v.flag("EnableIAMDatabaseAuthentication"),
+        deletion_protection: v.flag("DeletionProtection"),
+        backup_retention_period: v.integer("BackupRetentionPeriod", 1, 35),
+        copy_tags_to_snapshot: v.flag("CopyTagsToSnapshot"),
+        port: v.integer("Port", 1150, 65535),
+        instance_id: v.identifier("DBInstanceIdentifier")?,
+        instance_class: v.instance_class("DBInstanceClass")?,
+        monitoring_interval: v.integer_of("MonitoringInterval", &[0, 1, 5, 10, 15, 30, 60]),
+        monitoring_role_arn: v.raw("MonitoringRoleArn").map(str::to_string),
+        auto_minor_version_upgrade: v.flag("AutoMinorVersionUpgrade"),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,459 @@
+//! What one DR resource needs, decided from what AWS reports, and whether it is done.
+//! Pure, so that a re-run after a partial run (or after a crash between a call and its
+//! answer) converges: what is done is recognised as done, what is under way is waited
+//! for, and nothing is switched back and forth.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dr::payload::SecondaryClusterSpec;
+use crate::model::{ClusterView, GlobalClusterView, GlobalSwitch, Readiness};
+
+/// What the resource needs now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceState {
+    /// Nothing to do: the target already is where the payload wants it.
+    Done,
+    /// The call must be made.
+    Act,
+    /// The call was made (by this run before a crash, or by someone else) and is under
+    /// way to the same target: wait for it, do not call again.
+    InProgress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePlan {
+    pub state: ResourceState,
+    /// The AWS call the act step makes (for the dry run and the record).
+    pub call: String,
+    pub global_cluster_id: String,
+    pub target_cluster_arn: String,
+    /// The global writer before the run acted, as AWS reported it.
+    pub writer_before: Option<String>,
+    pub summary: String,
+}
+
+/// Why a resource cannot go on, with stable names for the machine's Retry and Catch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrRefusal {
+    #[error("global cluster {0} does not exist")]
+    GlobalClusterNotFound(String),
+    #[error("cluster {0} does not exist in this region")]
+    TargetNotFound(String),
+    #[error("cluster {cluster} is not a member of global cluster {global_cluster_id}")]
+    TargetNotInGlobalCluster {
+        cluster: String,
+        global_cluster_id: String,
+    },
+    /// Retryable: something is under way or settling.
+    #[error("{0}")]
+    ClusterBusy(String),
+    /// The payload's regions do not match where the global writer is.
+    #[error("{0}")]
+    WrongRegion(String),
+}
+
+impl DrRefusal {
+    pub const ERROR_NAMES: &'static [&'static str] = &[
+        "GlobalClusterNotFound",
+        "TargetNotFound",
+        "TargetNotInGlobalCluster",
+        "ClusterBusy",
+        "WrongRegion",
+    ];
+
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::GlobalClusterNotFound(_) => "GlobalClusterNotFound",
+            Self::TargetNotFound(_) => "TargetNotFound",
+            Self::TargetNotInGlobalCluster { .. } => "TargetNotInGlobalCluster",
+            Self::ClusterBusy(_) => "ClusterBusy",
+            Self::WrongRegion(_) => "WrongRegion",
+        }
+    }
+}
+
+/// A cluster that left its global database (FailoverGlobalCluster may detach the target
+/// when the old primary cannot be reached) and now takes writes on its own.
+fn standalone_writer(target: &ClusterView) -> bool {
+    target.global_cluster_id.is_none() && target.status == "available" && target.writer().is_some()
+}
+
+/// The target's ARN, which both global calls require.
+fn target_arn(target: &ClusterView) -> Result<String, DrRefusal> {
+    target.arn.clone().ok_or_else(|| {
+        DrRefusal::ClusterBusy(format!(
+            "RDS reported no ARN for cluster {}; asking again",
+            target.cluster_id
+        ))
+    })
+}
+
+/// Moves a global database's writer to `target` (a cluster in this region):
+/// `Switchover` for a planned move, `FailoverAllowingDataLoss` when the primary region is
+/// impaired. Only this region's view is read, so it works while every call to the
+/// primary region fails.
+pub fn plan_global_switch(
+    how: GlobalSwitch,
+    global_cluster_id: &str,
+    global: Option<&GlobalClusterView>,
+    target: Option<&ClusterView>,
+    target_name: &str,
+) -> Result<ResourcePlan, DrRefusal> {
+    let target = target.ok_or_else(|| DrRefusal::TargetNotFound(target_name.to_string()))?;
+    let arn = target_arn(target)?;
+    let plan =
+        |state: ResourceState, writer_before: Option<String>, summary: String| ResourcePlan {
+            state,
+            call: how.call().to_string(),
+            global_cluster_id: global_cluster_id.to_string(),
+            target_cluster_arn: arn.clone(),
+            writer_before,
+            summary,
+        };
+    let Some(global) = global else {
+        if how == GlobalSwitch::FailoverAllowingDataLoss && standalone_writer(target) {
+            return Ok(plan(
+                ResourceState::Done,
+                Some(arn.clone()),
+                format!(
+                    "{} is a standalone writer: the failover detached it from {global_cluster_id}",
+                    target.cluster_id
+                ),
+            ));
+        }
+        return Err(DrRefusal::GlobalClusterNotFound(
+            global_cluster_id.to_string(),
+        ));
+    };
+    let writer_before = global.writer().map(|w| w.cluster_arn.clone());
+    if let Some(under_way) = global.switch_under_way() {
+        return if under_way.to_cluster_arn.as_deref() == Some(arn.as_str())
+            && under_way.status != "cancelling"
+        {
+            Ok(plan(
+                ResourceState::InProgress,
+                writer_before,
+                format!(
+                    "a {} to {} is already under way ({}); waiting for it",
+                    if under_way.data_loss_allowed {
+                        "failover"
+                    } else {
+                        "switchover"
+                    },
+                    target.cluster_id,
+                    under_way.status
+                ),
+            ))
+        } else {
+            Err(DrRefusal::ClusterBusy(format!(
+                "global cluster {global_cluster_id} is {} to {}; this run waits until that ends",
+                under_way.status,
+                under_way
+                    .to_cluster_arn
+                    .as_deref()
+                    .unwrap_or("another cluster")
+            )))
+        };
+    }
+    let Some(member) = global.member(&arn) else {
+        if how == GlobalSwitch::FailoverAllowingDataLoss && standalone_writer(target) {
+            return Ok(plan(
+                ResourceState::Done,
+                writer_before,
+                format!(
+                    "{} is a standalone writer, detached from {global_cluster_id}",
+                    target.cluster_id
+                ),
+            ));
+        }
+        return Err(DrRefusal::TargetNotInGlobalCluster {
+            cluster: arn,
+            global_cluster_id: global_cluster_id.to_string(),
+        });
+    };
+    if member.is_writer {
+        if global.status == "available" && target.status == "available" {
+            return Ok(plan(
+                ResourceState::Done,
+                writer_before,
+                format!(
+                    "{} already is the writer of {global_cluster_id}",
+                    target.cluster_id
+                ),
+            ));
+        }
+        return Ok(plan(
+            ResourceState::InProgress,
+            writer_before,
+            format!(
+                "{} is the writer; global cluster {}, cluster {}: waiting until both are available",
+                target.cluster_id, global.status, target.status
+            ),
+        ));
+    }
+    if global.status != "available" || target.status != "available" {
+        return Err(DrRefusal::ClusterBusy(format!(
+            "global cluster {global_cluster_id} is {} and cluster {} is {}; both must be available",
+            global.status, target.cluster_id, target.status
+        )));
+    }
+    let from = writer_before.clone().unwrap_or_else(|| "no writer".into());
+    Ok(plan(
+        ResourceState::Act,
+        writer_before,
+        format!(
+            "{} {global_cluster_id} from {from} to {}",
+            how.call(),
+            target.cluster_id
+        ),
+    ))
+}
+
+/// What the check step reports about a global switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchCheck {
+    pub state: Readiness,
+    pub global_status: Option<String>,
+    pub writer: Option<String>,
+    pub target_status: String,
+    /// What AWS reports of the failover: its status, where from, and whether data loss
+    /// was allowed (what the operator may have lost).
+    pub failover_status: Option<String>,
+    pub failed_over_from: Option<String>,
+    pub data_loss_allowed: Option<bool>,
+    pub summary: String,
+}
+
+/// Done only when AWS shows the target as the writer and everything available again: not
+/// merely "status available". For a failover that detached the target, a standalone
+/// writer that is available is done.
+pub fn check_global_switch(
+    how: GlobalSwitch,
+    global_cluster_id: &str,
+    global: Option<&GlobalClusterView>,
+    target: Option<&ClusterView>,
+    target_name: &str,
+) -> Result<SwitchCheck, DrRefusal> {
+    let target = target.ok_or_else(|| DrRefusal::TargetNotFound(target_name.to_string()))?;
+    let arn = target_arn(target)?;
+    let failover = global.and_then(|g| g.failover.as_ref());
+    let writer = global
+        .and_then(|g| g.writer())
+        .map(|w| w.cluster_arn.clone());
+    let moved = writer.as_deref() == Some(arn.as_str());
+    let settled = global.is_some_and(|g| g.status == "available" && g.switch_under_way().is_none())
+        && target.status == "available";
+    let detached = how == GlobalSwitch::FailoverAllowingDataLoss
+        && standalone_writer(target)
+        && global.is_none_or(|g| g.member(&arn).is_none());
+    if global.is_none() && !detached {
+        return Err(DrRefusal::GlobalClusterNotFound(
+            global_cluster_id.to_string(),
+        ));
+    }
+    let (state, summary) = if detached {
+        (
+            Readiness::Ready,
+            format!("{} is a standalone writer, available", target.cluster_id),
+        )
+    } else if moved && settled {
+        (
+            Readiness::Ready,
+            format!(
+                "{} is the writer of {global_cluster_id}, available",
+                target.cluster_id
+            ),
+        )
+    } else {
+        (
+            Readiness::Pending,
+            format!(
+                "writer {}, global cluster {}, cluster {} {}",
+                writer.as_deref().unwrap_or("none"),
+                global.map_or("gone", |g| g.status.as_str()),
+                target.cluster_id,
+                target.status
+            ),
+        )
+    };
+    Ok(SwitchCheck {
+        state,
+        global_status: global.map(|g| g.status.clone()),
+        writer,
+        target_status: target.status.clone(),
+        failover_status: failover.map(|f| f.status.clone()),
+        failed_over_from: failover.and_then(|f| f.from_cluster_arn.clone()),
+        data_loss_allowed: failover.map(|f| f.data_loss_allowed),
+        summary,
+    })
+}
+
+/// The region of an ARN (`arn:partition:service:region:...`).
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3)
+}
+
+/// Whether `cluster` is a member of `global`, by the global cluster's own member list: a
+/// cluster's `GlobalClusterIdentifier` may still name it for a while after it was detached
+/// (moto keeps it), and a detached cluster is a standalone writer, never a secondary.
+fn is_member(cluster: &ClusterView, global: &GlobalClusterView) -> bool {
+    cluster
+        .arn
+        .as_deref()
+        .is_some_and(|arn| global.member(arn).is_some())
+}
+
+/// Failback preparation: this region (`home_region`) made a secondary of the global
+/// database again, its cluster and first instance as the payload describes them.
+/// Convergent: a secondary AWS already rebuilt, or this run made before a crash, is
+/// recognised; a cluster of that name outside the global database is never deleted or
+/// taken over.
+pub fn plan_secondary(
+    spec: &SecondaryClusterSpec,
+    global: Option<&GlobalClusterView>,
+    cluster: Option<&ClusterView>,
+    home_region: &str,
+) -> Result<ResourcePlan, DrRefusal> {
+    let global_id = &spec.global_cluster_id;
+    let global = global.ok_or_else(|| DrRefusal::GlobalClusterNotFound(global_id.clone()))?;
+    if let Some(under_way) = global.switch_under_way() {
+        return Err(DrRefusal::ClusterBusy(format!(
+            "global cluster {global_id} is {}; the secondary is made once that ends",
+            under_way.status
+        )));
+    }
+    let writer = global.writer().ok_or_else(|| {
+        DrRefusal::ClusterBusy(format!("global cluster {global_id} has no writer now"))
+    })?;
+    let writer_region = arn_region(&writer.cluster_arn).unwrap_or_default();
+    if writer_region == home_region {
+        return Err(DrRefusal::WrongRegion(format!(
+            "the writer of {global_id} is in {home_region}, this run's own region: a secondary is made where the writer is not"
+        )));
+    }
+    if writer_region != spec.source_region {
+        return Err(DrRefusal::WrongRegion(format!(
+            "the writer of {global_id} is in {writer_region}, not SourceRegion {}",
+            spec.source_region
+        )));
+    }
+    let plan = |state: ResourceState, call: &str, arn: String, summary: String| ResourcePlan {
+        state,
+        call: call.to_string(),
+        global_cluster_id: global_id.clone(),
+        target_cluster_arn: arn,
+        writer_before: Some(writer.cluster_arn.clone()),
+        summary,
+    };
+    let Some(cluster) = cluster else {
+        if global.status != "available" {
+            return Err(DrRefusal::ClusterBusy(format!(
+                "global cluster {global_id} is {}; it must be available",
+                global.status
+            )));
+        }
+        return Ok(plan(
+            ResourceState::Act,
+            "CreateDBCluster + CreateDBInstance",
+            spec.cluster_id.clone(),
+            format!(
+                "create secondary cluster {} ({} {}) with instance {} ({}) in {home_region}, joined to {global_id}",
+                spec.cluster_id, spec.engine, spec.engine_version, spec.instance_id, spec.instance_class
+            ),
+        ));
+    };
+    let arn = cluster
+        .arn
+        .clone()
+        .unwrap_or_else(|| cluster.cluster_id.clone());
+    if !is_member(cluster, global) {
+        return Err(DrRefusal::TargetNotInGlobalCluster {
+            cluster: format!(
+                "{} (it exists in {home_region} outside the global database; it is neither deleted nor taken over)",
+                cluster.cluster_id
+            ),
+            global_cluster_id: global_id.clone(),
+        });
+    }
+    match cluster.member(&spec.instance_id) {
+        None => Ok(plan(
+            ResourceState::Act,
+            "CreateDBInstance",
+            arn,
+            format!(
+                "{} already is a secondary of {global_id}; create its instance {}",
+                cluster.cluster_id, spec.instance_id
+            ),
+        )),
+        Some(instance) if cluster.status == "available" && instance.status == "available" => {
+            Ok(plan(
+                ResourceState::Done,
+                "none",
+                arn,
+                format!(
+                    "{} already is a secondary of {global_id} with instance {}, available",
+                    cluster.cluster_id, spec.instance_id
+                ),
+            ))
+        }
+        Some(instance) => Ok(plan(
+            ResourceState::InProgress,
+            "none",
+            arn,
+            format!(
+                "{} is a secondary of {global_id}; cluster {}, instance {}: waiting",
+                cluster.cluster_id, cluster.status, instance.status
+            ),
+        )),
+    }
+}
+
+/// Done when the secondary cluster is a member of the global database (not its writer),
+/// available, with its instance available.
+pub fn check_secondary(
+    spec: &SecondaryClusterSpec,
+    global: Option<&GlobalClusterView>,
+    cluster: Option<&ClusterView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    let global_id = &spec.global_cluster_id;
+    let global = global.ok_or_else(|| DrRefusal::GlobalClusterNotFound(global_id.clone()))?;
+    let writer = global.writer().map(|w| w.cluster_arn.clone());
+    let instance = cluster.and_then(|c| c.member(&spec.instance_id));
+    let joined =
+        cluster.is_some_and(|c| is_member(c, global) && c.arn.as_deref() != writer.as_deref());
+    let ready = joined
+        && cluster.is_some_and(|c| c.status == "available")
+        && instance.is_some_and(|i| i.status == "available");
+    let target_status = cluster.map_or("not yet created".to_string(), |c| c.status.clone());
+    Ok(SwitchCheck {
+        state: if ready {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        },
+        global_status: Some(global.status.clone()),
+        writer,
+        target_status: target_status.clone(),
+        failover_status: global.failover.as_ref().map(|f| f.status.clone()),
+        failed_over_from: None,
+        data_loss_allowed: None,
+        summary: if ready {
+            format!(
+                "{} is a secondary of {global_id}, available",
+                spec.cluster_id
+            )
+        } else {
+            format!(
+                "secondary {} {target_status}, instance {}",
+                spec.cluster_id,
+                instance.map_or("not yet created", |i| i.status.as_str())
+            )
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,515 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::dr::payload::SecondaryClusterSpec;
+use crate::model::{GlobalFailoverView, GlobalMemberView, MemberView};
+
+const EAST: &str = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east";
+const WEST: &str = "arn:aws:rds:us-west-2:123456789012:cluster:orders-west";
+
+fn west(status: &str, in_global: bool) -> ClusterView {
+    ClusterView {
+        cluster_id: "orders-west".into(),
+        arn: Some(WEST.into()),
+        engine: "aurora-mysql".into(),
+        engine_version: None,
+        engine_mode: Some("provisioned".into()),
+        status: status.into(),
+        global_cluster_id: in_global.then(|| "orders-global".to_string()),
+        tags: BTreeMap::new(),
+        members: vec![MemberView {
+            instance_id: "orders-west-1".into(),
+            class: "db.r6g.large".into(),
+            status: "available".into(),
+            is_writer: true,
+            promotion_tier: 1,
+            availability_zone: None,
+        }],
+    }
+}
+
+fn global(status: &str, writer: &str, switch: Option<(&str, &str, bool)>) -> GlobalClusterView {
+    GlobalClusterView {
+        global_cluster_id: "orders-global".into(),
+        status: status.into(),
+        engine: Some("aurora-mysql".into()),
+        members: [EAST, WEST]
+            .iter()
+            .map(|arn| GlobalMemberView {
+                cluster_arn: arn.to_string(),
+                is_writer: *arn == writer,
+            })
+            .collect(),
+        failover: switch.map(|(status, to, data_loss)| GlobalFailoverView {
+            status: status.into(),
+            from_cluster_arn: Some(EAST.into()),
+            to_cluster_arn: Some(to.into()),
+            data_loss_allowed: data_loss,
+        }),
+    }
+}
+
+fn detached(mut g: GlobalClusterView) -> GlobalClusterView {
+    g.members.retain(|m| m.cluster_arn != WEST);
+    g
+}
+
+/// (name, call, the global cluster, the target, what the plan must say)
+type Case = (
+    &'static str,
+    GlobalSwitch,
+    Option<GlobalClusterView>,
+    Option<ClusterView>,
+    Result<ResourceState, &'static str>,
+);
+
+#[test]
+fn a_global_switch_acts_waits_or_is_done_by_what_aws_reports() {
+    use GlobalSwitch::{FailoverAllowingDataLoss as Failover, Switchover};
+    use ResourceState::{Act, Done, InProgress};
+    let available = Some(west("available", true));
+    let cases: Vec<Case> = vec![
+        (
+            "primary in the east",
+            Switchover,
+            Some(global("available", EAST, None)),
+            available.clone(),
+            Ok(Act),
+        ),
+        (
+            "already switched",
+            Switchover,
+            Some(global("available", WEST, None)),
+            available.clone(),
+            Ok(Done),
+        ),
+        (
+            "our switchover under way (a crash after the call)",
+            Switchover,
+            Some(global(
+                "available",
+                EAST,
+                Some(("switching-over", WEST, false)),
+            )),
+            available.clone(),
+            Ok(InProgress),
+        ),
+        (
+            "someone else's switchover elsewhere",
+            Switchover,
+            Some(global(
+                "available",
+                EAST,
+                Some(("switching-over", EAST, false)),
+            )),
+            available.clone(),
+            Err("ClusterBusy"),
+        ),
+        (
+            "a cancelling switchover to us",
+            Switchover,
+            Some(global("available", EAST, Some(("cancelling", WEST, false)))),
+            available.clone(),
+            Err("ClusterBusy"),
+        ),
+        (
+            "a finished failover's state is history, not work",
+            Switchover,
+            Some(global("available", WEST, Some(("", WEST, true)))),
+            available.clone(),
+            Ok(Done),
+        ),
+        (
+            "global modifying",
+            Switchover,
+            Some(global("modifying", EAST, None)),
+            available.clone(),
+            Err("ClusterBusy"),
+        ),
+        (
+            "target modifying",
+            Switchover,
+            Some(global("available", EAST, None)),
+            Some(west("modifying", true)),
+            Err("ClusterBusy"),
+        ),
+        (
+            "writer moved, still settling",
+            Switchover,
+            Some(global("modifying", WEST, None)),
+            available.clone(),
+            Ok(InProgress),
+        ),
+        (
+            "no such global cluster",
+            Switchover,
+            None,
+            available.clone(),
+            Err("GlobalClusterNotFound"),
+        ),
+        (
+            "no such target",
+            Switchover,
+            Some(global("available", EAST, None)),
+            None,
+            Err("TargetNotFound"),
+        ),
+        (
+            "target not a member",
+            Switchover,
+            Some(detached(global("available", EAST, None))),
+            available.clone(),
+            Err("TargetNotInGlobalCluster"),
+        ),
+        (
+            "unplanned: primary in the east",
+            Failover,
+            Some(global("available", EAST, None)),
+            available.clone(),
+            Ok(Act),
+        ),
+        (
+            "unplanned: detached standalone writer",
+            Failover,
+            Some(detached(global("available", EAST, None))),
+            Some(west("available", false)),
+            Ok(Done),
+        ),
+        (
+            "unplanned: global gone, standalone writer",
+            Failover,
+            None,
+            Some(west("available", false)),
+            Ok(Done),
+        ),
+        (
+            "unplanned: a switchover must not accept a detached cluster",
+            Switchover,
+            Some(detached(global("available", EAST, None))),
+            Some(west("available", false)),
+            Err("TargetNotInGlobalCluster"),
+        ),
+    ];
+    for (name, how, global, target, expected) in cases {
+        let got = plan_global_switch(
+            how,
+            "orders-global",
+            global.as_ref(),
+            target.as_ref(),
+            "orders-west",
+        )
+        .map(|p| p.state)
+        .map_err(|e| e.error_type());
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
+#[test]
+fn an_act_plan_names_the_call_the_target_and_the_writer_before() {
+    let plan = plan_global_switch(
+        GlobalSwitch::Switchover,
+        "orders-global",
+        Some(&global("available", EAST, None)),
+        Some(&west("available", true)),
+        "orders-west",
+    )
+    .unwrap();
+    assert_eq!(plan.call, "SwitchoverGlobalCluster");
+    assert_eq!(plan.target_cluster_arn, WEST);
+    assert_eq!(plan.writer_before.as_deref(), Some(EAST));
+    assert!(plan.summary.contains("to orders-west"), "{}", plan.summary);
+}
+
+/// (name, call, the global cluster, the target, what the check must say)
+type CheckCase = (
+    &'static str,
+    GlobalSwitch,
+    Option<GlobalClusterView>,
+    ClusterView,
+    Result<Readiness, &'static str>,
+);
+
+#[test]
+fn done_means_the_writer_moved_and_everything_is_available_again() {
+    use GlobalSwitch::{FailoverAllowingDataLoss as Failover, Switchover};
+    let cases: Vec<CheckCase> = vec![
+        (
+            "moved and settled",
+            Switchover,
+            Some(global("available", WEST, None)),
+            west("available", true),
+            Ok(Readiness::Ready),
+        ),
+        (
+            "status available but not moved",
+            Switchover,
+            Some(global("available", EAST, None)),
+            west("available", true),
+            Ok(Readiness::Pending),
+        ),
+        (
+            "moved, global still modifying",
+            Switchover,
+            Some(global("modifying", WEST, None)),
+            west("available", true),
+            Ok(Readiness::Pending),
+        ),
+        (
+            "moved, switch still under way",
+            Switchover,
+            Some(global(
+                "available",
+                WEST,
+                Some(("switching-over", WEST, false)),
+            )),
+            west("available", true),
+            Ok(Readiness::Pending),
+        ),
+        (
+            "moved, target modifying",
+            Switchover,
+            Some(global("available", WEST, None)),
+            west("modifying", true),
+            Ok(Readiness::Pending),
+        ),
+        (
+            "failover detached the target",
+            Failover,
+            Some(detached(global("available", EAST, None))),
+            west("available", false),
+            Ok(Readiness::Ready),
+        ),
+        (
+            "a switchover never counts a detached cluster",
+            Switchover,
+            Some(detached(global("available", EAST, None))),
+            west("available", false),
+            Ok(Readiness::Pending),
+        ),
+        (
+            "global gone mid-switchover",
+            Switchover,
+            None,
+            west("available", true),
+            Err("GlobalClusterNotFound"),
+        ),
+    ];
+    for (name, how, global, target, expected) in cases {
+        let got = check_global_switch(
+            how,
+            "orders-global",
+            global.as_ref(),
+            Some(&target),
+            "orders-west",
+        )
+        .map(|c| c.state)
+        .map_err(|e| e.error_type());
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
+#[test]
+fn the_check_reports_what_aws_says_about_data_loss() {
+    let check = check_global_switch(
+        GlobalSwitch::FailoverAllowingDataLoss,
+        "orders-global",
+        Some(&global("available", WEST, Some(("", WEST, true)))),
+        Some(&west("available", true)),
+        "orders-west",
+    )
+    .unwrap();
+    assert_eq!(check.state, Readiness::Ready);
+    assert_eq!(check.data_loss_allowed, Some(true));
+    assert_eq!(check.failed_over_from.as_deref(), Some(EAST));
+}
+
+fn spec() -> SecondaryClusterSpec {
+    SecondaryClusterSpec {
+        global_cluster_id: "orders-global".into(),
+        source_region: "us-west-2".into(),
+        source_cluster: None,
+        cluster_id: "orders-east".into(),
+        subnet_group: "orders-subnets".into(),
+        security_group_ids: vec!["sg-0123456789abcdef0".into()],
+        engine: "aurora-mysql".into(),
+        engine_version: "8.0.mysql_aurora.3.05.2".into(),
+        kms_key_id: None,
+        storage_encrypted: Some(true),
+        iam_database_authentication: None,
+        deletion_protection: None,
+        backup_retention_period: None,
+        copy_tags_to_snapshot: None,
+        port: None,
+        instance_id: "orders-east-1".into(),
+        instance_class: "db.r6g.large".into(),
+        monitoring_interval: None,
+        monitoring_role_arn: None,
+        auto_minor_version_upgrade: None,
+    }
+}
+
+/// The old primary's region after it came back: `orders-east` as it may be found there.
+fn east(status: &str, in_global: bool, instance: Option<&str>) -> ClusterView {
+    let mut cluster = west(status, in_global);
+    cluster.cluster_id = "orders-east".into();
+    cluster.arn = Some(EAST.into());
+    cluster.members = instance
+        .map(|status| {
+            vec![MemberView {
+                instance_id: "orders-east-1".into(),
+                class: "db.r6g.large".into(),
+                status: status.into(),
+                is_writer: false,
+                promotion_tier: 1,
+                availability_zone: None,
+            }]
+        })
+        .unwrap_or_default();
+    cluster
+}
+
+/// After an unplanned failover: the writer in the west, the east not (yet) a member.
+fn after_failover() -> GlobalClusterView {
+    let mut g = global("available", WEST, None);
+    g.members.retain(|m| m.cluster_arn == WEST);
+    g
+}
+
+#[test]
+fn a_secondary_is_made_only_where_the_writer_is_not_and_never_over_a_stranger() {
+    type SecondaryCase = (
+        &'static str,
+        Option<GlobalClusterView>,
+        Option<ClusterView>,
+        &'static str,
+        Result<(ResourceState, &'static str), &'static str>,
+    );
+    // (name, the global cluster, the cluster found in us-east-1 (this run's region),
+    // the payload's SourceRegion, the plan)
+    use ResourceState::{Act, Done, InProgress};
+    let cases: Vec<SecondaryCase> = vec![
+        (
+            "nothing there yet",
+            Some(after_failover()),
+            None,
+            "us-west-2",
+            Ok((Act, "CreateDBCluster + CreateDBInstance")),
+        ),
+        (
+            "cluster made before a crash, no instance yet",
+            Some(global("available", WEST, None)),
+            Some(east("available", true, None)),
+            "us-west-2",
+            Ok((Act, "CreateDBInstance")),
+        ),
+        (
+            "AWS rebuilt the old primary as a secondary",
+            Some(global("available", WEST, None)),
+            Some(east("available", true, Some("available"))),
+            "us-west-2",
+            Ok((Done, "none")),
+        ),
+        (
+            "instance still creating",
+            Some(global("available", WEST, None)),
+            Some(east("available", true, Some("creating"))),
+            "us-west-2",
+            Ok((InProgress, "none")),
+        ),
+        (
+            "the detached old primary is in the way",
+            Some(after_failover()),
+            Some(east("available", false, Some("available"))),
+            "us-west-2",
+            Err("TargetNotInGlobalCluster"),
+        ),
+        (
+            "the writer is here",
+            Some(global("available", EAST, None)),
+            None,
+            "us-west-2",
+            Err("WrongRegion"),
+        ),
+        (
+            "SourceRegion is not the writer's",
+            Some(after_failover()),
+            None,
+            "eu-central-1",
+            Err("WrongRegion"),
+        ),
+        (
+            "a switch under way",
+            Some(global(
+                "available",
+                WEST,
+                Some(("failing-over", WEST, true)),
+            )),
+            None,
+            "us-west-2",
+            Err("ClusterBusy"),
+        ),
+        (
+            "no global cluster",
+            None,
+            None,
+            "us-west-2",
+            Err("GlobalClusterNotFound"),
+        ),
+    ];
+    for (name, global, cluster, source_region, expected) in cases {
+        let spec = SecondaryClusterSpec {
+            source_region: source_region.into(),
+            ..spec()
+        };
+        let got = plan_secondary(&spec, global.as_ref(), cluster.as_ref(), "us-east-1")
+            .map(|p| (p.state, p.call))
+            .map_err(|e| e.error_type());
+        let got = got
+            .as_ref()
+            .map(|(state, call)| (*state, call.as_str()))
+            .map_err(|e| *e);
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
+#[test]
+fn a_secondary_is_done_when_joined_available_and_serving() {
+    let joined = global("available", WEST, None);
+    let cases = [
+        (
+            Some(east("available", true, Some("available"))),
+            Readiness::Ready,
+        ),
+        (
+            Some(east("creating", true, Some("available"))),
+            Readiness::Pending,
+        ),
+        (
+            Some(east("available", true, Some("creating"))),
+            Readiness::Pending,
+        ),
+        (Some(east("available", true, None)), Readiness::Pending),
+        (
+            Some(east("available", false, Some("available"))),
+            Readiness::Ready,
+        ),
+        (None, Readiness::Pending),
+    ];
+    for (i, (cluster, expected)) in cases.into_iter().enumerate() {
+        let check = check_secondary(&spec(), Some(&joined), cluster.as_ref()).unwrap();
+        assert_eq!(check.state, expected, "case {i}: {}", check.summary);
+    }
+}
+
+#[test]
+fn a_detached_cluster_that_still_names_its_global_cluster_is_no_secondary() {
+    // Detached (not in the member list), yet its own GlobalClusterIdentifier still says so.
+    let stale = east("available", true, Some("available"));
+    let refused = plan_secondary(&spec(), Some(&after_failover()), Some(&stale), "us-east-1");
+    assert_eq!(
+        refused.map_err(|e| e.error_type()).map(|p| p.state),
+        Err("TargetNotInGlobalCluster")
+    );
+    let check = check_secondary(&spec(), Some(&after_failover()), Some(&stale)).unwrap();
+    assert_eq!(check.state, Readiness::Pending);
+}

@@ -1,0 +1,474 @@
+//! The DR workflow's steps against moto over HTTP through the real SDK: references
+//! resolved from CloudFormation exports and SSM, global databases in two regions read
+//! and planned, and a DR run recorded lease by lease and resource by resource.
+//! (The switchover and failover calls themselves are not in moto: the drill's lifecycle
+//! layer answers them, see tools/drill.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use aws_sdk_ssm::types::ParameterType;
+use failback_core::dr::resource::dr_check;
+use failback_core::dr::validate::{validate, ValidateSettings};
+use failback_core::errors::StepError;
+use failback_core::failback::steps::record_run::record_run;
+use failback_core::rds::Rds;
+use failback_core::references::References;
+use failback_core::trigger::Home;
+use serde_json::{json, Value};
+use support::TestEnv;
+
+const NOW: f64 = 1_795_230_825.0;
+const ACCOUNT: &str = "123456789012";
+
+fn west_home() -> Home {
+    Home::from_function_arn(&format!(
+        "arn:aws:lambda:us-west-2:{ACCOUNT}:function:aurora-failback"
+    ))
+    .unwrap()
+}
+
+async fn export(config: &aws_config::SdkConfig, stack: &str, exports: &[(&str, &str)]) {
+    let outputs: serde_json::Map<String, Value> = exports
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| {
+            (
+                format!("Output{i}"),
+                json!({"Value": value, "Export": {"Name": name}}),
+            )
+        })
+        .collect();
+    let template = json!({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": outputs,
+    });
+    aws_sdk_cloudformation::Client::new(config)
+        .create_stack()
+        .stack_name(stack)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .expect("create the exporting stack");
+}
+
+fn payload(global: &str, target: &str) -> Value {
+    json!({"StatePayload": [{"layer": 1, "resources": [{
+        "resourceType": "PlannedFailoverAurora",
+        "resourceName": format!("Switchover of {global}"),
+        "parameters": {"GlobalClusterIdentifier": global, "DBClusterIdentifier": target}
+    }]}]})
+}
+
+#[tokio::test]
+async fn references_resolve_from_the_regions_exports_and_ssm_and_missing_ones_are_all_listed() {
+    let env = TestEnv::start().await;
+    let west = env.west_config();
+    export(
+        &west,
+        "dr-exports",
+        &[
+            ("orders-global-identifier", "orders-global"),
+            ("orders-cluster-identifier", "orders-global-west"),
+        ],
+    )
+    .await;
+    // An export of the same name in the other region must not be used.
+    export(
+        &env.config,
+        "east-exports",
+        &[("orders-cluster-identifier", "orders-global-east")],
+    )
+    .await;
+    aws_sdk_ssm::Client::new(&west)
+        .put_parameter()
+        .name("/aurora-failback/dr/reporting-global")
+        .value("reporting-global")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let references = References::from_conf(&west);
+    let input = json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
+         "parameters": {"GlobalClusterIdentifier": "!Import orders-global-identifier",
+                        "DBClusterIdentifier": "!Import orders-cluster-identifier"}},
+        {"resourceType": "PlannedFailoverAurora", "resourceName": "reporting",
+         "parameters": {"GlobalClusterIdentifier": "resolve:ssm:/aurora-failback/dr/reporting-global",
+                        "DBClusterIdentifier": "reporting-west"}}
+    ]}], "dryRun": "true"});
+    let valid = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        input.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(valid.dry_run);
+    let resources = serde_json::to_value(&valid.layers[0].resources).unwrap();
+    assert_eq!(resources[0]["action"]["globalClusterId"], "orders-global");
+    assert_eq!(
+        resources[0]["action"]["target"]["clusterId"],
+        "orders-global-west"
+    );
+    assert_eq!(
+        resources[1]["action"]["globalClusterId"], "reporting-global",
+        "SecureString decrypted"
+    );
+
+    // A parameter outside the deployment's path is named, not read.
+    let settings = ValidateSettings {
+        ssm_path_prefix: Some("/aurora-failback/other/".into()),
+    };
+    let err = validate(&references, &west_home(), &settings, input.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("under /aurora-failback/other/ only"),
+        "{err}"
+    );
+
+    let missing = json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": "PlannedFailoverAurora", "resourceName": "gone",
+         "parameters": {"GlobalClusterIdentifier": "!Import never-exported",
+                        "DBClusterIdentifier": "resolve:ssm:/aurora-failback/dr/never-put"}}]}]});
+    let err = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        missing,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    let message = err.to_string();
+    assert!(
+        message.contains("!Import never-exported: no export"),
+        "{message}"
+    );
+    assert!(
+        message.contains("resolve:ssm:/aurora-failback/dr/never-put: no SSM parameter"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_switchover_is_planned_from_the_dr_regions_view_of_the_global_cluster() {
+    let env = TestEnv::start().await;
+    env.global_databases(&["orders-global", "other-global"])
+        .await;
+    let rds = Rds::from_conf(&env.west_config());
+    let references = References::from_conf(&env.west_config());
+    let valid = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        payload("orders-global", "orders-global-west"),
+    )
+    .await
+    .unwrap();
+    let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
+    let plan = dr_check(
+        &rds,
+        &west_home(),
+        json!({"question": "plan", "resource": resource}),
+    )
+    .await
+    .unwrap();
+    let plan = serde_json::to_value(plan).unwrap();
+    assert_eq!(plan["state"], "act", "{plan}");
+    assert_eq!(
+        plan["writerBefore"],
+        format!("arn:aws:rds:us-east-1:{ACCOUNT}:cluster:orders-global-east")
+    );
+    let done = dr_check(
+        &rds,
+        &west_home(),
+        json!({"question": "done", "resource": resource}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(serde_json::to_value(done).unwrap()["state"], "pending");
+
+    // The primary's cluster named as target: not in this region, refused while checking.
+    let err = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        payload(
+            "orders-global",
+            &format!("arn:aws:rds:us-east-1:{ACCOUNT}:cluster:orders-global-east"),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("is in region us-east-1"), "{err}");
+    // A cluster of this region that is not a member of the global cluster.
+    let stray = payload("orders-global", "other-global-west");
+    let valid = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        stray,
+    )
+    .await
+    .unwrap();
+    let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
+    let err = dr_check(
+        &rds,
+        &west_home(),
+        json!({"question": "plan", "resource": resource}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "TargetNotInGlobalCluster", "{err}");
+}
+
+/// A DR run's record as the ledger holds it.
+async fn dr_run_item(
+    env: &TestEnv,
+    run: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    env.dynamodb
+        .get_item()
+        .table_name(support::TABLE)
+        .key("clusterId", AttributeValue::S("#dr-runs".into()))
+        .key("recordKey", AttributeValue::S(format!("run#{run}")))
+        .send()
+        .await
+        .unwrap()
+        .item()
+        .cloned()
+        .unwrap_or_else(|| panic!("no record of {run}"))
+}
+
+fn execution(run: &str) -> String {
+    format!("arn:aws:states:us-west-2:{ACCOUNT}:execution:aurora-failback-dr:{run}")
+}
+
+fn validated(globals: &[&str]) -> Value {
+    let resources: Vec<Value> = globals
+        .iter()
+        .map(|g| {
+            json!({"layer": 1, "resourceType": "PlannedFailoverAurora", "resourceName": g, "parameters": {},
+                   "action": {"kind": "switchover", "globalClusterId": g,
+                              "target": {"clusterId": format!("{g}-west"), "arn": null}}})
+        })
+        .collect();
+    json!({"dryRun": false, "layers": [{"layer": 1, "resources": resources}]})
+}
+
+async fn dr_start(env: &TestEnv, run: &str, globals: &[&str]) -> Value {
+    record_run(
+        &env.ledger,
+        &west_home(),
+        NOW,
+        json!({"action": "dr-start", "executionArn": execution(run), "runName": run,
+               "startedAt": "2026-11-30T05:00:00Z", "payload": validated(globals), "leaseSeconds": 3600}),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_dr_run_takes_every_lease_or_none_and_records_each_resource() {
+    let env = TestEnv::start().await;
+    let first = dr_start(&env, "dr-first", &["g-a", "g-b"]).await;
+    assert_eq!(first["leaseAcquired"], true, "{first}");
+    // A second run over an overlapping set takes nothing, and leaves no lease behind.
+    let second = dr_start(&env, "dr-second", &["g-b", "g-c"]).await;
+    assert_eq!(second["leaseAcquired"], false, "{second}");
+    assert_eq!(second["heldBy"], execution("dr-first"));
+    assert_eq!(
+        env.ledger.lease_holder("#dr:g-c").await.unwrap(),
+        None,
+        "g-c given back"
+    );
+
+    let result = |name: &str, outcome: &str| {
+        let mut result = json!({"resourceName": name, "resourceType": "PlannedFailoverAurora",
+            "globalClusterId": name, "layer": 1, "outcome": outcome,
+            "startedAt": "2026-11-30T05:00:00Z", "endedAt": "2026-11-30T05:02:00Z"});
+        if outcome == "failed" {
+            result["error"] = json!({"Error": "TargetNotInGlobalCluster", "Cause": "not a member"});
+        }
+        result
+    };
+    let layer = record_run(
+        &env.ledger,
+        &west_home(),
+        NOW,
+        json!({"action": "dr-layer", "executionArn": execution("dr-first"), "runName": "dr-first", "layer": 1,
+               "results": [result("g-a", "done"), result("g-b", "failed")]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(layer, json!({"layer": 1, "succeeded": 1, "failed": 1}));
+
+    let state = json!({"executionArn": execution("dr-first"), "runName": "dr-first",
+        "startedAt": "2026-11-30T05:00:00Z", "payload": {}, "limits": {"checks": 90},
+        "valid": validated(&["g-a", "g-b"]), "run": first,
+        "error": {"Error": "ResourceFailed", "Cause": "a resource of this layer failed"}});
+    let finished = record_run(
+        &env.ledger,
+        &west_home(),
+        NOW + 130.0,
+        json!({"action": "dr-finish", "state": state}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(finished["outcome"], "failed", "{finished}");
+    assert_eq!(
+        finished["resources"][1]["error"],
+        "TargetNotInGlobalCluster"
+    );
+    for global in ["#dr:g-a", "#dr:g-b"] {
+        assert_eq!(
+            env.ledger.lease_holder(global).await.unwrap(),
+            None,
+            "{global} freed"
+        );
+    }
+    // The finished record is kept as it was: a forged second finish cannot rewrite it.
+    let mut forged = json!({"executionArn": execution("dr-first"), "runName": "dr-first",
+        "startedAt": "2026-11-30T05:00:00Z", "valid": validated(&["g-a"]), "run": first});
+    forged["valid"]["dryRun"] = json!(true);
+    record_run(
+        &env.ledger,
+        &west_home(),
+        NOW + 200.0,
+        json!({"action": "dr-finish", "state": forged}),
+    )
+    .await
+    .unwrap();
+    let item = dr_run_item(&env, "dr-first").await;
+    assert_eq!(item["outcome"].as_s().unwrap(), "failed");
+}
+
+fn secondary_resource() -> Value {
+    json!({"resource": {
+        "layer": 1, "resourceType": "CreateAuroraSecondaryDBCluster", "resourceName": "east again",
+        "parameters": {},
+        "action": {"kind": "createSecondary", "globalClusterId": "orders-global", "sourceRegion": "us-west-2",
+            "sourceCluster": null, "clusterId": "orders-east", "subnetGroup": "default",
+            "securityGroupIds": ["sg-0123456789abcdef0"], "engine": "aurora-mysql",
+            "engineVersion": "8.0.mysql_aurora.3.05.2", "kmsKeyId": null, "storageEncrypted": null,
+            "iamDatabaseAuthentication": null, "deletionProtection": null, "backupRetentionPeriod": 7,
+            "copyTagsToSnapshot": null, "port": null, "instanceId": "orders-east-1",
+            "instanceClass": "db.r6g.large", "monitoringInterval": null, "monitoringRoleArn": null,
+            "autoMinorVersionUpgrade": false}}})
+}
+
+/// After an unplanned failover the writer is in the west and the east has nothing: the
+/// failback preparation makes the east a secondary again, once.
+#[tokio::test]
+async fn the_old_region_is_made_a_secondary_again_and_a_rerun_changes_nothing() {
+    let env = TestEnv::start().await;
+    writer_in_the_west(&env).await;
+    let east_home = support::home();
+    let act = failback_core::dr::resource::dr_act(&env.rds, &east_home, secondary_resource())
+        .await
+        .unwrap();
+    let act = serde_json::to_value(act).unwrap();
+    assert_eq!(act["requested"], true, "{act}");
+    assert_eq!(act["plan"]["call"], "CreateDBCluster + CreateDBInstance");
+    let cluster = env.rds.cluster("orders-east").await.unwrap().unwrap();
+    assert_eq!(cluster.global_cluster_id.as_deref(), Some("orders-global"));
+    assert!(cluster.member("orders-east-1").is_some(), "{cluster:?}");
+
+    let mut done = secondary_resource();
+    done["question"] = json!("done");
+    let check = dr_check(&env.rds, &east_home, done).await.unwrap();
+    assert_eq!(serde_json::to_value(check).unwrap()["state"], "ready");
+
+    let again = failback_core::dr::resource::dr_act(&env.rds, &east_home, secondary_resource())
+        .await
+        .unwrap();
+    assert!(
+        !again.requested,
+        "a re-run finds the secondary and makes nothing"
+    );
+}
+
+/// A global database whose writer is in the west, the east having no member.
+async fn writer_in_the_west(env: &TestEnv) {
+    env.rds_client
+        .create_global_cluster()
+        .global_cluster_identifier("orders-global")
+        .engine("aurora-mysql")
+        .engine_version("8.0.mysql_aurora.3.05.2")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_rds::Client::new(&env.west_config())
+        .create_db_cluster()
+        .db_cluster_identifier("orders-west")
+        .engine("aurora-mysql")
+        .engine_version("8.0.mysql_aurora.3.05.2")
+        .global_cluster_identifier("orders-global")
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_cluster_of_that_name_outside_the_global_database_is_left_alone() {
+    let env = TestEnv::start().await;
+    writer_in_the_west(&env).await;
+    // The detached old primary, or an unrelated cluster, holds the name.
+    env.rds_client
+        .create_db_cluster()
+        .db_cluster_identifier("orders-east")
+        .engine("aurora-mysql")
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    let err = failback_core::dr::resource::dr_act(&env.rds, &support::home(), secondary_resource())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TargetNotInGlobalCluster", "{err}");
+    let untouched = env.rds.cluster("orders-east").await.unwrap().unwrap();
+    assert!(untouched.members.is_empty(), "no instance was added");
+    assert_eq!(untouched.global_cluster_id, None, "not joined");
+
+    // Run from the west (where the writer is), the payload is pointed the wrong way.
+    let err = failback_core::dr::resource::dr_act(&env.rds, &west_home(), secondary_resource())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.error_type(),
+        "InvalidInput",
+        "SourceRegion is the run's own: {err}"
+    );
+}
+
+#[tokio::test]
+async fn a_dr_run_that_died_before_its_finishing_step_is_recorded_failed() {
+    let env = TestEnv::start().await;
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::workspace_root().join("events/dr/execution-timed-out.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let answer = record_run(&env.ledger, &west_home(), NOW, event.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer["recorded"], true, "{answer}");
+    let item = dr_run_item(&env, "dr-timed-out").await;
+    assert_eq!(item["outcome"].as_s().unwrap(), "failed");
+    assert_eq!(item["error"].as_s().unwrap(), "ExecutionTimedOut");
+    // The same event again (EventBridge delivers at least once) changes nothing.
+    let again = record_run(&env.ledger, &west_home(), NOW + 60.0, event)
+        .await
+        .unwrap();
+    assert_eq!(again["recorded"], false, "{again}");
+}

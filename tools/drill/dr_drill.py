@@ -1,0 +1,1017 @@
+"""The DR drill: statemachine/dr.asl.json runs a DR Orchestrator payload (layers in order,
+the resources of a layer at once) in us-west-2, with aws-local-stepfunctions; each Task
+calls the real Lambda binary (dr-validate, dr-check, dr-act, record-run) through the
+Lambda Runtime API, the Lambdas seeing themselves in us-west-2 (their invoked function ARN
+arn:aws:lambda:us-west-2:123456789012:function:<name>, AWS_REGION=us-west-2). AWS is moto
+in two regions, us-east-1 (the primaries) and us-west-2 (the secondaries, the DR side),
+behind the lifecycle proxy, which answers SwitchoverGlobalCluster and FailoverGlobalCluster
+as AWS documents them (global_clusters.py; moto has neither), and can take us-east-1 down.
+
+The failback preparation (dr-failback-preparation) runs in a world of its own, "dr-east":
+the machine and its Lambdas deployed in both regions (their ARNs, AWS_REGION and ledger
+table in each), the failover run from us-west-2, the preparation from us-east-1.
+
+    drill.py --scenario dr-switchover     what `make drill-dr` runs, with the whole output
+    drill.py --all                        these scenarios after the failback ones
+
+Each scenario checks the execution, the ledger (the run record under #dr-runs, each
+resource's record under #dr:<global cluster>, no lease left) and the emulated topology
+(which member of each global cluster is the writer), and counts the switch calls that
+reached the proxy to prove "once".
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+import dataclasses
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+import drill as base
+from drill import ACCOUNT, ROOT, TABLE, Drill, Execution, LiveStates, Machine, Scenario, check, read_event
+from fault_proxy import Behaviour
+from lambda_service import LocalLambdaService
+
+PRIMARY = "us-east-1"
+DR = "us-west-2"
+DR_FUNCTIONS = ["dr-validate", "dr-check", "dr-act", "record-run"]
+
+
+def dr_machine(region: str) -> Machine:
+    """The DR machine as the stack deploys it in `region`, with its Lambdas there."""
+    return Machine(
+        ROOT / "statemachine/dr.asl.json", "aurora-failback-dr", region,
+        {
+            "DrValidateFunctionArn": base.function_arn("dr-validate", region),
+            "DrCheckFunctionArn": base.function_arn("dr-check", region),
+            "DrActFunctionArn": base.function_arn("dr-act", region),
+            "RecordRunFunctionArn": base.function_arn("record-run", region),
+            # The templates' default for the per-resource check budget.
+            "ResourceCheckBudget": "90",
+        },
+    )
+
+
+DR_MACHINE = dr_machine(DR)
+DR_RUNS = "#dr-runs"
+FAILED_EXECUTION = "DisasterRecoveryFailed"
+
+
+@dataclass(frozen=True)
+class GlobalDb:
+    """An Aurora global database: its primary cluster in us-east-1, its secondary in us-west-2."""
+    global_id: str
+    engine: str
+    version: str
+    primary: str
+    secondary: str
+
+    @property
+    def primary_arn(self) -> str:
+        return f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:{self.primary}"
+
+    @property
+    def secondary_arn(self) -> str:
+        return f"arn:aws:rds:{DR}:{ACCOUNT}:cluster:{self.secondary}"
+
+
+MYSQL_VERSION, POSTGRES_VERSION = "8.0.mysql_aurora.3.08.0", "16.4"
+MYSQL = GlobalDb("dr-globaldb-cluster-mysql", "aurora-mysql", MYSQL_VERSION,
+                 "dr-globaldb-cluster-mysql-east", "dr-globaldb-cluster-mysql-west")
+POSTGRES = GlobalDb("dr-globaldb-cluster-postgres", "aurora-postgresql", POSTGRES_VERSION,
+                    "dr-globaldb-cluster-postgres-east", "dr-globaldb-cluster-postgres-west")
+# Layer 2 of the seed payload: its global cluster named by the SSM parameter below.
+REPORTING = GlobalDb("reporting-global", "aurora-postgresql", POSTGRES_VERSION, "reporting-east", "reporting-west")
+# events/dr/unplanned-failover.json
+ORDERS = GlobalDb("orders-global", "aurora-mysql", MYSQL_VERSION, "orders-east", "orders-west")
+# A cluster in us-west-2 that belongs to no global database.
+ORPHAN = "orphan-west"
+
+SEED = "dr/switchover-two-global-databases.json"
+UNPLANNED = "dr/unplanned-failover.json"
+# What the seed payload's `!Import`s name: a CloudFormation stack's exports in us-west-2.
+EXPORTS = {
+    **{f"{db.global_id}-global-identifier": db.global_id for db in (MYSQL, POSTGRES)},
+    **{f"{db.global_id}-cluster-identifier": db.secondary for db in (MYSQL, POSTGRES)},
+}
+# What its `resolve:ssm:` names, in us-west-2.
+SSM_PARAMETERS = {"/dr/reporting/global-cluster": REPORTING.global_id}
+
+
+class DrDrill(Drill):
+    """moto (both regions), the proxy and the four DR Lambdas in the machine's region
+    (us-west-2 unless told), and in each of `other_regions` a deployment of its own (the
+    machine, its four Lambdas, its ledger table): a run picks its region (run_dr)."""
+
+    def __init__(self, log_dir: Path, machine: Machine = DR_MACHINE, other_regions: tuple = ()) -> None:
+        super().__init__(log_dir, machine, DR_FUNCTIONS)
+        proxy = f"http://127.0.0.1:{self.proxy.port}"
+
+        def client(service: str, region: str, endpoint: str, config: Config | None = None):
+            return boto3.client(service, region_name=region, endpoint_url=endpoint, aws_access_key_id="testing",
+                                aws_secret_access_key="testing", config=config)
+
+        # region -> (the machine there, its Lambdas)
+        self.deployments: dict[str, tuple[Machine, LocalLambdaService]] = {machine.region: (machine, self.lambdas)}
+        for region in other_regions:
+            env = {**self.lambda_env, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+            lambdas = LocalLambdaService(ROOT / "target/debug", DR_FUNCTIONS, env, log_dir / region, region=region, account=ACCOUNT)
+            self.stack.append(lambdas.stop)
+            self.deployments[region] = (dr_machine(region), lambdas)
+        # Each deployment's ledger table; a run's records are in its region's (run_regions).
+        self.dynamodb_in = {region: client("dynamodb", region, self.moto.endpoint) for region in self.deployments}
+        self.run_regions: dict[str, str] = {}
+
+        # Straight to moto: building the world, unaffected by the proxy's outage and faults.
+        self.rds_in = {region: client("rds", region, self.moto.endpoint) for region in (PRIMARY, DR)}
+        # The payload's `!Import` and `resolve:ssm:` are resolved in the machine's region.
+        self.cloudformation = client("cloudformation", machine.region, self.moto.endpoint)
+        self.ssm = client("ssm", machine.region, self.moto.endpoint)
+        self.ec2 = client("ec2", machine.region, self.moto.endpoint)
+        self.kms = client("kms", machine.region, self.moto.endpoint)
+        # Through the proxy, as the Lambdas see AWS (with proxy.peek set: without using up polls).
+        self.peek_in = {region: client("rds", region, proxy) for region in (PRIMARY, DR)}
+        # Through the proxy, as any caller: one attempt, to find out whether a region answers.
+        once = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10)
+        self.caller_in = {region: client("rds", region, proxy, once) for region in (PRIMARY, DR)}
+
+    # --- the deployments -----------------------------------------------------------------
+
+    def reset(self, behaviour: Behaviour) -> None:
+        super().reset(behaviour)  # moto emptied; the ledger table in the machine's region
+        for region, dynamodb in self.dynamodb_in.items():
+            if region != self.machine.region:
+                base.create_ledger_table(dynamodb)
+        self.run_regions = {}
+
+    def start(self, name: str, trigger: dict, show, region: str | None = None, **where):
+        """Starts the machine deployed in `region` (the drill's own by default)."""
+        machine, lambdas = self.deployments[region or self.machine.region]
+        self.run_regions[name] = machine.region
+        return super().start(name, trigger, show, machine=machine, lambdas_endpoint=lambdas.endpoint)
+
+    def ledger_items(self) -> list[dict]:
+        """Every item of every deployment's ledger table."""
+        items = [
+            {k: next(iter(v.values())) for k, v in item.items()}
+            for dynamodb in self.dynamodb_in.values()
+            for page in dynamodb.get_paginator("scan").paginate(TableName=TABLE)
+            for item in page["Items"]
+        ]
+        return sorted(items, key=lambda r: (r["clusterId"], r["recordKey"]))
+
+    # --- the world --------------------------------------------------------------------
+
+    def add_global_db(self, db: GlobalDb) -> None:
+        east, west = self.rds_in[PRIMARY], self.rds_in[DR]
+        east.create_global_cluster(GlobalClusterIdentifier=db.global_id, Engine=db.engine, EngineVersion=db.version)
+        east.create_db_cluster(DBClusterIdentifier=db.primary, Engine=db.engine, EngineVersion=db.version,
+                               MasterUsername="app", MasterUserPassword="drill-password-1",
+                               GlobalClusterIdentifier=db.global_id)
+        east.create_db_instance(DBInstanceIdentifier=f"{db.primary}-1", DBClusterIdentifier=db.primary,
+                                Engine=db.engine, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{PRIMARY}a")
+        west.create_db_cluster(DBClusterIdentifier=db.secondary, Engine=db.engine, EngineVersion=db.version,
+                               GlobalClusterIdentifier=db.global_id)
+        west.create_db_instance(DBInstanceIdentifier=f"{db.secondary}-1", DBClusterIdentifier=db.secondary,
+                                Engine=db.engine, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{DR}a")
+
+    def add_cluster(self, cluster_id: str, region: str, engine: str, version: str) -> None:
+        rds = self.rds_in[region]
+        rds.create_db_cluster(DBClusterIdentifier=cluster_id, Engine=engine, EngineVersion=version,
+                              MasterUsername="app", MasterUserPassword="drill-password-1")
+        rds.create_db_instance(DBInstanceIdentifier=f"{cluster_id}-1", DBClusterIdentifier=cluster_id,
+                               Engine=engine, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{region}a")
+
+    def add_exports(self, exports: dict) -> None:
+        """A CloudFormation stack in the machine's region exporting these names, as the
+        stacks that deployed the databases would (the payload's `!Import NAME`)."""
+        outputs = {
+            re.sub(r"[^A-Za-z0-9]", "", name): {"Value": value, "Export": {"Name": name}}
+            for name, value in exports.items()
+        }
+        template = {"Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}, "Outputs": outputs}
+        self.cloudformation.create_stack(StackName="dr-globaldb-exports", TemplateBody=json.dumps(template))
+
+    def add_ssm_parameters(self, parameters: dict) -> None:
+        for name, value in parameters.items():
+            self.ssm.put_parameter(Name=name, Value=value, Type="String")
+
+    def add_db_subnet_group(self, name: str) -> None:
+        """A DB subnet group in the machine's region: a VPC with two subnets in two zones,
+        as CreateDBCluster needs one (moto does not check the name; AWS does)."""
+        region = self.machine.region
+        vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        subnets = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
+                   for i, zone in enumerate("ab")]
+        self.rds_in[region].create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="orders, failback",
+                                                   SubnetIds=subnets)
+
+    def add_kms_key(self, description: str) -> str:
+        """A KMS key in the machine's region; its ARN."""
+        return self.kms.create_key(Description=description)["KeyMetadata"]["Arn"]
+
+    def detach(self, db: GlobalDb) -> None:
+        """The old primary taken out of its global database, left standalone
+        (RemoveFromGlobalCluster; its GlobalClusterIdentifier hidden by the proxy, see
+        global_clusters.py)."""
+        self.rds_in[PRIMARY].remove_from_global_cluster(GlobalClusterIdentifier=db.global_id, DbClusterIdentifier=db.primary_arn)
+
+    def delete_cluster(self, region: str, cluster_id: str) -> None:
+        """The cluster gone: its instances, itself, and its automated backups, which
+        DeleteDBCluster removes by default (DeleteAutomatedBackups,
+        https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html).
+        moto keeps the automated snapshot of a deleted cluster, named by the minute, so a
+        cluster of the same name created in that minute would fail with
+        DBClusterSnapshotAlreadyExistsFault."""
+        rds = self.rds_in[region]
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        for member in cluster["DBClusterMembers"]:
+            rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True,
+                                   DeleteAutomatedBackups=True)
+        rds.delete_db_cluster(DBClusterIdentifier=cluster_id, SkipFinalSnapshot=True)
+        for snapshot in rds.describe_db_cluster_snapshots(DBClusterIdentifier=cluster_id, SnapshotType="automated")["DBClusterSnapshots"]:
+            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"])
+
+    # --- what a person looks at -------------------------------------------------------
+
+    def global_topology(self) -> list[dict]:
+        """Every global cluster, as the Lambdas would see it (through the proxy, without
+        using up a switch's phases; the drill's own reads are let through an outage), with
+        each member's region, cluster, role and status."""
+        self.proxy.peek = True
+        try:
+            found = [g for page in self.peek_in[DR].get_paginator("describe_global_clusters").paginate()
+                     for g in page["GlobalClusters"]]
+            clusters = {
+                c["DBClusterArn"]: c
+                for region in (PRIMARY, DR)
+                for page in self.peek_in[region].get_paginator("describe_db_clusters").paginate()
+                for c in page["DBClusters"]
+            }
+        finally:
+            self.proxy.peek = False
+        rows = []
+        for g in sorted(found, key=lambda g: g["GlobalClusterIdentifier"]):
+            failover = g.get("FailoverState") or {}
+            members = []
+            for member in g.get("GlobalClusterMembers", []):
+                arn = member["DBClusterArn"]
+                members.append({
+                    "arn": arn,
+                    "region": arn.split(":")[3],
+                    "cluster": arn.split(":")[-1],
+                    "writer": bool(member.get("IsWriter")),
+                    "status": clusters.get(arn, {}).get("Status", "gone"),
+                })
+            rows.append({
+                "global": g["GlobalClusterIdentifier"],
+                "status": g.get("Status"),
+                "switch": failover.get("Status"),
+                "members": sorted(members, key=lambda m: m["region"]),
+            })
+        return rows
+
+    def cluster_in(self, region: str, cluster_id: str) -> dict | None:
+        """The cluster as the Lambdas in `region` would see it (a peek), or None."""
+        self.proxy.peek = True
+        try:
+            return self.peek_in[region].describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        except ClientError:
+            return None
+        finally:
+            self.proxy.peek = False
+
+    def instance_in(self, region: str, instance_id: str) -> dict | None:
+        self.proxy.peek = True
+        try:
+            return self.peek_in[region].describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"][0]
+        except ClientError:
+            return None
+        finally:
+            self.proxy.peek = False
+
+    def writers(self) -> dict[str, str | None]:
+        return {g["global"]: next((m["arn"] for m in g["members"] if m["writer"]), None) for g in self.global_topology()}
+
+    def item(self, partition: str, key: str, region: str | None = None) -> dict | None:
+        dynamodb = self.dynamodb_in[region or self.machine.region]
+        found = dynamodb.get_item(TableName=base.TABLE, Key={"clusterId": {"S": partition}, "recordKey": {"S": key}})
+        item = found.get("Item")
+        return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+
+    def dr_run_record(self, run_name: str) -> dict:
+        return self.item(DR_RUNS, f"run#{run_name}", self.run_regions.get(run_name)) or {}
+
+    def resource_record(self, global_id: str, run_name: str) -> dict | None:
+        return self.item(f"#dr:{global_id}", f"run#{run_name}", self.run_regions.get(run_name))
+
+    def leases(self) -> list[dict]:
+        return [i for i in self.ledger_items() if i["recordKey"] == "lease" and i["clusterId"].startswith("#dr:")]
+
+    def probe(self, region: str) -> str | None:
+        """One DescribeDBClusters signed for the region, through the proxy: None if it
+        answered, else what went wrong."""
+        try:
+            self.caller_in[region].describe_db_clusters()
+            return None
+        except (ClientError, BotoCoreError) as error:
+            return type(error).__name__
+
+
+# --- showing it ---------------------------------------------------------------------
+
+CLUSTER_ARN = re.compile(r"arn:aws:rds:([a-z0-9-]+):\d{12}:cluster:([A-Za-z0-9-]+)")
+
+
+def short(text, width: int = 62) -> str:
+    """One line of at most `width` characters; a cluster ARN shown as region/cluster."""
+    text = CLUSTER_ARN.sub(lambda m: f"{m.group(1)}/{m.group(2)}", str(text))
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def summarise_dr(state: str, result) -> str:
+    if not isinstance(result, dict):
+        return ""
+    if state == "ValidatePayload":
+        layers = result.get("layers") or []
+        count = sum(len(layer.get("resources", [])) for layer in layers)
+        plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
+        return f"{plural(len(layers), 'layer')}, {plural(count, 'resource')} checked" + (", dry run" if result.get("dryRun") else "")
+    if state == "PlanResource":
+        target = str(result.get("targetClusterArn", "")).split(":")[-1]
+        if result.get("state") == "act":
+            return short(f"act: {result.get('call')} to {target}", 70)
+        if result.get("state") == "done" and "secondary" in str(result.get("summary")):  # a failback preparation
+            return short(f"done: {result.get('summary')}", 70)
+        if result.get("state") == "done":
+            return short(f"done: {target} already is the writer", 70)
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
+    if state == "ActOnResource":
+        plan = result.get("plan") or {}
+        return short(f"{plan.get('call')} requested" if result.get("requested") else f"no call: {plan.get('state')}", 70)
+    if state == "CheckResource" and "secondary" in str(result.get("summary", "")):  # a failback preparation
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
+    if state == "CheckResource":
+        writer = str(result.get("writer") or "none").split(":")[-1]
+        phase = result.get("failoverStatus")
+        phase = f"switch {phase}" if phase == "pending" else phase or f"global cluster {result.get('globalStatus')}"
+        return short(f"{result.get('state')}: {phase}, writer {writer}", 70)
+    if state == "RecordLayer":
+        return f"layer {result.get('layer')}: {result.get('succeeded')} ok, {result.get('failed')} failed"
+    if state == "FinishRun":
+        return short(f"outcome: {result.get('outcome')} ({result.get('summary')})", 70)
+    return base.summarise_result(state, result)
+
+
+def print_globals(title: str, rows: list[dict]) -> None:
+    print(f"\n  {title}")
+    print(f"    {'global cluster':<30} {'status':<10} {'switch':<15} {'region':<10} {'cluster':<34} {'writer':<6}  status")
+    for g in rows:
+        for i, m in enumerate(g["members"]):
+            head = f"{g['global']:<30} {g['status'] or '':<10} {g['switch'] or '':<15}" if i == 0 else " " * 57
+            print(f"    {head} {m['region']:<10} {m['cluster']:<34} {'yes' if m['writer'] else '':<6}  {m['status']}")
+
+
+def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
+    record = drill.dr_run_record(run.name)
+    print(f"\n  Ledger: run record ({DR_RUNS}, run#{run.name})")
+    for key in ("outcome", "summary", "dryRun", "error", "errorCause", "startedAt", "endedAt"):
+        if key in record:
+            print(f"    {key:<12} {short(record[key], 150)}")
+    listed = parse_resources(record)
+    names = global_ids_by_name(run)
+    print(f"\n  Ledger: resource records (#dr:<global cluster>, run#{run.name})")
+    print(f"    {'layer':<6} {'global cluster':<30} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
+    for entry in listed:
+        global_id = names.get(entry.get("resourceName"), "?")
+        item = drill.resource_record(global_id, run.name) or {}
+        moved = ""
+        if item.get("writerBefore") or item.get("writerAfter"):
+            moved = f"{str(item.get('writerBefore', '?')).split(':')[-1]} -> {str(item.get('writerAfter', '?')).split(':')[-1]}"
+        seconds = item.get("secondsToRecover", "")
+        error = item.get("error") or entry.get("error") or ""
+        print(f"    {entry.get('layer', ''):<6} {global_id:<30} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
+    if not listed:
+        print("    (none: no resource was started)")
+    held = drill.leases()
+    print(f"\n  Leases held: {', '.join(i['clusterId'] for i in held) if held else 'none'}")
+
+
+# --- checking it ----------------------------------------------------------------------
+
+def parse_resources(record: dict) -> list[dict]:
+    try:
+        listed = json.loads(record.get("resources") or "[]")
+    except (TypeError, ValueError):
+        return []
+    return listed if isinstance(listed, list) else []
+
+
+def global_ids_by_name(run: Execution) -> dict[str, str]:
+    """Resource name -> global cluster, from what ValidatePayload answered."""
+    names = {}
+    for result in run.task_results("ValidatePayload"):
+        for layer in (result or {}).get("layers", []):
+            for resource in layer.get("resources", []):
+                names[resource.get("resourceName")] = (resource.get("action") or {}).get("globalClusterId")
+    return names
+
+
+def results_for(run: Execution, state: str, label: str) -> list:
+    return [e.get("result") for e in run.events
+            if e["type"] == "StateExited" and e.get("state") == state and e.get("label") == label]
+
+
+def expect_run(failures: list[str], drill: DrDrill, run: Execution, outcome: str, status: str = "SUCCEEDED",
+               error: str | None = None) -> dict:
+    """The execution's end, the run record's outcome (and error), and no lease left."""
+    record = drill.dr_run_record(run.name)
+    if status == "FAILED":
+        check(failures, run.status == "FAILED" and run.error == FAILED_EXECUTION,
+              f"{run.name}: execution {run.status} {run.error}, expected FAILED {FAILED_EXECUTION}: {short(run.cause, 300)}")
+    else:
+        check(failures, run.status == status, f"{run.name}: execution {run.status} {run.error}: {short(run.cause, 300)}")
+    check(failures, record.get("outcome") == outcome,
+          f"{run.name}: ledger outcome {record.get('outcome')!r}, expected {outcome!r} ({short(record.get('summary'), 200)})")
+    if error:
+        check(failures, record.get("error") == error, f"{run.name}: ledger error {record.get('error')!r}, expected {error!r}")
+    held = drill.leases()
+    check(failures, not held, f"{run.name}: leases left: {[(i['clusterId'], i.get('runName')) for i in held]}")
+    return record
+
+
+def expect_resources(failures: list[str], drill: DrDrill, run: Execution, expected: dict) -> None:
+    """{global cluster: (outcome, error or None)} in the run record's resource list and in
+    each resource's own record (none for a resource that never started)."""
+    names = global_ids_by_name(run)
+    listed = {names.get(r.get("resourceName"), r.get("resourceName")): r for r in parse_resources(drill.dr_run_record(run.name))}
+    check(failures, set(listed) == set(expected), f"{run.name}: run record lists {sorted(listed)}, expected {sorted(expected)}")
+    for global_id, (outcome, error) in expected.items():
+        entry = listed.get(global_id, {})
+        check(failures, entry.get("outcome") == outcome,
+              f"{run.name}: run record says {global_id} {entry.get('outcome')!r}, expected {outcome!r}")
+        if error:
+            check(failures, entry.get("error") == error,
+                  f"{run.name}: run record says {global_id} failed with {entry.get('error')!r}, expected {error!r}")
+        item = drill.resource_record(global_id, run.name)
+        if outcome == "never-started":
+            check(failures, item is None, f"{run.name}: {global_id} never started but has a record: {item}")
+            check(failures, not any(e.get("label") == global_id for e in run.events),
+                  f"{run.name}: a state ran for {global_id}, which should never have started")
+            continue
+        check(failures, item is not None and item.get("outcome") == outcome,
+              f"{run.name}: resource record of {global_id}: {item and item.get('outcome')!r}, expected {outcome!r}")
+        if error:
+            check(failures, (item or {}).get("error") == error,
+                  f"{run.name}: resource record of {global_id} error {(item or {}).get('error')!r}, expected {error!r}")
+
+
+def expect_writer(failures: list[str], drill: DrDrill, db: GlobalDb, arn: str) -> None:
+    """The global cluster's writer is `arn`, the switch finished and everything available."""
+    g = next((g for g in drill.global_topology() if g["global"] == db.global_id), None)
+    if g is None:
+        failures.append(f"global cluster {db.global_id} is gone")
+        return
+    writers = [m["arn"] for m in g["members"] if m["writer"]]
+    check(failures, writers == [arn], f"{db.global_id}: writer {writers}, expected [{arn}]")
+    check(failures, g["status"] == "available" and not g["switch"],
+          f"{db.global_id}: status {g['status']}, switch {g['switch']}: not settled")
+    busy = [(m["cluster"], m["status"]) for m in g["members"] if m["status"] != "available"]
+    check(failures, not busy, f"{db.global_id}: members not available: {busy}")
+
+
+def expect_switches(failures: list[str], drill: DrDrill, expected: dict, action: str = "SwitchoverGlobalCluster") -> None:
+    """Exactly this many switch calls per global cluster reached the proxy, all accepted."""
+    calls = drill.proxy.globals.switch_calls()
+    for global_id, count in expected.items():
+        mine = [c for c in calls if c.global_cluster_id == global_id]
+        check(failures, len(mine) == count and all(c.accepted and c.action == action for c in mine),
+              f"{global_id}: switch calls {[(c.action, c.accepted, c.error) for c in mine]}, expected {count} accepted {action}")
+    others = [c for c in calls if c.global_cluster_id not in expected]
+    check(failures, not others, f"unexpected switch calls: {[(c.action, c.global_cluster_id, c.error) for c in others]}")
+
+
+def run_dr(drill: DrDrill, name: str, payload: dict, source: str, verbose: bool, region: str | None = None) -> Execution:
+    """One execution of the DR machine deployed in `region` (the drill's own by default)."""
+    live = LiveStates(summarise_dr, label_width=28, name_width=max(14, len(name)), outcome_width=70, show_changes=True)
+    if verbose:
+        print(f"\n  Started in {region or drill.machine.region} by {source}\n")
+    run = drill.run(name, payload, live if verbose else None, region=region)
+    if verbose:
+        live.flush_hidden()
+        print(f"\n  Execution {run.name}: {run.status}" + (f" ({run.error})" if run.error else "") + f" in {run.seconds:.1f} s")
+    return run
+
+
+def one_line(drill: DrDrill, run: Execution) -> str:
+    """What a run came to, for the scenario's output: outcome and each resource's result."""
+    record = drill.dr_run_record(run.name)
+    names = global_ids_by_name(run)
+    parts = [f"{names.get(r.get('resourceName'), r.get('resourceName'))} {r.get('outcome')}"
+             + (f" ({r['error']})" if r.get("error") else "") for r in parse_resources(record)]
+    return f"   {run.name}: {run.status}, ledger {record.get('outcome')}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def show_world(title: str, drill: DrDrill, verbose: bool) -> list[dict]:
+    rows = drill.global_topology()
+    if verbose:
+        print_globals(title, rows)
+    return rows
+
+
+# --- the worlds ------------------------------------------------------------------------
+
+def prepare_seed_world(drill: DrDrill) -> None:
+    """The seed payload's world: three global databases, their exports and the SSM parameter."""
+    for db in (MYSQL, POSTGRES, REPORTING):
+        drill.add_global_db(db)
+    drill.add_exports(EXPORTS)
+    drill.add_ssm_parameters(SSM_PARAMETERS)
+
+
+def prepare_with_orphan(drill: DrDrill) -> None:
+    prepare_seed_world(drill)
+    drill.add_cluster(ORPHAN, DR, POSTGRES.engine, POSTGRES.version)
+
+
+# --- the scenarios -----------------------------------------------------------------------
+
+def run_switchover(drill: DrDrill, verbose: bool) -> list[str]:
+    """make drill-dr: the seed payload, two global databases in layer 1, one in layer 2."""
+    show_world("Before", drill, verbose)
+    run = run_dr(drill, "dr-switchover-1", read_event(SEED), f"events/{SEED}", verbose)
+    show_world("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    failures: list[str] = []
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {db.global_id: ("done", None) for db in (MYSQL, POSTGRES, REPORTING)})
+    for db in (MYSQL, POSTGRES, REPORTING):
+        expect_writer(failures, drill, db, db.secondary_arn)
+    expect_switches(failures, drill, {db.global_id: 1 for db in (MYSQL, POSTGRES, REPORTING)})
+    # Layer 2 started only after layer 1 was recorded, and switched last.
+    indexes = [i for i, e in enumerate(run.events) if e.get("state") == "RecordLayer" and e.get("label") == "layer 1"
+               and e["type"] == "StateExited"]
+    first_layer2 = next((i for i, e in enumerate(run.events) if e.get("label") == REPORTING.global_id), None)
+    check(failures, bool(indexes) and first_layer2 is not None and indexes[0] < first_layer2,
+          "layer 2 started before layer 1 was recorded")
+    order = [c.global_cluster_id for c in sorted(drill.proxy.globals.accepted(), key=lambda c: c.at)]
+    check(failures, order[-1:] == [REPORTING.global_id], f"switch order {order}: the layer-2 switch was not last")
+    check(failures, "restored" in drill.published_outcomes(), "no DR run-finished event with outcome restored")
+    return failures
+
+
+def run_unplanned_failover(drill: DrDrill, verbose: bool) -> list[str]:
+    """us-east-1 is down (every request signed for it is reset): FailoverGlobalCluster with
+    AllowDataLoss from us-west-2 alone (the machine deployed there)."""
+    failures: list[str] = []
+    show_world("Before (the drill's own reads are let through the outage)", drill, verbose)
+    refused = drill.probe(PRIMARY)
+    check(failures, refused is not None, f"a call signed for {PRIMARY} was answered: the outage is not in force")
+    check(failures, drill.probe(DR) is None, f"a call signed for {DR} failed")
+    refused_before = dict(drill.proxy.counters.region_refused_calls)
+    run = run_dr(drill, "dr-unplanned-1", read_event(UNPLANNED), f"events/{UNPLANNED}, with {PRIMARY} down", verbose,
+                 region=DR)
+    refused_during = {call: count - refused_before.get(call, 0)
+                      for call, count in drill.proxy.counters.region_refused_calls.items()
+                      if count > refused_before.get(call, 0)}
+    show_world("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {ORDERS.global_id: ("done", None)})
+    expect_writer(failures, drill, ORDERS, ORDERS.secondary_arn)
+    expect_switches(failures, drill, {ORDERS.global_id: 1}, action="FailoverGlobalCluster")
+    calls = drill.proxy.globals.accepted(ORDERS.global_id)
+    check(failures, all(c.allow_data_loss and c.region == DR for c in calls),
+          f"the failover was not called in {DR} with AllowDataLoss: {[(c.region, c.allow_data_loss) for c in calls]}")
+    seen = [r for r in results_for(run, "CheckResource", ORDERS.global_id) if isinstance(r, dict)]
+    check(failures, any(r.get("failoverStatus") == "failing-over" and r.get("dataLossAllowed") is True for r in seen),
+          f"no check saw the failover under way with data loss allowed: {[(r.get('failoverStatus'), r.get('dataLossAllowed')) for r in seen]}")
+    check(failures, drill.probe(PRIMARY) is not None, f"{PRIMARY} answered after the run: the outage did not last")
+    print(f"   {PRIMARY} down ({refused} for the drill's probe); calls refused there during the run: "
+          f"{refused_during or 'none'}; FailoverGlobalCluster calls: {len(calls)} (AllowDataLoss, in {DR})", flush=True)
+    return failures
+
+
+# What each sample of events/dr/invalid/ must be refused for (the refusal lists every problem).
+INVALID_MENTIONS = {
+    "missing-import.json": ("no-such-export", "/dr/no-such-parameter"),
+    "every-kind-of-mistake.json": ("FailoverDynamoDB", "DBClusterIdentifer", "dryRun"),
+}
+
+
+def run_invalid_payloads(drill: DrDrill, verbose: bool) -> list[str]:
+    """Each sample in events/dr/invalid/: refused by ValidatePayload with InvalidInput
+    listing the problems, recorded failed, nothing started and no global cluster changed."""
+    failures: list[str] = []
+    before = show_world("Before", drill, verbose)
+    files = sorted((ROOT / "events/dr/invalid").glob("*.json"))
+    check(failures, bool(files), "no samples in events/dr/invalid")
+    for number, path in enumerate(files, 1):
+        run = run_dr(drill, f"dr-invalid-{number}", json.loads(path.read_text()), f"events/dr/invalid/{path.name}", verbose)
+        if verbose:
+            print_dr_ledger(drill, run)
+        record = expect_run(failures, drill, run, "failed", status="FAILED", error="InvalidInput")
+        cause = record.get("errorCause") or ""
+        for text in INVALID_MENTIONS.get(path.name, ()):
+            check(failures, text in cause, f"{run.name} ({path.name}): the refusal does not mention {text!r}: {short(cause, 300)}")
+        check(failures, run.entered("StartRun") == 0, f"{run.name}: StartRun ran after a refused payload")
+        items = [i for i in drill.ledger_items() if i["clusterId"] != DR_RUNS]
+        check(failures, not items, f"{run.name}: ledger items besides run records: {[(i['clusterId'], i['recordKey']) for i in items]}")
+        count = re.search(r"has (\d+) problems?", cause)
+        print(f"   {run.name} ({path.name}): {run.status}, ledger {record.get('outcome')} {record.get('error')}, "
+              f"{count.group(1) if count else '?'} problems listed", flush=True)
+    check(failures, not drill.proxy.globals.switch_calls(),
+          f"switch calls reached the proxy: {[(c.action, c.global_cluster_id) for c in drill.proxy.globals.switch_calls()]}")
+    check(failures, drill.global_topology() == before, "a global cluster changed")
+    return failures
+
+
+FAILING_PAYLOAD = {
+    "StatePayload": [
+        {"layer": 1, "resources": [
+            {"resourceType": "PlannedFailoverAurora", "resourceName": "Switchover of the MySQL global database",
+             "parameters": {"GlobalClusterIdentifier": MYSQL.global_id, "DBClusterIdentifier": MYSQL.secondary}},
+            {"resourceType": "PlannedFailoverAurora",
+             "resourceName": "Switchover of the PostgreSQL global database to a cluster outside it",
+             "parameters": {"GlobalClusterIdentifier": POSTGRES.global_id, "DBClusterIdentifier": ORPHAN}},
+        ]},
+        {"layer": 2, "resources": [
+            {"resourceType": "PlannedFailoverAurora", "resourceName": "Switchover of the reporting global database",
+             "parameters": {"GlobalClusterIdentifier": "resolve:ssm:/dr/reporting/global-cluster",
+                            "DBClusterIdentifier": REPORTING.secondary}},
+        ]},
+    ],
+}
+
+
+def run_resource_fails(drill: DrDrill, verbose: bool) -> list[str]:
+    """Layer 1: a good switchover next to one whose target is not a member of its global
+    cluster. The good one finishes, the bad one fails, layer 2 never starts."""
+    show_world("Before", drill, verbose)
+    run = run_dr(drill, "dr-resource-fails-1", FAILING_PAYLOAD, "a payload whose layer 1 names orphan-west", verbose)
+    show_world("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    failures: list[str] = []
+    expect_run(failures, drill, run, "failed", status="FAILED")
+    expect_resources(failures, drill, run, {
+        MYSQL.global_id: ("done", None),
+        POSTGRES.global_id: ("failed", "TargetNotInGlobalCluster"),
+        REPORTING.global_id: ("never-started", None),
+    })
+    expect_writer(failures, drill, MYSQL, MYSQL.secondary_arn)
+    expect_writer(failures, drill, POSTGRES, POSTGRES.primary_arn)
+    expect_writer(failures, drill, REPORTING, REPORTING.primary_arn)
+    expect_switches(failures, drill, {MYSQL.global_id: 1})
+    print(one_line(drill, run), flush=True)
+    return failures
+
+
+# Run 1 of dr-rerun: the first SwitchoverGlobalCluster of the MySQL global database takes
+# effect but its answer is lost (HTTP 500), and AWS then keeps failing every
+# DescribeGlobalClusters of it (after the two that plan it), so the machine's retries of
+# ActOnResource run out: that resource fails, layer 2 never starts. A partial run.
+PARTIAL_RUN_FAULTS = {
+    f"SwitchoverGlobalCluster:{MYSQL.global_id}": ["500-after"],
+    f"DescribeGlobalClusters:{MYSQL.global_id}": ["pass", "pass"] + ["500-before"] * 200,
+}
+
+
+def run_rerun(drill: DrDrill, verbose: bool) -> list[str]:
+    failures: list[str] = []
+    payload = read_event(SEED)
+    layer1, all_dbs = (MYSQL, POSTGRES), (MYSQL, POSTGRES, REPORTING)
+    show_world("Before", drill, verbose)
+
+    partial = run_dr(drill, "dr-rerun-1", payload, f"events/{SEED}; the first switchover's answer lost", verbose)
+    if verbose:
+        print_dr_ledger(drill, partial)
+    print(one_line(drill, partial), flush=True)
+    expect_run(failures, drill, partial, "failed", status="FAILED")
+    expect_resources(failures, drill, partial, {
+        MYSQL.global_id: ("failed", "AwsUnavailable"),
+        POSTGRES.global_id: ("done", None),
+        REPORTING.global_id: ("never-started", None),
+    })
+    lost = drill.proxy.counters.faults.get("SwitchoverGlobalCluster:500-after", 0)
+    check(failures, lost == 1, f"the switchover's answer was lost {lost} times, expected once")
+    expect_switches(failures, drill, {db.global_id: 1 for db in layer1})
+
+    drill.proxy.set_scripted_faults({})  # AWS answers again
+    show_world("Between the runs", drill, verbose)
+    rerun = run_dr(drill, "dr-rerun-2", payload, f"events/{SEED} again", verbose)
+    if verbose:
+        print_dr_ledger(drill, rerun)
+    print(one_line(drill, rerun), flush=True)
+    expect_run(failures, drill, rerun, "restored")
+    expect_resources(failures, drill, rerun, {
+        MYSQL.global_id: ("done", None),  # the lost switchover, waited for, not repeated
+        POSTGRES.global_id: ("already-done", None),
+        REPORTING.global_id: ("done", None),
+    })
+    acted = [r for r in results_for(rerun, "ActOnResource", MYSQL.global_id) if isinstance(r, dict)]
+    check(failures, bool(acted) and not any(r.get("requested") for r in acted),
+          f"{rerun.name}: ActOnResource for {MYSQL.global_id} answered {acted}: expected no call (in progress)")
+    expect_switches(failures, drill, {db.global_id: 1 for db in all_dbs})
+
+    again = run_dr(drill, "dr-rerun-3", payload, f"events/{SEED} once more, everything already done", verbose)
+    show_world("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {db.global_id: ("already-done", None) for db in all_dbs})
+    expect_switches(failures, drill, {db.global_id: 1 for db in all_dbs})
+    for db in all_dbs:
+        expect_writer(failures, drill, db, db.secondary_arn)
+    return failures
+
+
+def run_concurrent(drill: DrDrill, verbose: bool) -> list[str]:
+    """Two executions of the seed payload at once: one takes the leases and acts, the
+    other finishes skipped; one switchover per global cluster."""
+    show_world("Before", drill, verbose)
+    payload = read_event(SEED)
+    live = LiveStates(summarise_dr, label_width=28, name_width=len("dr-concurrent-1"), outcome_width=70, show_changes=True)
+    if verbose:
+        print(f"\n  Started twice at once by events/{SEED}\n")
+    started = [drill.start(f"dr-concurrent-{i}", payload, live if verbose else None) for i in (1, 2)]
+    runs = []
+    for execution, thread in started:
+        thread.join()
+        runs.append(execution)
+    if verbose:
+        live.flush_hidden()
+    show_world("After", drill, verbose)
+    failures: list[str] = []
+    outcomes = {run.name: drill.dr_run_record(run.name).get("outcome", "missing") for run in runs}
+    check(failures, sorted(outcomes.values()) == ["restored", "skipped"], f"outcomes {outcomes}")
+    check(failures, all(run.status == "SUCCEEDED" for run in runs), f"executions {[(r.name, r.status, r.error) for r in runs]}")
+    for run in runs:
+        if verbose:
+            print_dr_ledger(drill, run)
+        print(one_line(drill, run), flush=True)
+        if outcomes[run.name] == "skipped":
+            check(failures, run.entered("RunLayers") == 0, f"{run.name} was skipped but ran its layers")
+            check(failures, not parse_resources(drill.dr_run_record(run.name))
+                  or all(r.get("outcome") == "never-started" for r in parse_resources(drill.dr_run_record(run.name))),
+                  f"{run.name} was skipped but its record lists resources that ran")
+    for db in (MYSQL, POSTGRES, REPORTING):
+        expect_writer(failures, drill, db, db.secondary_arn)
+    expect_switches(failures, drill, {db.global_id: 1 for db in (MYSQL, POSTGRES, REPORTING)})
+    check(failures, not drill.leases(), f"leases left: {drill.leases()}")
+    return failures
+
+
+def run_emulated_aws(drill: DrDrill, verbose: bool) -> list[str]:
+    """The proxy's emulation of the global-database calls, checked on its own against the
+    AWS API reference (global_clusters.py): the errors, the FailoverState phases, the
+    writer's move, the identifier filter, and the region outage."""
+    failures: list[str] = []
+    west = drill.caller_in[DR]
+
+    def error_of(call, **params) -> tuple[str | None, int | None]:
+        try:
+            call(**params)
+            return None, 200
+        except ClientError as error:
+            return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    missing_target = f"arn:aws:rds:{DR}:{ACCOUNT}:cluster:no-such-cluster"
+    orphan_arn = f"arn:aws:rds:{DR}:{ACCOUNT}:cluster:{ORPHAN}"
+    for what, call, params, expected in [
+        ("an unknown global cluster", west.switchover_global_cluster,
+         {"GlobalClusterIdentifier": "no-such-global", "TargetDbClusterIdentifier": MYSQL.secondary_arn},
+         ("GlobalClusterNotFoundFault", 404)),
+        ("an unknown target", west.switchover_global_cluster,
+         {"GlobalClusterIdentifier": MYSQL.global_id, "TargetDbClusterIdentifier": missing_target},
+         ("DBClusterNotFoundFault", 404)),
+        ("a target outside the global cluster", west.switchover_global_cluster,
+         {"GlobalClusterIdentifier": MYSQL.global_id, "TargetDbClusterIdentifier": orphan_arn},
+         ("InvalidDBClusterStateFault", 400)),
+        ("the primary as target", west.switchover_global_cluster,
+         {"GlobalClusterIdentifier": MYSQL.global_id, "TargetDbClusterIdentifier": MYSQL.primary_arn},
+         ("InvalidDBClusterStateFault", 400)),
+        ("AllowDataLoss with Switchover", west.failover_global_cluster,
+         {"GlobalClusterIdentifier": MYSQL.global_id, "TargetDbClusterIdentifier": MYSQL.secondary_arn,
+          "AllowDataLoss": True, "Switchover": True},
+         ("InvalidParameterCombination", 400)),
+        ("DescribeGlobalClusters of an unknown one", west.describe_global_clusters,
+         {"GlobalClusterIdentifier": "no-such-global"}, ("GlobalClusterNotFoundFault", 404)),
+    ]:
+        got = error_of(call, **params)
+        check(failures, got == expected, f"{what}: answered {got}, expected {expected}")
+
+    answer = west.switchover_global_cluster(GlobalClusterIdentifier=MYSQL.global_id,
+                                            TargetDbClusterIdentifier=MYSQL.secondary_arn)["GlobalCluster"]
+    check(failures, answer.get("Status") == "modifying" and (answer.get("FailoverState") or {}).get("Status") == "pending",
+          f"the switchover's answer: {answer.get('Status')} {answer.get('FailoverState')}")
+    got = error_of(west.switchover_global_cluster, GlobalClusterIdentifier=MYSQL.global_id,
+                   TargetDbClusterIdentifier=MYSQL.secondary_arn)
+    check(failures, got == ("InvalidGlobalClusterStateFault", 400), f"a second switchover meanwhile: {got}")
+    seen = []
+    for _ in range(4):
+        g = west.describe_global_clusters(GlobalClusterIdentifier=MYSQL.global_id)["GlobalClusters"]
+        check(failures, [x["GlobalClusterIdentifier"] for x in g] == [MYSQL.global_id], f"filter answered {len(g)} global clusters")
+        state = (g[0].get("FailoverState") or {}) if g else {}
+        writer = next((m["DBClusterArn"].split(":")[-1] for m in (g[0] if g else {}).get("GlobalClusterMembers", []) if m["IsWriter"]), None)
+        seen.append((g[0]["Status"] if g else None, state.get("Status"), writer))
+    expected_phases = [("modifying", "pending", MYSQL.primary), ("modifying", "switching-over", MYSQL.primary),
+                       ("modifying", "switching-over", MYSQL.primary), ("available", None, MYSQL.secondary)]
+    check(failures, seen == expected_phases, f"describes after the switchover: {seen}, expected {expected_phases}")
+    back = west.failover_global_cluster(GlobalClusterIdentifier=MYSQL.global_id, TargetDbClusterIdentifier=MYSQL.primary_arn,
+                                        AllowDataLoss=True)["GlobalCluster"]
+    state = back.get("FailoverState") or {}
+    check(failures, state.get("IsDataLossAllowed") is True and state.get("FromDbClusterArn") == MYSQL.secondary_arn
+          and state.get("ToDbClusterArn") == MYSQL.primary_arn, f"the failover's FailoverState: {state}")
+
+    drill.proxy.set_regions_down((PRIMARY,))
+    check(failures, drill.probe(PRIMARY) is not None, f"{PRIMARY} answered while down")
+    check(failures, drill.probe(DR) is None, f"{DR} did not answer while {PRIMARY} was down")
+    drill.proxy.set_regions_down(())
+    check(failures, drill.probe(PRIMARY) is None, f"{PRIMARY} did not answer once back")
+    if verbose:
+        print(f"\n  describes after a switchover: {seen}")
+    accepted = len(drill.proxy.globals.accepted())
+    print(f"   {len(drill.proxy.globals.switch_calls())} switch calls, {accepted} accepted; "
+          f"outage refused {drill.proxy.counters.region_refused}", flush=True)
+    return failures
+
+
+# --- the failback preparation (issue 11) ------------------------------------------------
+
+# Written for a machine in us-east-1 with the global writer in us-west-2; its KmsKeyId is
+# `!Import orders-east-kms-key-arn`, an export of us-east-1.
+FAILBACK_PREPARATION = "dr/create-secondary-after-failover.json"
+# orders-global as dr-unplanned-failover builds it, at the sample's EngineVersion (AWS
+# makes a secondary at the global database's version).
+ORDERS_BACK = dataclasses.replace(ORDERS, version="8.0.mysql_aurora.3.05.2")
+
+
+def sample_parameters() -> dict:
+    return read_event(FAILBACK_PREPARATION)["StatePayload"][0]["resources"][0]["parameters"]
+
+
+def prepare_failback_preparation(drill: DrDrill) -> None:
+    """orders-global (us-east-1 the primary, us-west-2 the secondary) and in us-east-1 what
+    the sample names there: its DB subnet group, and its KMS key exported under the name
+    its `!Import` gives."""
+    drill.add_global_db(ORDERS_BACK)
+    parameters = sample_parameters()
+    drill.add_db_subnet_group(parameters["DBSubnetGroupName"])
+    export = parameters["KmsKeyId"].removeprefix("!Import ").strip()
+    drill.add_exports({export: drill.add_kms_key("orders-east storage, for the failback")})
+
+
+def query_value(value) -> str:
+    """A payload parameter as the AWS SDK sends it in a Query request."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def expect_sent(failures: list[str], what: str, sent: dict, expected: dict, absent: tuple = ()) -> None:
+    wrong = {k: (sent.get(k), v) for k, v in expected.items() if sent.get(k) != v}
+    check(failures, not wrong, f"{what} sent (got, expected): {wrong}")
+    extra = [k for k in absent if k in sent]
+    check(failures, not extra, f"{what} sent {extra}")
+
+
+def run_failback_preparation(drill: DrDrill, verbose: bool) -> list[str]:
+    """Issue 11, from us-east-1 after an unplanned failover to us-west-2: the old primary
+    came back detached (refused, left alone), then is deleted (gone, as when AWS could not
+    rebuild it); the sample makes us-east-1 a secondary again, once; a re-run is a no-op."""
+    db, payload, parameters = ORDERS_BACK, read_event(FAILBACK_PREPARATION), sample_parameters()
+    changes = drill.proxy.counters.changes
+    source = f"events/{FAILBACK_PREPARATION}"
+
+    # (1) The outage and the unplanned failover, as dr-unplanned-failover runs it.
+    failures = run_unplanned_failover(drill, verbose)
+    drill.proxy.set_regions_down(())
+    check(failures, drill.probe(PRIMARY) is None, f"{PRIMARY} did not answer once back")
+
+    # (4) us-east-1 is back, AWS did not rebuild the old primary: it sits there detached
+    # from the global database, holding the name the payload asks for.
+    drill.detach(db)
+    show_world(f"{PRIMARY} back, {db.primary} detached from {db.global_id}", drill, verbose)
+    mark = len(changes)
+    refused = run_dr(drill, "dr-failback-prep-1", payload, f"{source}, {db.primary} standalone", verbose, region=PRIMARY)
+    if verbose:
+        print_dr_ledger(drill, refused)
+    print(one_line(drill, refused), flush=True)
+    expect_run(failures, drill, refused, "failed", status="FAILED")
+    expect_resources(failures, drill, refused, {db.global_id: ("failed", "TargetNotInGlobalCluster")})
+    cause = str((drill.resource_record(db.global_id, refused.name) or {}).get("errorCause"))
+    check(failures, db.primary in cause, f"{refused.name}: the refusal does not name {db.primary}: {short(cause, 300)}")
+    if verbose:
+        print(f"\n  Refused: {short(cause, 300)}")
+    made = changes[mark:]
+    check(failures, not made, f"{refused.name}: calls that change something: {[(c.region, c.action) for c in made]}")
+    detached = drill.cluster_in(PRIMARY, db.primary) or {}
+    check(failures, bool(detached) and not detached.get("GlobalClusterIdentifier")
+          and [m["DBInstanceIdentifier"] for m in detached.get("DBClusterMembers", [])] == [f"{db.primary}-1"],
+          f"{refused.name}: the detached {db.primary} changed: {detached.get('GlobalClusterIdentifier')} "
+          f"{[m['DBInstanceIdentifier'] for m in detached.get('DBClusterMembers', [])]}")
+
+    # Its owner deletes it: nothing of the old primary is left in us-east-1.
+    drill.delete_cluster(PRIMARY, db.primary)
+    show_world(f"{db.primary} deleted", drill, verbose)
+
+    # (2) The failback preparation: the secondary made again, with the sample's configuration.
+    mark = len(changes)
+    run = run_dr(drill, "dr-failback-prep-2", payload, source, verbose, region=PRIMARY)
+    show_world("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {db.global_id: ("done", None)})
+    made = changes[mark:]
+    check(failures, [(c.region, c.action, c.status) for c in made]
+          == [(PRIMARY, "CreateDBCluster", 200), (PRIMARY, "CreateDBInstance", 200)],
+          f"{run.name}: calls that change something: {[(c.region, c.action, c.status) for c in made]}, "
+          f"expected one CreateDBCluster and one CreateDBInstance in {PRIMARY}")
+    exports = {e["Name"]: e["Value"] for e in drill.cloudformation.list_exports()["Exports"]}
+    kms_key = exports.get(parameters["KmsKeyId"].removeprefix("!Import ").strip())
+    sent = {c.action: c.params for c in made}
+    expect_sent(failures, "CreateDBCluster", sent.get("CreateDBCluster", {}), {
+        "DBClusterIdentifier": parameters["DBClusterName"],
+        "GlobalClusterIdentifier": parameters["GlobalClusterIdentifier"],
+        "Engine": parameters["Engine"],
+        "EngineVersion": parameters["EngineVersion"],
+        "DBSubnetGroupName": parameters["DBSubnetGroupName"],
+        "VpcSecurityGroupIds.VpcSecurityGroupId.1": parameters["VpcSecurityGroupIds"],
+        "KmsKeyId": kms_key,
+        **{name: query_value(parameters[name]) for name in (
+            "StorageEncrypted", "EnableIAMDatabaseAuthentication", "DeletionProtection", "BackupRetentionPeriod",
+            "CopyTagsToSnapshot", "Port")},
+    }, absent=("MasterUsername", "MasterUserPassword"))
+    expect_sent(failures, "CreateDBInstance", sent.get("CreateDBInstance", {}), {
+        "DBInstanceIdentifier": parameters["DBInstanceIdentifier"],
+        "DBClusterIdentifier": parameters["DBClusterName"],
+        "DBInstanceClass": parameters["DBInstanceClass"],
+        "Engine": parameters["Engine"],
+        **{name: query_value(parameters[name]) for name in ("MonitoringInterval", "MonitoringRoleArn", "AutoMinorVersionUpgrade")},
+    })
+    # The writer stayed in us-west-2; us-east-1 is a member again, not the writer, available.
+    expect_writer(failures, drill, db, db.secondary_arn)
+    g = next((g for g in drill.global_topology() if g["global"] == db.global_id), {"members": []})
+    east = [(m["cluster"], m["writer"], m["status"]) for m in g["members"] if m["region"] == PRIMARY]
+    check(failures, east == [(db.primary, False, "available")], f"{db.global_id}'s members in {PRIMARY}: {east}")
+    cluster = drill.cluster_in(PRIMARY, db.primary) or {}
+    check(failures, cluster.get("GlobalClusterIdentifier") == db.global_id,
+          f"{db.primary}: GlobalClusterIdentifier {cluster.get('GlobalClusterIdentifier')!r}")
+    instance = drill.instance_in(PRIMARY, parameters["DBInstanceIdentifier"]) or {}
+    check(failures, instance.get("DBInstanceStatus") == "available" and instance.get("DBClusterIdentifier") == db.primary,
+          f"{parameters['DBInstanceIdentifier']}: {instance.get('DBInstanceStatus')} in {instance.get('DBClusterIdentifier')}")
+    seen = [r for r in results_for(run, "CheckResource", db.global_id) if isinstance(r, dict)]
+    check(failures, any(r.get("targetStatus") == "creating" for r in seen),
+          f"{run.name}: no check saw the new cluster creating: {[r.get('targetStatus') for r in seen]}")
+
+    # (3) The same payload again: already done, nothing called.
+    mark = len(changes)
+    again = run_dr(drill, "dr-failback-prep-3", payload, f"{source} again", verbose, region=PRIMARY)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {db.global_id: ("already-done", None)})
+    made = changes[mark:]
+    check(failures, not made, f"{again.name}: calls that change something: {[(c.region, c.action) for c in made]}")
+    check(failures, again.entered("ActOnResource") == 0, f"{again.name}: ActOnResource ran")
+    creates = [(c.region, c.action) for c in changes if c.action in ("CreateDBCluster", "CreateDBInstance")]
+    print(f"   creations in all: {creates}; checks while creating: {len(seen)}", flush=True)
+    return failures
+
+
+WORLDS = {
+    "dr": lambda: DrDrill(ROOT / "target/drill-logs/dr"),
+    # The DR machine deployed in us-east-1 (the scenario's failback preparation) and in
+    # us-west-2 (its unplanned failover).
+    "dr-east": lambda: DrDrill(ROOT / "target/drill-logs/dr-east", dr_machine(PRIMARY), other_regions=(DR,)),
+}
+
+DR_SCENARIOS = [
+    Scenario("dr-switchover", "make drill-dr: two global databases switched over in layer 1 (!Import), one in layer 2 (SSM)",
+             Behaviour(), prepare_seed_world, None, None, run=run_switchover, world="dr"),
+    Scenario("dr-unplanned-failover", "us-east-1 down: FailoverGlobalCluster with data loss from us-west-2 alone",
+             Behaviour(regions_down=(PRIMARY,)), lambda d: d.add_global_db(ORDERS), None, None,
+             run=run_unplanned_failover, world="dr"),
+    Scenario("dr-invalid-payload", "unknown type, missing !Import: refused whole with InvalidInput, nothing changed",
+             Behaviour(), prepare_seed_world, None, None, run=run_invalid_payloads, world="dr"),
+    Scenario("dr-resource-fails", "a target outside its global cluster fails in layer 1: layer 2 never starts",
+             Behaviour(), prepare_with_orphan, None, None, run=run_resource_fails, world="dr"),
+    Scenario("dr-rerun", "a partial run (switchover answer lost), then re-runs: converges, one switch per global cluster",
+             Behaviour(scripted_faults=PARTIAL_RUN_FAULTS), prepare_seed_world, None, None, run=run_rerun, world="dr"),
+    Scenario("dr-concurrent", "two runs of one payload at once: one acts, one is skipped, one switch per global cluster",
+             Behaviour(), prepare_seed_world, None, None, run=run_concurrent, world="dr"),
+    Scenario("dr-emulated-aws", "the proxy's SwitchoverGlobalCluster/FailoverGlobalCluster and outage, checked alone",
+             Behaviour(), prepare_with_orphan, None, None, run=run_emulated_aws, world="dr"),
+    Scenario("dr-failback-preparation", "after an unplanned failover, us-east-1 made a secondary again (once), from us-east-1",
+             Behaviour(regions_down=(PRIMARY,)), prepare_failback_preparation, None, None,
+             run=run_failback_preparation, world="dr-east"),
+]
