@@ -49,7 +49,8 @@ def result(outcome, comment, extra):
         "resourceName.$": "$.resource.resourceName",
         "resourceType.$": "$.resource.resourceType",
         "layer.$": "$.resource.layer",
-        "globalClusterId.$": "$.resource.action.globalClusterId",
+        "resourceKey.$": "$.resource.resourceKey",
+        "parameters.$": "$.resource.parameters",
         "outcome": outcome,
         "startedAt.$": "$.startedAt",
         "endedAt.$": "$$.State.EnteredTime",
@@ -75,7 +76,7 @@ def resource_states():
         },
         "PlanResource": dr_task(
             "DrCheck", {"question": "plan", "resource.$": "$.resource"}, "$.plan", "ResourceNeeds?",
-            "Reads the global cluster and the target in this region and says done, act or in-progress; retries ClusterBusy while a switch or change settles, and any other error fails this resource.",
+            "Reads what AWS reports of the resource here (a global cluster and its target, a secondary, a replica) and says done, act or in-progress; retries ClusterBusy while a switch or change settles, and any other error fails this resource.",
             "ResourceFailed", extra_retry=busy, timeout=30,
         ),
         "ResourceNeeds?": {
@@ -89,18 +90,18 @@ def resource_states():
         },
         "ActOnResource": dr_task(
             "DrAct", {"resource.$": "$.resource"}, "$.act", "WaitForResource",
-            "Plans again and, only if the writer must still move, makes the switchover or failover call once; a call already under way is waited for, never repeated.",
+            "Plans again and, only if the resource still needs it, makes its call once (switchover, failover, secondary creation, promotion); a call already under way is waited for, never repeated.",
             "ResourceFailed", extra_retry=base.retry(["ClusterBusy"], 10, 6, 2.0, 60), timeout=60,
         ),
         "WaitForResource": {
             "Type": "Wait",
-            "Comment": "Waits %d s before each check that the writer moved; bounded by ResourceCheckBudget checks, after which ResourceWaitExhausted." % RESOURCE_WAIT_SECONDS,
+            "Comment": "Waits %d s before each check that the resource reached its target; bounded by ResourceCheckBudget checks, after which ResourceWaitExhausted." % RESOURCE_WAIT_SECONDS,
             "Seconds": RESOURCE_WAIT_SECONDS,
             "Next": "CheckResource",
         },
         "CheckResource": dr_task(
             "DrCheck", {"question": "done", "resource.$": "$.resource"}, "$.check", "ResourceDone?",
-            "Asks whether the target is the writer and the global cluster and target are available again; an error it cannot retry fails this resource.",
+            "Asks whether AWS shows the resource at its target (the target the global writer, the secondary joined, the replica standalone) and available; an error it cannot retry fails this resource.",
             "ResourceFailed", timeout=30,
         ),
         "ResourceDone?": {
@@ -121,10 +122,10 @@ def resource_states():
         },
         "ResourceWaitExhausted": {
             "Type": "Pass",
-            "Comment": "Puts ResourceWaitExhausted in $.error as a caught error would be, because the writer had not moved after ResourceCheckBudget checks.",
+            "Comment": "Puts ResourceWaitExhausted in $.error as a caught error would be, because the resource had not reached its target after ResourceCheckBudget checks.",
             "Parameters": {
                 "Error": "ResourceWaitExhausted",
-                "Cause.$": "States.Format('the writer had not moved after {} checks {} s apart', $.polls.count, %d)" % RESOURCE_WAIT_SECONDS,
+                "Cause.$": "States.Format('not at its target after {} checks {} s apart', $.polls.count, %d)" % RESOURCE_WAIT_SECONDS,
             },
             "ResultPath": "$.error",
             "Next": "ResourceFailed",
@@ -141,12 +142,12 @@ def resource_states():
         ),
         "ResourceAlreadyDone": result(
             "already-done",
-            "Ends this resource with nothing done: AWS already shows the target as the writer.",
+            "Ends this resource with nothing done: AWS already shows it at its target.",
             {"plan.$": "$.plan"},
         ),
         "ResourceSucceeded": result(
             "done",
-            "Ends this resource done: AWS shows the target as the writer and everything available.",
+            "Ends this resource done: AWS shows it at its target and available.",
             {"plan.$": "$.plan", "act.$": "$.act", "check.$": "$.check"},
         ),
     }

@@ -5,7 +5,8 @@ Lambda Runtime API, the Lambdas seeing themselves in us-west-2 (their invoked fu
 arn:aws:lambda:us-west-2:123456789012:function:<name>, AWS_REGION=us-west-2). AWS is moto
 in two regions, us-east-1 (the primaries) and us-west-2 (the secondaries, the DR side),
 behind the lifecycle proxy, which answers SwitchoverGlobalCluster and FailoverGlobalCluster
-as AWS documents them (global_clusters.py; moto has neither), and can take us-east-1 down.
+as AWS documents them (global_clusters.py; moto has neither), PromoteReadReplica too
+(read_replicas.py; moto leaves the promoted instance a replica), and can take us-east-1 down.
 
 The failback preparation (dr-failback-preparation) runs in a world of its own, "dr-east":
 the machine and its Lambdas deployed in both regions (their ARNs, AWS_REGION and ledger
@@ -15,9 +16,11 @@ table in each), the failover run from us-west-2, the preparation from us-east-1.
     drill.py --all                        these scenarios after the failback ones
 
 Each scenario checks the execution, the ledger (the run record under #dr-runs, each
-resource's record under #dr:<global cluster>, no lease left) and the emulated topology
-(which member of each global cluster is the writer), and counts the switch calls that
-reached the proxy to prove "once".
+resource's record under #dr:<resource key>, no lease left) and the emulated topology
+(which member of each global cluster is the writer; whether the pilot light's replica is a
+standalone instance), and counts the switch and promote calls that reached the proxy to
+prove "once". A resource's key is its global cluster's identifier, or
+instance/<identifier> for an RDS read replica (PromoteRDSReadReplica).
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 import drill as base
 from drill import ACCOUNT, ROOT, TABLE, Drill, Execution, LiveStates, Machine, Scenario, check, read_event
 from fault_proxy import Behaviour
+from global_clusters import SWITCH_ACTIONS
 from lambda_service import LocalLambdaService
 
 PRIMARY = "us-east-1"
@@ -186,7 +190,21 @@ class DrDrill(Drill):
         rds.create_db_instance(DBInstanceIdentifier=f"{cluster_id}-1", DBClusterIdentifier=cluster_id,
                                Engine=engine, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{region}a")
 
-    def add_exports(self, exports: dict) -> None:
+    def add_rds_replica(self, pair: "RdsReplica") -> None:
+        """An RDS instance in us-east-1 and its cross-region read replica in us-west-2
+        (CreateDBInstanceReadReplica with the source's ARN, as AWS wants it across regions).
+        The source keeps one day of backups, so the promotion's 7 shows."""
+        source = self.rds_in[PRIMARY].create_db_instance(
+            DBInstanceIdentifier=pair.source, Engine=pair.engine, EngineVersion=pair.version,
+            DBInstanceClass="db.r6g.large", AllocatedStorage=100, MasterUsername="app",
+            MasterUserPassword="drill-password-1", BackupRetentionPeriod=1, PreferredBackupWindow="07:00-07:30",
+            # Set, so moto's random one cannot overlap the backup window (it refuses that).
+            PreferredMaintenanceWindow="sun:05:00-sun:05:30", AvailabilityZone=f"{PRIMARY}a")["DBInstance"]
+        self.rds_in[DR].create_db_instance_read_replica(
+            DBInstanceIdentifier=pair.replica, SourceDBInstanceIdentifier=source["DBInstanceArn"],
+            SourceRegion=PRIMARY, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{DR}a")
+
+    def add_exports(self, exports: dict, stack_name: str = "dr-globaldb-exports") -> None:
         """A CloudFormation stack in the machine's region exporting these names, as the
         stacks that deployed the databases would (the payload's `!Import NAME`)."""
         outputs = {
@@ -194,7 +212,7 @@ class DrDrill(Drill):
             for name, value in exports.items()
         }
         template = {"Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}, "Outputs": outputs}
-        self.cloudformation.create_stack(StackName="dr-globaldb-exports", TemplateBody=json.dumps(template))
+        self.cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
 
     def add_ssm_parameters(self, parameters: dict) -> None:
         for name, value in parameters.items():
@@ -294,6 +312,28 @@ class DrDrill(Drill):
         finally:
             self.proxy.peek = False
 
+    def rds_instances(self) -> list[dict]:
+        """Every RDS instance that is in no Aurora cluster, in both regions, as the Lambdas
+        would see it (a peek): region, identifier, status, the source it replicates, the
+        replicas it feeds, its backups."""
+        self.proxy.peek = True
+        try:
+            found = [(region, i) for region in (PRIMARY, DR)
+                     for page in self.peek_in[region].get_paginator("describe_db_instances").paginate()
+                     for i in page["DBInstances"] if not i.get("DBClusterIdentifier")]
+        finally:
+            self.proxy.peek = False
+        return [{
+            "region": region,
+            "instance": i["DBInstanceIdentifier"],
+            "arn": i.get("DBInstanceArn"),
+            "status": i.get("DBInstanceStatus"),
+            "source": i.get("ReadReplicaSourceDBInstanceIdentifier"),
+            "replicas": list(i.get("ReadReplicaDBInstanceIdentifiers") or []),
+            "retention": i.get("BackupRetentionPeriod"),
+            "window": i.get("PreferredBackupWindow"),
+        } for region, i in sorted(found, key=lambda f: (f[0], f[1]["DBInstanceIdentifier"]))]
+
     def writers(self) -> dict[str, str | None]:
         return {g["global"]: next((m["arn"] for m in g["members"] if m["writer"]), None) for g in self.global_topology()}
 
@@ -306,8 +346,9 @@ class DrDrill(Drill):
     def dr_run_record(self, run_name: str) -> dict:
         return self.item(DR_RUNS, f"run#{run_name}", self.run_regions.get(run_name)) or {}
 
-    def resource_record(self, global_id: str, run_name: str) -> dict | None:
-        return self.item(f"#dr:{global_id}", f"run#{run_name}", self.run_regions.get(run_name))
+    def resource_record(self, resource_key: str, run_name: str) -> dict | None:
+        """The run's record of the resource of `resource_key` (partition #dr:<resource key>)."""
+        return self.item(f"#dr:{resource_key}", f"run#{run_name}", self.run_regions.get(run_name))
 
     def leases(self) -> list[dict]:
         return [i for i in self.ledger_items() if i["recordKey"] == "lease" and i["clusterId"].startswith("#dr:")]
@@ -324,11 +365,12 @@ class DrDrill(Drill):
 
 # --- showing it ---------------------------------------------------------------------
 
-CLUSTER_ARN = re.compile(r"arn:aws:rds:([a-z0-9-]+):\d{12}:cluster:([A-Za-z0-9-]+)")
+CLUSTER_ARN = re.compile(r"arn:aws:rds:([a-z0-9-]+):\d{12}:(?:cluster|db):([A-Za-z0-9-]+)")
 
 
 def short(text, width: int = 62) -> str:
-    """One line of at most `width` characters; a cluster ARN shown as region/cluster."""
+    """One line of at most `width` characters; a cluster's or an instance's ARN shown as
+    region/identifier."""
     text = CLUSTER_ARN.sub(lambda m: f"{m.group(1)}/{m.group(2)}", str(text))
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -341,6 +383,12 @@ def summarise_dr(state: str, result) -> str:
         count = sum(len(layer.get("resources", [])) for layer in layers)
         plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
         return f"{plural(len(layers), 'layer')}, {plural(count, 'resource')} checked" + (", dry run" if result.get("dryRun") else "")
+    # A promotion: its plan names an instance's key; its checks (no global cluster) say
+    # whether the instance is standalone or still a replica.
+    if state == "PlanResource" and is_instance_key(result.get("resourceKey")):
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
+    if state == "CheckResource" and re.search(r"standalone|replica of", str(result.get("summary", ""))):
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
     if state == "PlanResource":
         target = str(result.get("targetClusterArn", "")).split(":")[-1]
         if result.get("state") == "act":
@@ -383,18 +431,22 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
         if key in record:
             print(f"    {key:<12} {short(record[key], 150)}")
     listed = parse_resources(record)
-    names = global_ids_by_name(run)
-    print(f"\n  Ledger: resource records (#dr:<global cluster>, run#{run.name})")
-    print(f"    {'layer':<6} {'global cluster':<30} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
+    keys = resource_keys_by_name(run)
+    print(f"\n  Ledger: resource records (#dr:<resource key>, run#{run.name})")
+    print(f"    {'layer':<6} {'resource key':<30} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
     for entry in listed:
-        global_id = names.get(entry.get("resourceName"), "?")
-        item = drill.resource_record(global_id, run.name) or {}
+        key = keys.get(entry.get("resourceName"), "?")
+        item = drill.resource_record(key, run.name) or {}
         moved = ""
-        if item.get("writerBefore") or item.get("writerAfter"):
+        if is_instance_key(key) and (item.get("writerBefore") or item.get("writerAfter")):
+            # A promotion: the source the replica followed -> the standalone instance.
+            before = f"replica of {short(item['writerBefore'])}" if item.get("writerBefore") else "standalone"
+            moved = f"{before} -> {'standalone' if item.get('writerAfter') else '?'}"
+        elif item.get("writerBefore") or item.get("writerAfter"):
             moved = f"{str(item.get('writerBefore', '?')).split(':')[-1]} -> {str(item.get('writerAfter', '?')).split(':')[-1]}"
         seconds = item.get("secondsToRecover", "")
         error = item.get("error") or entry.get("error") or ""
-        print(f"    {entry.get('layer', ''):<6} {global_id:<30} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
+        print(f"    {entry.get('layer', ''):<6} {key:<30} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
     if not listed:
         print("    (none: no resource was started)")
     held = drill.leases()
@@ -411,13 +463,22 @@ def parse_resources(record: dict) -> list[dict]:
     return listed if isinstance(listed, list) else []
 
 
-def global_ids_by_name(run: Execution) -> dict[str, str]:
-    """Resource name -> global cluster, from what ValidatePayload answered."""
+INSTANCE_KEY_PREFIX = "instance/"
+
+
+def is_instance_key(key) -> bool:
+    """Whether a resource key names an RDS instance (instance/<identifier>), not a global cluster."""
+    return isinstance(key, str) and key.startswith(INSTANCE_KEY_PREFIX)
+
+
+def resource_keys_by_name(run: Execution) -> dict[str, str]:
+    """Resource name -> resource key (the key of its lease and records: a global cluster's
+    identifier, or instance/<identifier>), from what ValidatePayload answered."""
     names = {}
     for result in run.task_results("ValidatePayload"):
         for layer in (result or {}).get("layers", []):
             for resource in layer.get("resources", []):
-                names[resource.get("resourceName")] = (resource.get("action") or {}).get("globalClusterId")
+                names[resource.get("resourceName")] = resource.get("resourceKey")
     return names
 
 
@@ -445,9 +506,10 @@ def expect_run(failures: list[str], drill: DrDrill, run: Execution, outcome: str
 
 
 def expect_resources(failures: list[str], drill: DrDrill, run: Execution, expected: dict) -> None:
-    """{global cluster: (outcome, error or None)} in the run record's resource list and in
-    each resource's own record (none for a resource that never started)."""
-    names = global_ids_by_name(run)
+    """{resource key: (outcome, error or None)} in the run record's resource list and in
+    each resource's own record (none for a resource that never started), which carries
+    that resourceKey."""
+    names = resource_keys_by_name(run)
     listed = {names.get(r.get("resourceName"), r.get("resourceName")): r for r in parse_resources(drill.dr_run_record(run.name))}
     check(failures, set(listed) == set(expected), f"{run.name}: run record lists {sorted(listed)}, expected {sorted(expected)}")
     for global_id, (outcome, error) in expected.items():
@@ -465,6 +527,8 @@ def expect_resources(failures: list[str], drill: DrDrill, run: Execution, expect
             continue
         check(failures, item is not None and item.get("outcome") == outcome,
               f"{run.name}: resource record of {global_id}: {item and item.get('outcome')!r}, expected {outcome!r}")
+        check(failures, item is None or item.get("resourceKey") == global_id,
+              f"{run.name}: resource record under #dr:{global_id} has resourceKey {(item or {}).get('resourceKey')!r}")
         if error:
             check(failures, (item or {}).get("error") == error,
                   f"{run.name}: resource record of {global_id} error {(item or {}).get('error')!r}, expected {error!r}")
@@ -510,7 +574,7 @@ def run_dr(drill: DrDrill, name: str, payload: dict, source: str, verbose: bool,
 def one_line(drill: DrDrill, run: Execution) -> str:
     """What a run came to, for the scenario's output: outcome and each resource's result."""
     record = drill.dr_run_record(run.name)
-    names = global_ids_by_name(run)
+    names = resource_keys_by_name(run)
     parts = [f"{names.get(r.get('resourceName'), r.get('resourceName'))} {r.get('outcome')}"
              + (f" ({r['error']})" if r.get("error") else "") for r in parse_resources(record)]
     return f"   {run.name}: {run.status}, ledger {record.get('outcome')}" + (f": {', '.join(parts)}" if parts else "")
@@ -844,6 +908,327 @@ def run_emulated_aws(drill: DrDrill, verbose: bool) -> list[str]:
     return failures
 
 
+# --- the pilot light: an RDS read replica promoted ---------------------------------------
+
+@dataclass(frozen=True)
+class RdsReplica:
+    """An RDS (not Aurora) instance in us-east-1 and its cross-region read replica in us-west-2."""
+    source: str
+    replica: str
+    engine: str
+    version: str
+
+    @property
+    def source_arn(self) -> str:
+        return f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:db:{self.source}"
+
+    @property
+    def replica_arn(self) -> str:
+        return f"arn:aws:rds:{DR}:{ACCOUNT}:db:{self.replica}"
+
+    @property
+    def key(self) -> str:
+        """The resource key of its promotion: its lease and records are under #dr:<key>."""
+        return f"{INSTANCE_KEY_PREFIX}{self.replica}"
+
+
+PILOT = RdsReplica("rds-mysql-instance", "rds-mysql-replica", "mysql", "8.0.39")
+PILOT_LIGHT = "dr/pilot-light.json"
+# What the sample asks PromoteReadReplica to set.
+PILOT_BACKUPS = {"BackupRetentionPeriod": "7", "PreferredBackupWindow": "03:00-03:30"}
+
+
+def pilot_resource() -> dict:
+    return read_event(PILOT_LIGHT)["StatePayload"][0]["resources"][0]
+
+
+def imported(value: str) -> str:
+    return value.removeprefix("!Import ").strip()
+
+
+def pilot_exports() -> dict:
+    """What the sample's `!Import`s name, exported in us-west-2: the replica's identifier,
+    and (kept for the record) the source's ARN."""
+    parameters = pilot_resource()["parameters"]
+    return {imported(parameters["RDSInstanceIdentifier"]): PILOT.replica,
+            imported(parameters["TargetClusterIdentifier"]): PILOT.source_arn}
+
+
+def prepare_pilot_light(drill: DrDrill) -> None:
+    drill.add_rds_replica(PILOT)
+    drill.add_exports(pilot_exports(), stack_name="rds-mysql-exports")
+
+
+def print_instances(title: str, rows: list[dict]) -> None:
+    """Each instance: its region, the source it replicates (ReadReplicaSourceDBInstanceIdentifier;
+    none: a standalone instance), the replicas it feeds, its status and its backups."""
+    print(f"\n  {title}")
+    print(f"    {'region':<10} {'instance':<20} {'source':<30} {'replicas':<30} {'status':<11} backups")
+    for r in rows:
+        replicas = ", ".join(short(x) for x in r["replicas"]) or "-"
+        print(f"    {r['region']:<10} {r['instance']:<20} {short(r['source'] or '-'):<30} {replicas:<30} "
+              f"{r['status'] or '':<11} {r['retention']} days, {r['window']}")
+
+
+def show_instances(title: str, drill: DrDrill, verbose: bool) -> list[dict]:
+    rows = drill.rds_instances()
+    if verbose:
+        print_instances(title, rows)
+    return rows
+
+
+def expect_replica(failures: list[str], drill: DrDrill, pair: RdsReplica) -> None:
+    """The replica still follows its source (nothing promoted)."""
+    rows = {(r["region"], r["instance"]): r for r in drill.rds_instances()}
+    replica = rows.get((DR, pair.replica)) or {}
+    check(failures, replica.get("source") == pair.source_arn,
+          f"{pair.replica}: source {replica.get('source')!r}, expected {pair.source_arn}")
+    source = rows.get((PRIMARY, pair.source)) or {}
+    check(failures, pair.replica_arn in source.get("replicas", []),
+          f"{pair.source}: replicas {source.get('replicas')}, expected {pair.replica_arn} among them")
+
+
+def expect_standalone(failures: list[str], drill: DrDrill, pair: RdsReplica) -> None:
+    """The replica promoted: available, no source, the sample's backups; its source
+    available and no longer listing it."""
+    rows = {(r["region"], r["instance"]): r for r in drill.rds_instances()}
+    replica = rows.get((DR, pair.replica))
+    if replica is None:
+        failures.append(f"{pair.replica} is gone from {DR}")
+        return
+    check(failures, replica["status"] == "available" and not replica["source"],
+          f"{pair.replica}: {replica['status']}, source {replica['source']!r}: not a standalone available instance")
+    backups = {"BackupRetentionPeriod": str(replica["retention"]), "PreferredBackupWindow": replica["window"]}
+    check(failures, backups == PILOT_BACKUPS, f"{pair.replica}: backups {backups}, expected {PILOT_BACKUPS}")
+    source = rows.get((PRIMARY, pair.source)) or {}
+    check(failures, source.get("status") == "available" and pair.replica_arn not in source.get("replicas", []),
+          f"{pair.source}: {source.get('status')}, replicas {source.get('replicas')}")
+
+
+def expect_promotions(failures: list[str], drill: DrDrill, pair: RdsReplica, count: int) -> None:
+    """Exactly `count` PromoteReadReplica calls reached the proxy, all for the replica, in
+    us-west-2, accepted, with the sample's backup settings; no other call changed anything
+    of an RDS instance."""
+    calls = drill.proxy.replicas.promote_calls()
+    check(failures, len(calls) == count and all(c.accepted and c.instance_id == pair.replica and c.region == DR
+                                                for c in calls),
+          f"PromoteReadReplica calls {[(c.region, c.instance_id, c.accepted, c.error) for c in calls]}, "
+          f"expected {count} accepted for {pair.replica} in {DR}")
+    sent = [c for c in drill.proxy.counters.changes if c.action == "PromoteReadReplica"]
+    check(failures, len(sent) == count, f"{len(sent)} PromoteReadReplica calls changed something, expected {count}")
+    for change in sent:
+        expect_sent(failures, "PromoteReadReplica", change.params, {"DBInstanceIdentifier": pair.replica, **PILOT_BACKUPS})
+    others = [(c.region, c.action) for c in drill.proxy.counters.changes
+              if c.action not in ("PromoteReadReplica", *SWITCH_ACTIONS)]
+    check(failures, not others, f"other calls that change something: {others}")
+
+
+def expect_promotion_record(failures: list[str], drill: DrDrill, run: Execution, pair: RdsReplica, outcome: str) -> dict:
+    """The resource's own record, under #dr:instance/<replica>, as this run left it."""
+    item = drill.item(f"#dr:{pair.key}", f"run#{run.name}", drill.run_regions.get(run.name)) or {}
+    check(failures, item.get("resourceType") == "PromoteRDSReadReplica" and item.get("resourceKey") == pair.key
+          and item.get("outcome") == outcome,
+          f"{run.name}: record under #dr:{pair.key}: {item.get('resourceType')} {item.get('resourceKey')} "
+          f"{item.get('outcome')}, expected PromoteRDSReadReplica {pair.key} {outcome}")
+    if outcome == "done":
+        check(failures, item.get("writerBefore") == pair.source_arn and item.get("writerAfter") == pair.replica_arn,
+              f"{run.name}: record says {item.get('writerBefore')} -> {item.get('writerAfter')}, "
+              f"expected {pair.source_arn} -> {pair.replica_arn}")
+    return item
+
+
+def failed_with(run: Execution, state: str, label: str) -> list[str]:
+    """The errors `state` failed with for `label` (each retried or caught)."""
+    return [e.get("error") for e in run.events
+            if e["type"] == "StateFailed" and e.get("state") == state and e.get("label") == label]
+
+
+def run_pilot_light(drill: DrDrill, verbose: bool) -> list[str]:
+    """events/dr/pilot-light.json from us-west-2: the replica, backing up at first (the plan
+    says ClusterBusy, retried), is promoted once and checked until standalone."""
+    failures: list[str] = []
+    before = show_instances("Before (RDS instances)", drill, verbose)
+    expect_replica(failures, drill, PILOT)
+    check(failures, [r["status"] for r in before if r["instance"] == PILOT.replica] == ["backing-up"],
+          f"{PILOT.replica} is not backing up before the run: {before}")
+    run = run_dr(drill, "dr-pilot-light-1", read_event(PILOT_LIGHT), f"events/{PILOT_LIGHT}", verbose)
+    show_instances("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {PILOT.key: ("done", None)})
+    expect_promotion_record(failures, drill, run, PILOT, "done")
+    expect_promotions(failures, drill, PILOT, 1)
+    expect_standalone(failures, drill, PILOT)
+    busy = failed_with(run, "PlanResource", PILOT.key)
+    check(failures, busy[:1] == ["ClusterBusy"], f"{run.name}: the plan of a replica backing up failed with {busy}, expected ClusterBusy")
+    seen = [r.get("targetStatus") for r in results_for(run, "CheckResource", PILOT.key) if isinstance(r, dict)]
+    check(failures, "modifying" in seen and "rebooting" in seen and seen[-1:] == ["available"],
+          f"{run.name}: checks saw {seen}, expected modifying and rebooting, then available")
+    check(failures, not drill.proxy.globals.switch_calls(), "a global cluster was switched")
+    check(failures, "restored" in drill.published_outcomes(), "no DR run-finished event with outcome restored")
+    print(f"   PromoteReadReplica calls: {len(drill.proxy.replicas.promote_calls())}; plan refused while backing up: "
+          f"{busy}; checks saw {seen}", flush=True)
+    return failures
+
+
+def run_pilot_light_rerun(drill: DrDrill, verbose: bool) -> list[str]:
+    """The promotion's answer lost (HTTP 500 after it took effect): the retry sees it under
+    way, the run converges with one call; then the same payload again: already done."""
+    failures: list[str] = []
+    payload, source = read_event(PILOT_LIGHT), f"events/{PILOT_LIGHT}"
+    show_instances("Before (RDS instances)", drill, verbose)
+    lost = run_dr(drill, "dr-pilot-light-rerun-1", payload, f"{source}; the promotion's answer lost", verbose)
+    if verbose:
+        print_dr_ledger(drill, lost)
+    print(one_line(drill, lost), flush=True)
+    expect_run(failures, drill, lost, "restored")
+    expect_resources(failures, drill, lost, {PILOT.key: ("done", None)})
+    expect_promotion_record(failures, drill, lost, PILOT, "done")
+    expect_promotions(failures, drill, PILOT, 1)
+    answers_lost = drill.proxy.counters.faults.get("PromoteReadReplica:500-after", 0)
+    check(failures, answers_lost == 1, f"the promotion's answer was lost {answers_lost} times, expected once")
+    acted = [r for r in results_for(lost, "ActOnResource", PILOT.key) if isinstance(r, dict)]
+    act_errors = failed_with(lost, "ActOnResource", PILOT.key)
+    # The lost answer is AwsUnavailable, retried; the retries plan again and find the
+    # replica being promoted: ClusterBusy while it still names its source (retried), then
+    # standalone and rebooting: in progress, nothing to call.
+    check(failures, act_errors[:1] == ["AwsUnavailable"] and set(act_errors[1:]) <= {"ClusterBusy"},
+          f"{lost.name}: ActOnResource failed with {act_errors}: expected the lost answer as AwsUnavailable, "
+          f"then at most ClusterBusy while the promotion runs")
+    check(failures, len(acted) == 1 and acted[0].get("requested") is False
+          and (acted[0].get("plan") or {}).get("state") == "in-progress",
+          f"{lost.name}: ActOnResource answered {acted}: expected its retry to find the promotion in progress and call nothing")
+    expect_standalone(failures, drill, PILOT)
+
+    drill.proxy.set_scripted_faults({})
+    mark = len(drill.proxy.counters.changes)
+    again = run_dr(drill, "dr-pilot-light-rerun-2", payload, f"{source} again, the replica already promoted", verbose)
+    show_instances("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {PILOT.key: ("already-done", None)})
+    expect_promotion_record(failures, drill, again, PILOT, "already-done")
+    check(failures, again.entered("ActOnResource") == 0, f"{again.name}: ActOnResource ran")
+    made = drill.proxy.counters.changes[mark:]
+    check(failures, not made, f"{again.name}: calls that change something: {[(c.region, c.action) for c in made]}")
+    expect_promotions(failures, drill, PILOT, 1)
+    expect_standalone(failures, drill, PILOT)
+    print(f"   PromoteReadReplica calls in all: {len(drill.proxy.replicas.promote_calls())} "
+          f"(its answer lost {answers_lost} time); ActOnResource failed with {act_errors}, then {len(acted)} answer(s) "
+          f"without a call", flush=True)
+    return failures
+
+
+def mixed_payload() -> dict:
+    """One layer: the seed's MySQL global database switched over and the pilot light's
+    replica promoted, at once."""
+    return {"StatePayload": [{"layer": 1, "resources": [
+        read_event(SEED)["StatePayload"][0]["resources"][0],
+        pilot_resource(),
+    ]}]}
+
+
+def prepare_mixed(drill: DrDrill) -> None:
+    drill.add_global_db(MYSQL)
+    drill.add_rds_replica(PILOT)
+    drill.add_exports({name: value for name, value in EXPORTS.items() if name.startswith(MYSQL.global_id)})
+    drill.add_exports(pilot_exports(), stack_name="rds-mysql-exports")
+
+
+def run_mixed_layer(drill: DrDrill, verbose: bool) -> list[str]:
+    """A global database and an RDS read replica in one layer, run side by side."""
+    failures: list[str] = []
+    show_world("Before (global databases)", drill, verbose)
+    show_instances("Before (RDS instances)", drill, verbose)
+    run = run_dr(drill, "dr-mixed-layer-1", mixed_payload(), f"layer 1 of events/{SEED} with events/{PILOT_LIGHT}'s resource",
+                 verbose)
+    show_world("After (global databases)", drill, verbose)
+    show_instances("After (RDS instances)", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {MYSQL.global_id: ("done", None), PILOT.key: ("done", None)})
+    expect_promotion_record(failures, drill, run, PILOT, "done")
+    expect_writer(failures, drill, MYSQL, MYSQL.secondary_arn)
+    expect_switches(failures, drill, {MYSQL.global_id: 1})
+    expect_promotions(failures, drill, PILOT, 1)
+    expect_standalone(failures, drill, PILOT)
+    # Side by side: each resource started before either finished.
+    started = [i for i, e in enumerate(run.events) if e["type"] == "StateEntered" and e.get("state") == "StartResource"]
+    finished = [i for i, e in enumerate(run.events) if e["type"] == "StateEntered" and e.get("state") == "ResourceSucceeded"]
+    check(failures, len(started) == 2 and bool(finished) and max(started) < min(finished),
+          f"{run.name}: the two resources did not run at once (started at events {started}, finished at {finished})")
+    held = {e.get("label") for e in run.events if e.get("state") == "CheckResource"}
+    check(failures, held == {MYSQL.global_id, PILOT.key}, f"{run.name}: checks ran for {sorted(held)}")
+    print(f"   one SwitchoverGlobalCluster ({len(drill.proxy.globals.accepted(MYSQL.global_id))}) and one PromoteReadReplica "
+          f"({len(drill.proxy.replicas.accepted(PILOT.replica))}) in one layer; records under #dr:{MYSQL.global_id} "
+          f"and #dr:{PILOT.key}", flush=True)
+    return failures
+
+
+def run_emulated_promotion(drill: DrDrill, verbose: bool) -> list[str]:
+    """The proxy's PromoteReadReplica checked alone against the AWS API reference
+    (read_replicas.py): its refusals, the phases, the standalone instance, the counting."""
+    failures: list[str] = []
+    west, east = drill.caller_in[DR], drill.caller_in[PRIMARY]
+
+    def error_of(call, **params) -> tuple[str | None, int | None]:
+        try:
+            call(**params)
+            return None, 200
+        except ClientError as error:
+            return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    def seen() -> tuple:
+        i = west.describe_db_instances(DBInstanceIdentifier=PILOT.replica)["DBInstances"][0]
+        return i["DBInstanceStatus"], i.get("ReadReplicaSourceDBInstanceIdentifier")
+
+    for what, call, params, expected in [
+        ("an unknown instance", west.promote_read_replica, {"DBInstanceIdentifier": "no-such-instance"},
+         ("DBInstanceNotFound", 404)),
+        ("an instance that is no replica", east.promote_read_replica, {"DBInstanceIdentifier": PILOT.source},
+         ("InvalidDBInstanceState", 400)),
+        ("the replica in the other region", east.promote_read_replica, {"DBInstanceIdentifier": PILOT.replica},
+         ("DBInstanceNotFound", 404)),
+        ("BackupRetentionPeriod 36", west.promote_read_replica,
+         {"DBInstanceIdentifier": PILOT.replica, "BackupRetentionPeriod": 36}, ("InvalidParameterValue", 400)),
+        ("PreferredBackupWindow 3am", west.promote_read_replica,
+         {"DBInstanceIdentifier": PILOT.replica, "PreferredBackupWindow": "3am-4am"}, ("InvalidParameterValue", 400)),
+        ("the replica while it backs up", west.promote_read_replica, {"DBInstanceIdentifier": PILOT.replica},
+         ("InvalidDBInstanceState", 400)),
+    ]:
+        got = error_of(call, **params)
+        check(failures, got == expected, f"{what}: answered {got}, expected {expected}")
+    backing_up = seen()  # uses up the scripted backing-up
+    check(failures, backing_up == ("backing-up", PILOT.source_arn), f"the replica before: {backing_up}")
+    answer = west.promote_read_replica(DBInstanceIdentifier=PILOT.replica, **{k: (int(v) if v.isdigit() else v)
+                                                                             for k, v in PILOT_BACKUPS.items()})["DBInstance"]
+    check(failures, answer["DBInstanceStatus"] == "modifying" and answer.get("ReadReplicaSourceDBInstanceIdentifier") == PILOT.source_arn,
+          f"the promotion's answer: {answer['DBInstanceStatus']}, source {answer.get('ReadReplicaSourceDBInstanceIdentifier')}")
+    got = error_of(west.promote_read_replica, DBInstanceIdentifier=PILOT.replica)
+    check(failures, got == ("InvalidDBInstanceState", 400), f"a second promotion meanwhile: {got}")
+    phases = [seen() for _ in range(4)]
+    expected_phases = [("modifying", PILOT.source_arn), ("modifying", PILOT.source_arn), ("rebooting", None), ("available", None)]
+    check(failures, phases == expected_phases, f"describes after the promotion: {phases}, expected {expected_phases}")
+    got = error_of(west.promote_read_replica, DBInstanceIdentifier=PILOT.replica)
+    check(failures, got == ("InvalidDBInstanceState", 400), f"promoting the standalone instance: {got}")
+    expect_standalone(failures, drill, PILOT)
+    calls = drill.proxy.replicas.promote_calls()
+    accepted = drill.proxy.replicas.accepted()
+    check(failures, len(calls) == 9 and len(accepted) == 1, f"{len(calls)} calls counted, {len(accepted)} accepted; expected 9 and 1")
+    if verbose:
+        print(f"\n  describes after the promotion: {phases}")
+        show_instances("After", drill, True)
+    print(f"   {len(calls)} PromoteReadReplica calls, {len(accepted)} accepted; refused with "
+          f"{sorted({c.error for c in calls if not c.accepted})}", flush=True)
+    return failures
+
+
 # --- the failback preparation (issue 11) ------------------------------------------------
 
 # Written for a machine in us-east-1 with the global writer in us-west-2; its KmsKeyId is
@@ -1011,6 +1396,17 @@ DR_SCENARIOS = [
              Behaviour(), prepare_seed_world, None, None, run=run_concurrent, world="dr"),
     Scenario("dr-emulated-aws", "the proxy's SwitchoverGlobalCluster/FailoverGlobalCluster and outage, checked alone",
              Behaviour(), prepare_with_orphan, None, None, run=run_emulated_aws, world="dr"),
+    Scenario("dr-pilot-light", "events/dr/pilot-light.json: the RDS read replica in us-west-2 promoted once (PromoteReadReplica)",
+             Behaviour(instance_scripts={PILOT.replica: ["backing-up"]}), prepare_pilot_light, None, None,
+             run=run_pilot_light, world="dr"),
+    Scenario("dr-pilot-light-rerun", "the promotion's answer lost: one call, converged; the payload again: already done",
+             Behaviour(scripted_faults={"PromoteReadReplica": ["500-after"]}), prepare_pilot_light, None, None,
+             run=run_pilot_light_rerun, world="dr"),
+    Scenario("dr-mixed-layer", "one layer: a global database switched over and an RDS read replica promoted, side by side",
+             Behaviour(), prepare_mixed, None, None, run=run_mixed_layer, world="dr"),
+    Scenario("dr-emulated-promotion", "the proxy's PromoteReadReplica (refusals, modifying -> rebooting -> standalone), checked alone",
+             Behaviour(instance_scripts={PILOT.replica: ["backing-up"]}), prepare_pilot_light, None, None,
+             run=run_emulated_promotion, world="dr"),
     Scenario("dr-failback-preparation", "after an unplanned failover, us-east-1 made a secondary again (once), from us-east-1",
              Behaviour(regions_down=(PRIMARY,)), prepare_failback_preparation, None, None,
              run=run_failback_preparation, world="dr-east"),

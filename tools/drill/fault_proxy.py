@@ -16,11 +16,15 @@ failover target from another cluster. Per scenario, this proxy:
     implement them) and rewrites DescribeGlobalClusters with the switch's FailoverState and
     the members' new roles, and shows a cluster's GlobalClusterIdentifier only while it is
     a member (global_clusters.py says what is emulated, with the AWS references);
+  * answers PromoteReadReplica as AWS documents it (moto leaves the promoted instance
+    naming its source, and promotes what is no replica) and rewrites DescribeDBInstances
+    with the promotion's phases and the standalone instance (read_replicas.py);
   * takes a region down: every request signed for it (the region of the Authorization
     header's credential scope) has its connection reset, or is answered HTTP 503.
-It counts what went through, so scenarios can assert "exactly one instance created" or
-"exactly one switchover per global cluster", and keeps every RDS call that changes
-something (Counters.changes: its region, action, parameters and HTTP status).
+It counts what went through, so scenarios can assert "exactly one instance created",
+"exactly one switchover per global cluster" or "exactly one promotion", and keeps every
+RDS call that changes something (Counters.changes: its region, action, parameters and
+HTTP status).
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
 from global_clusters import SWITCH_ACTIONS, GlobalClusterEmulation
+from read_replicas import ReadReplicaEmulation, instance_seen
 
 
 @dataclass
@@ -61,7 +66,8 @@ class Behaviour:
     # replaced by HTTP 500 InternalFailure; later calls pass. An entry of None (or "pass")
     # lets that call through. Kinds as in fault_kinds. The drill's own peeks use up none.
     # A key "<Action>:<identifier>" scripts only the calls naming that global cluster
-    # (GlobalClusterIdentifier) or cluster (DBClusterIdentifier), and is counted apart.
+    # (GlobalClusterIdentifier), cluster (DBClusterIdentifier) or, for a call that names
+    # neither, instance (DBInstanceIdentifier), and is counted apart.
     scripted_faults: dict = field(default_factory=dict)
     # Regions that are down: every request signed for one of them fails, the drill's own
     # peeks excepted. outage: "reset" (the connection is reset, no answer) or "503".
@@ -70,6 +76,10 @@ class Behaviour:
     # How many DescribeGlobalClusters answers show a global switch under way (the first
     # "pending", the others switching-over or failing-over) before the writer has moved.
     describes_while_switching: int = 3
+    # What the next DescribeDBInstances answers show of a read replica after an accepted
+    # PromoteReadReplica, before it is available and standalone (read_replicas.py): it
+    # names its source while `modifying`, no longer from the reboot on.
+    promotion_statuses: list[str] = field(default_factory=lambda: ["modifying", "modifying", "rebooting"])
 
 
 @dataclass
@@ -147,6 +157,7 @@ class AwsLifecycleProxy:
             self.scripted_calls: dict[str, int] = {}
             self.counters = Counters()
             self.globals = GlobalClusterEmulation(self.query_upstream, behaviour.describes_while_switching)
+            self.replicas = ReadReplicaEmulation(behaviour.promotion_statuses)
 
     def set_scripted_faults(self, scripted_faults: dict) -> None:
         """New scripts (their counts from zero), keeping everything else: the emulated
@@ -204,6 +215,10 @@ class AwsLifecycleProxy:
         elif action in SWITCH_ACTIONS and not target:
             # Not forwarded: moto does not implement them (global_clusters.py).
             status, headers, payload = self.globals.switch(action, params, region)
+        elif action == "PromoteReadReplica" and not target:
+            # Checked here, forwarded only when AWS would accept it (read_replicas.py).
+            status, headers, payload = self.replicas.promote(params, region, self.instance_seen,
+                                                             lambda: self.forward(request, body))
         elif action == "DescribeGlobalClusters" and not target:
             status, headers, payload = self.forward(request, body)
             if status == 200:
@@ -226,7 +241,8 @@ class AwsLifecycleProxy:
         with self.lock:
             self.counters.requests += 1
             self.counters.calls[action] = self.counters.calls.get(action, 0) + 1
-            named = params.get("GlobalClusterIdentifier") or params.get("DBClusterIdentifier")
+            named = (params.get("GlobalClusterIdentifier") or params.get("DBClusterIdentifier")
+                     or params.get("DBInstanceIdentifier"))
             key = f"{action}:{named.lower()}" if named else action
             if key not in self.behaviour.scripted_faults:
                 key = action
@@ -341,7 +357,8 @@ class AwsLifecycleProxy:
                 self.failing_over[params.get("DBClusterIdentifier", "")] = self.behaviour.failing_over_polls
             return payload
         if action == "DescribeDBInstances":
-            return self.rewrite_blocks(payload, "DBInstance", self.instance_status)
+            payload = self.rewrite_blocks(payload, "DBInstance", self.instance_status)
+            return self.replicas.described(payload, self.peek)
         if action == "DescribeDBClusters":
             payload = self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
             return self.globals.clusters_described(payload, region or "us-east-1")
@@ -353,14 +370,24 @@ class AwsLifecycleProxy:
         pattern = re.compile(rf"<{tag}>.*?</{tag}>", re.S)
         return pattern.sub(lambda m: rewrite(m.group(0)), text).encode()
 
-    def instance_status(self, block: str) -> str:
+    def instance_seen(self, instance_id: str, region: str):
+        """The instance as the Lambdas in `region` would read it now, every rewrite applied,
+        without using up a poll (read_replicas.InstanceSeen), or None if there is none."""
+        status, text = self.query_upstream("DescribeDBInstances", {"DBInstanceIdentifier": instance_id}, region)
+        if status != 200:
+            return None
+        payload = self.rewrite_blocks(text.encode(), "DBInstance", lambda block: self.instance_status(block, peek=True))
+        return instance_seen(self.replicas.described(payload, peek=True).decode())
+
+    def instance_status(self, block: str, peek: bool | None = None) -> str:
+        peek = self.peek if peek is None else peek
         found = re.search(r"<DBInstanceIdentifier>([^<]+)</DBInstanceIdentifier>", block)
         with self.lock:
             script = self.instance_scripts.get(found.group(1)) if found else None
             if script is None:
                 return block
             if script:
-                status = script[0] if self.peek else script.pop(0)
+                status = script[0] if peek else script.pop(0)
             elif found.group(1) in self.behaviour.instance_scripts:
                 return block  # a pre-scripted existing instance: back to what moto says
             else:

@@ -69,14 +69,15 @@ async function putEvents(parameters) {
   return body;
 }
 
-/** Which item of a Map a state works on, from its input: a DR resource (by its global
- * cluster) or a layer. '' at the top level. The same answer for a Task's raw input and for
- * its Parameters, so a result can be matched to its StateExited event. */
+/** Which item of a Map a state works on, from its input: a DR resource (by its resource
+ * key: a global cluster's identifier, or instance/<identifier>) or a layer. '' at the top
+ * level. The same answer for a Task's raw input and for its Parameters, so a result can be
+ * matched to its StateExited event. */
 function labelOf(input) {
   if (!input || typeof input !== 'object') return '';
   const resource = input.resource;
   if (resource && typeof resource === 'object') {
-    return String(resource.action?.globalClusterId ?? resource.resourceName ?? '');
+    return String(resource.resourceKey ?? resource.action?.globalClusterId ?? resource.resourceName ?? '');
   }
   if (typeof input.layer === 'number') return `layer ${input.layer}`;
   if (input.layer && typeof input.layer === 'object' && input.layer.layer !== undefined) return `layer ${input.layer.layer}`;

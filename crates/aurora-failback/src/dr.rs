@@ -5,7 +5,9 @@ use std::path::Path;
 
 use aws_config::SdkConfig;
 use failback_core::dr::payload::{read_payload, resolve_payload, DrAction, DrResource, Lookups};
-use failback_core::dr::plan::{plan_global_switch, plan_secondary, DrRefusal, ResourcePlan};
+use failback_core::dr::plan::{
+    plan_global_switch, plan_promotion, plan_secondary, DrRefusal, ResourcePlan,
+};
 use failback_core::identifier::short_hash;
 use failback_core::outcome::Outcome;
 use failback_core::payload::parse_strict;
@@ -110,6 +112,10 @@ async fn plan(config: &SdkConfig, path: &Path, as_json: bool) -> Result<u8, Fail
                 let cluster = rds.cluster(&spec.cluster_id).await?;
                 plan_secondary(spec, global.as_ref(), cluster.as_ref(), &home.region)
                     .map_err(refused)
+            }
+            (None, DrAction::PromoteReplica { instance_id, .. }) => {
+                let instance = rds.instance_view(instance_id).await?;
+                plan_promotion(instance_id, instance.as_ref()).map_err(refused)
             }
             (None, _) => Err("an action of no kind this version knows".to_string()),
         };

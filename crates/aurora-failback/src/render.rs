@@ -233,6 +233,9 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
                 (None, DrAction::CreateSecondary(spec)) => {
                     (spec.global_cluster_id.clone(), spec.cluster_id.clone())
                 }
+                (None, DrAction::PromoteReplica { instance_id, .. }) => {
+                    ("-".to_string(), instance_id.clone())
+                }
                 (None, _) => (String::new(), String::new()),
             };
             let (state, call, writer) = match &p.plan {

@@ -476,12 +476,34 @@ async fn dr_plan_shows_each_resource_and_whether_it_can_go_on() {
     let env = TestEnv::start().await;
     env.global_databases(&["orders-global", "billing-global"])
         .await;
+    // The pilot light: a MySQL instance in the east, its read replica here in the west.
+    env.rds_client
+        .create_db_instance()
+        .db_instance_identifier("mysql")
+        .engine("mysql")
+        .db_instance_class("db.r6g.large")
+        .allocated_storage(20)
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_rds::Client::new(&env.west_config())
+        .create_db_instance_read_replica()
+        .db_instance_identifier("mysql-replica")
+        .source_db_instance_identifier("arn:aws:rds:us-east-1:123456789012:db:mysql")
+        .send()
+        .await
+        .unwrap();
     let payload = json!({"StatePayload": [
         {"layer": 1, "resources": [
             {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
              "parameters": {"GlobalClusterIdentifier": "orders-global", "DBClusterIdentifier": "orders-global-west"}},
             {"resourceType": "PlannedFailoverAurora", "resourceName": "billing, wrong target",
-             "parameters": {"GlobalClusterIdentifier": "billing-global", "DBClusterIdentifier": "orders-global-west"}}]}]});
+             "parameters": {"GlobalClusterIdentifier": "billing-global", "DBClusterIdentifier": "orders-global-west"}}]},
+        {"layer": 2, "resources": [
+            {"resourceType": "PromoteRDSReadReplica", "resourceName": "pilot light",
+             "parameters": {"RDSInstanceIdentifier": "mysql-replica", "BackupRetentionPeriod": 7}}]}]});
     let path = payload_file("plan.json", &payload);
     let planned = cli_with(&dr_env(env.port), &["dr", "plan", path.to_str().unwrap()]);
     assert_eq!(

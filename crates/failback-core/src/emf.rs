@@ -53,7 +53,7 @@ pub fn dr_emf_lines<'a>(
         lines.push(
             json!({
                 "ResourceType": resource.resource_type,
-                "GlobalClusterId": resource.global_cluster_id,
+                "ResourceKey": resource.resource_key,
                 "RunName": run_name,
                 "SecondsToRecover": seconds,
                 "_aws": {

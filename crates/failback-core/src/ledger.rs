@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
-use crate::dr::outcome::{global_partition, DrResourceRecord, DrRunRecord};
+use crate::dr::outcome::{resource_partition, DrResourceRecord, DrRunRecord};
 use crate::errors::AwsFailure;
 use crate::outcome::{Outcome, RunRecord};
 
@@ -184,17 +184,17 @@ impl Ledger {
         conditional(put.map(drop))
     }
 
-    /// The record a DR run's layer wrote for a resource of `global_cluster_id`.
+    /// The record a DR run's layer wrote for the resource of `resource_key`.
     pub async fn dr_resource(
         &self,
-        global_cluster_id: &str,
+        resource_key: &str,
         run_name: &str,
     ) -> Result<Option<DrResourceRecord>, AwsFailure> {
         let got = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("clusterId", s(&global_partition(global_cluster_id)))
+            .key("clusterId", s(&resource_partition(resource_key)))
             .key("recordKey", s(&format!("{RUN_KEY_PREFIX}{run_name}")))
             .consistent_read(true)
             .send()

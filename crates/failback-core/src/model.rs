@@ -70,6 +70,19 @@ impl ClusterView {
     }
 }
 
+/// An RDS (not Aurora) instance as a DR promotion reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView {
+    pub instance_id: String,
+    pub arn: Option<String>,
+    pub status: String,
+    pub engine: String,
+    /// ReadReplicaSourceDBInstanceIdentifier: set while the instance is a read replica.
+    pub replica_source: Option<String>,
+    pub backup_retention_period: Option<i32>,
+}
+
 /// An Aurora global database as DescribeGlobalClusters reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,8 @@ use aws_sdk_rds::Client;
 use crate::dr::payload::SecondaryClusterSpec;
 use crate::errors::AwsFailure;
 use crate::model::{
-    ClusterView, GlobalClusterView, GlobalFailoverView, GlobalMemberView, GlobalSwitch, MemberView,
+    ClusterView, GlobalClusterView, GlobalFailoverView, GlobalMemberView, GlobalSwitch,
+    InstanceView, MemberView,
 };
 
 #[derive(Debug, Clone)]
@@ -66,7 +67,7 @@ pub enum CreateInstanceFailure {
     Aws(AwsFailure),
 }
 
-/// Why SwitchoverGlobalCluster or FailoverGlobalCluster was refused.
+/// Why SwitchoverGlobalCluster, FailoverGlobalCluster or PromoteReadReplica was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GlobalSwitchFailure {
     #[error("the global cluster or a member is not in a state to switch: {0}")]
@@ -182,6 +183,41 @@ impl Rds {
 
     /// One instance and its configuration; `None` if it does not exist.
     pub async fn instance(&self, instance_id: &str) -> Result<Option<InstanceDetail>, AwsFailure> {
+        Ok(self
+            .described_instance(instance_id)
+            .await?
+            .as_ref()
+            .map(instance_detail))
+    }
+
+    /// An RDS instance as a DR promotion reads it; `None` if it does not exist.
+    pub async fn instance_view(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<InstanceView>, AwsFailure> {
+        Ok(self
+            .described_instance(instance_id)
+            .await?
+            .map(|i| InstanceView {
+                instance_id: i
+                    .db_instance_identifier()
+                    .unwrap_or(instance_id)
+                    .to_string(),
+                arn: i.db_instance_arn().map(str::to_string),
+                status: i.db_instance_status().unwrap_or_default().to_string(),
+                engine: i.engine().unwrap_or_default().to_string(),
+                replica_source: i
+                    .read_replica_source_db_instance_identifier()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+                backup_retention_period: i.backup_retention_period(),
+            }))
+    }
+
+    async fn described_instance(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<DbInstance>, AwsFailure> {
         let described = self
             .client
             .describe_db_instances()
@@ -189,7 +225,7 @@ impl Rds {
             .send()
             .await;
         match described {
-            Ok(output) => Ok(output.db_instances().first().map(instance_detail)),
+            Ok(output) => Ok(output.db_instances().first().cloned()),
             Err(err)
                 if err
                     .as_service_error()
@@ -303,6 +339,35 @@ impl Rds {
                     }
                     _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
                 }
+            })
+    }
+
+    /// Promotes the read replica to a standalone instance. Sent once: a lost answer shows
+    /// next time as an instance that no longer names a source, or one still `modifying`.
+    pub async fn promote_read_replica(
+        &self,
+        instance_id: &str,
+        backup_retention_period: Option<i32>,
+        preferred_backup_window: Option<&str>,
+    ) -> Result<(), GlobalSwitchFailure> {
+        self.client
+            .promote_read_replica()
+            .db_instance_identifier(instance_id)
+            .set_backup_retention_period(backup_retention_period)
+            .set_preferred_backup_window(preferred_backup_window.map(str::to_string))
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let (busy, gone) = err.as_service_error().map_or((false, false), |e| {
+                    (
+                        e.is_invalid_db_instance_state_fault(),
+                        e.is_db_instance_not_found_fault(),
+                    )
+                });
+                global_switch_failure(&err, busy, gone)
             })
     }
 

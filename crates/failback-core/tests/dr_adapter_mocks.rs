@@ -107,7 +107,8 @@ fn resource(kind: &str) -> serde_json::Value {
     json!({"resource": {
         "layer": 1, "resourceType": "PlannedFailoverAurora", "resourceName": "orders", "parameters": {},
         "action": {"kind": kind, "globalClusterId": "orders-global",
-                   "target": {"clusterId": "orders-west", "arn": WEST}}}})
+                   "target": {"clusterId": "orders-west", "arn": WEST}},
+        "resourceKey": "orders-global"}})
 }
 
 #[tokio::test]
@@ -271,4 +272,82 @@ async fn exports_are_read_across_pages_and_ssm_names_in_batches_of_ten() {
     assert_eq!(parameters.num_calls(), 2, "12 names, 10 per call");
     assert_eq!(found.get("/dr/p-00").map(String::as_str), Some("zero"));
     assert!(!found.contains_key("/dr/p-11"), "a missing name is absent");
+}
+
+fn replica_described(source: Option<&'static str>) -> Rule {
+    mock!(aws_sdk_rds::Client::describe_db_instances).then_output(move || {
+        let mut instance = DbInstance::builder()
+            .db_instance_identifier("mysql-replica")
+            .db_instance_arn("arn:aws:rds:us-west-2:123456789012:db:mysql-replica")
+            .db_instance_status("available")
+            .engine("mysql");
+        if let Some(source) = source {
+            instance = instance.read_replica_source_db_instance_identifier(source);
+        }
+        DescribeDbInstancesOutput::builder()
+            .db_instances(instance.build())
+            .build()
+    })
+}
+
+fn promotion() -> serde_json::Value {
+    json!({"resource": {
+        "layer": 1, "resourceType": "PromoteRDSReadReplica", "resourceName": "pilot light", "parameters": {},
+        "action": {"kind": "promoteReplica", "instanceId": "mysql-replica",
+                   "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-03:30"},
+        "resourceKey": "instance/mysql-replica"}})
+}
+
+#[tokio::test]
+async fn a_replica_is_promoted_once_with_its_backup_settings_and_never_twice() {
+    use aws_sdk_rds::operation::promote_read_replica::PromoteReadReplicaOutput;
+    let source = "arn:aws:rds:us-east-1:123456789012:db:mysql";
+    // (the replica's source now, whether the call is answered, requested or the error
+    // type, calls)
+    type Case = (
+        Option<&'static str>,
+        bool,
+        Result<bool, &'static str>,
+        usize,
+    );
+    let cases: Vec<Case> = vec![
+        (Some(source), true, Ok(true), 1),
+        (None, true, Ok(false), 0),
+        (Some(source), false, Err("AwsUnavailable"), 1),
+    ];
+    for (now, answered, expected, calls) in cases {
+        let described = replica_described(now);
+        let call = if answered {
+            mock!(aws_sdk_rds::Client::promote_read_replica)
+                .match_requests(|r| {
+                    r.db_instance_identifier() == Some("mysql-replica")
+                        && r.backup_retention_period() == Some(7)
+                        && r.preferred_backup_window() == Some("03:00-03:30")
+                })
+                .then_output(|| PromoteReadReplicaOutput::builder().build())
+        } else {
+            mock!(aws_sdk_rds::Client::promote_read_replica)
+                .sequence()
+                .http_status(500, None)
+                .repeatedly()
+                .build()
+        };
+        let rds = Rds::new(mock_client!(
+            aws_sdk_rds,
+            RuleMode::MatchAny,
+            [&described, &call]
+        ));
+        let got = dr_act(&rds, &west_home(), promotion())
+            .await
+            .map(|out| out.requested)
+            .map_err(|e| e.error_type());
+        assert_eq!(got, expected, "source {now:?}");
+        assert_eq!(call.num_calls(), calls, "source {now:?}");
+    }
+    // A resource whose key does not match its action is refused before any call.
+    let mut forged = promotion();
+    forged["resource"]["resourceKey"] = json!("orders-global");
+    let rds = Rds::new(mock_client!(aws_sdk_rds, RuleMode::MatchAny, []));
+    let err = dr_act(&rds, &west_home(), forged).await.unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
 }

@@ -255,7 +255,8 @@ fn validated(globals: &[&str]) -> Value {
         .map(|g| {
             json!({"layer": 1, "resourceType": "PlannedFailoverAurora", "resourceName": g, "parameters": {},
                    "action": {"kind": "switchover", "globalClusterId": g,
-                              "target": {"clusterId": format!("{g}-west"), "arn": null}}})
+                              "target": {"clusterId": format!("{g}-west"), "arn": null}},
+                   "resourceKey": g})
         })
         .collect();
     json!({"dryRun": false, "layers": [{"layer": 1, "resources": resources}]})
@@ -290,7 +291,7 @@ async fn a_dr_run_takes_every_lease_or_none_and_records_each_resource() {
 
     let result = |name: &str, outcome: &str| {
         let mut result = json!({"resourceName": name, "resourceType": "PlannedFailoverAurora",
-            "globalClusterId": name, "layer": 1, "outcome": outcome,
+            "resourceKey": name, "layer": 1, "outcome": outcome,
             "startedAt": "2026-11-30T05:00:00Z", "endedAt": "2026-11-30T05:02:00Z"});
         if outcome == "failed" {
             result["error"] = json!({"Error": "TargetNotInGlobalCluster", "Cause": "not a member"});
@@ -359,7 +360,8 @@ fn secondary_resource() -> Value {
             "iamDatabaseAuthentication": null, "deletionProtection": null, "backupRetentionPeriod": 7,
             "copyTagsToSnapshot": null, "port": null, "instanceId": "orders-east-1",
             "instanceClass": "db.r6g.large", "monitoringInterval": null, "monitoringRoleArn": null,
-            "autoMinorVersionUpgrade": false}}})
+            "autoMinorVersionUpgrade": false},
+        "resourceKey": "orders-global"}})
 }
 
 /// After an unplanned failover the writer is in the west and the east has nothing: the
@@ -471,4 +473,74 @@ async fn a_dr_run_that_died_before_its_finishing_step_is_recorded_failed() {
         .await
         .unwrap();
     assert_eq!(again["recorded"], false, "{again}");
+}
+
+#[tokio::test]
+async fn the_pilot_light_replica_in_the_dr_region_is_promoted() {
+    let env = TestEnv::start().await;
+    env.rds_client
+        .create_db_instance()
+        .db_instance_identifier("mysql")
+        .engine("mysql")
+        .db_instance_class("db.r6g.large")
+        .allocated_storage(20)
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    let west = aws_sdk_rds::Client::new(&env.west_config());
+    west.create_db_instance_read_replica()
+        .db_instance_identifier("mysql-replica")
+        .source_db_instance_identifier(format!("arn:aws:rds:us-east-1:{ACCOUNT}:db:mysql"))
+        .send()
+        .await
+        .unwrap();
+    export(
+        &env.west_config(),
+        "pilot-light",
+        &[
+            ("rds-mysql-instance-identifier", "mysql-replica"),
+            (
+                "rds-mysql-instance-global-arn",
+                "arn:aws:rds:us-east-1:123456789012:db:mysql",
+            ),
+        ],
+    )
+    .await;
+    let payload: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::workspace_root().join("events/dr/pilot-light.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let references = References::from_conf(&env.west_config());
+    let valid = validate(
+        &references,
+        &west_home(),
+        &ValidateSettings::default(),
+        payload,
+    )
+    .await
+    .unwrap();
+    let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
+    let rds = Rds::from_conf(&env.west_config());
+    let plan = dr_check(
+        &rds,
+        &west_home(),
+        json!({"question": "plan", "resource": resource}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(serde_json::to_value(plan).unwrap()["state"], "act");
+    let act =
+        failback_core::dr::resource::dr_act(&rds, &west_home(), json!({"resource": resource}))
+            .await
+            .unwrap();
+    assert!(act.requested);
+    let promoted = rds.instance_view("mysql-replica").await.unwrap().unwrap();
+    assert_eq!(
+        promoted.backup_retention_period,
+        Some(7),
+        "the payload's retention reached RDS"
+    );
 }

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use failback_core::class_rank::{check_requested_class, measure_class};
-use failback_core::dr::payload::{read_payload, resolve_payload, Lookups};
+use failback_core::dr::payload::{read_payload, resolve_payload, valid_resource_key, Lookups};
 use failback_core::dr::resource as dr_resource;
 use failback_core::failback::plan::{plan_restore, Action, PlanPolicy, MAX_CLUSTER_INSTANCES};
 use failback_core::failback::steps::{
@@ -344,6 +344,12 @@ fn check_switch_request(request: &dr_resource::DrRequest, home: &Home) -> Result
                     .as_ref()
                     .is_none_or(|arn| arn.contains(&format!(":{}:", home.region)))
         }
+        dr_resource::DrRequest::Promote(promote) => {
+            valid(&promote.instance_id)
+                && promote
+                    .backup_retention_period
+                    .is_none_or(|days| (0..=35).contains(&days))
+        }
         dr_resource::DrRequest::Secondary(spec) => {
             valid(&spec.global_cluster_id)
                 && valid(&spec.cluster_id)
@@ -380,10 +386,16 @@ fn check_dr_payload(value: &Value, home: &Home) -> Result<(), String> {
             continue;
         };
         for resource in layers.iter().flat_map(|(_, r)| r) {
-            let (global, target) = match resource.action.switch() {
-                Some((_, global, target)) => (global.to_string(), Some(target)),
-                None => (resource.action.global_cluster_id().to_string(), None),
+            if !valid_resource_key(&resource.resource_key) {
+                return Err(format!(
+                    "DR payload made the key {:?}",
+                    resource.resource_key
+                ));
+            }
+            let Some((_, global, target)) = resource.action.switch() else {
+                continue;
             };
+            let (global, target) = (global.to_string(), Some(target));
             if validate_identifier(&global).as_deref() != Ok(global.as_str()) {
                 return Err(format!("DR payload accepted global cluster {global:?}"));
             }

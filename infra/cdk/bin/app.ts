@@ -7,6 +7,7 @@
 //                  [-c maxEventAgeSeconds=1800] [-c allowUntaggedManualRuns=true]
 //                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
 //                  [-c drGlobalClusters=orders-global,payments-global]
+//                  [-c drInstances=orders-replica,payments-replica]
 //                  [-c drParameterPathPrefix=/aurora-failback/dr/] [-c resourceCheckBudget=90]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,6 +33,7 @@ function flag(name: string): boolean {
 
 const retentionDays = context('logRetentionDays');
 const drGlobalClusters = context('drGlobalClusters');
+const drInstances = context('drInstances');
 const resourceCheckBudget = context('resourceCheckBudget');
 const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
   description: "aurora-failback: restores an Aurora cluster's writer class after a failover",
@@ -49,6 +51,8 @@ const failback = new AuroraFailback(stack, 'AuroraFailback', {
   logRetention: retentionDays ? (Number(retentionDays) as logs.RetentionDays) : undefined,
   // Comma-separated, as the SAM parameter DrGlobalClusters.
   drGlobalClusters: drGlobalClusters ? drGlobalClusters.split(',') : undefined,
+  // Comma-separated, as the SAM parameter DrInstances.
+  drInstances: drInstances ? drInstances.split(',') : undefined,
   drParameterPathPrefix: context('drParameterPathPrefix'),
   resourceCheckBudget: resourceCheckBudget ? Number(resourceCheckBudget) : undefined,
 });

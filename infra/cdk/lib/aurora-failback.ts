@@ -82,6 +82,23 @@ export function globalClusterArnPattern(globalClusterId: string): string {
   return `arn:*:rds::*:global-cluster:${globalClusterId}`;
 }
 
+/**
+ * An RDS DB instance identifier (as the SAM parameter DrInstances' AllowedPattern): the
+ * same rules as a global cluster identifier.
+ */
+export const DB_INSTANCE_ID_PATTERN = GLOBAL_CLUSTER_ID_PATTERN;
+/**
+ * How dr-act's role names a DB instance it may promote: `arn:*:rds:*:*:db:<id>`, for the
+ * same reason as globalClusterArnPattern (the SAM template cannot write ${AWS::Partition},
+ * ${AWS::Region} and ${AWS::AccountId} into each item of a list parameter). The partition
+ * and account wildcards widen nothing; the region wildcard is taken back to the stack's
+ * region by the statement's `aws:RequestedRegion` condition (a call on an instance is sent
+ * to the instance's region).
+ */
+export function dbInstanceArnPattern(dbInstanceId: string): string {
+  return `arn:*:rds:*:*:db:${dbInstanceId}`;
+}
+
 /** The cluster tag that opts a cluster in, and the tag every created instance carries. */
 export const TAG_ENABLED = 'aurora-failback:enabled';
 export const TAG_RUN = 'aurora-failback:run';
@@ -146,12 +163,22 @@ export interface AuroraFailbackProps {
 
   /**
    * The Aurora global databases (global cluster identifiers) that DR runs may switch over
-   * or fail over to a cluster in this stack's region. Empty: the DR state machine and its
-   * functions are deployed (they validate, plan and dry-run payloads), but dr-act's role
-   * holds no SwitchoverGlobalCluster / FailoverGlobalCluster at all.
-   * @default [] - dr-act may switch nothing
+   * or fail over to a cluster in this stack's region, or add a secondary cluster in this
+   * region to (failback preparation, CreateAuroraSecondaryDBCluster). Empty: the DR state
+   * machine and its functions are deployed (they validate, plan and dry-run payloads), but
+   * dr-act's role holds no SwitchoverGlobalCluster / FailoverGlobalCluster and nothing to
+   * create a secondary (CreateDBCluster, CreateDBInstance, the key grant, PassRole) at all.
+   * @default [] - dr-act may switch nothing and create no secondary
    */
   readonly drGlobalClusters?: string[];
+
+  /**
+   * The RDS DB instances (identifiers) in this stack's region that DR runs may promote from
+   * read replica to standalone instance (PromoteRDSReadReplica, the pilot light). Empty:
+   * dr-act's role holds no PromoteReadReplica at all.
+   * @default [] - dr-act may promote nothing
+   */
+  readonly drInstances?: string[];
 
   /**
    * The SSM parameter path (starting and ending with "/") under which the DR payloads'
@@ -201,8 +228,9 @@ export interface AuroraFailbackProps {
  * Step Functions workflow creates a writer-sized tier-0 reader and fails over to it,
  * for clusters tagged `aurora-failback:enabled=true` (manual runs on untagged clusters
  * too with `allowUntaggedManualRuns`). A second workflow runs cross-region DR payloads
- * (switchover or failover of the global databases in `drGlobalClusters`) from this
- * region. Same resources and roles as infra/template.yaml.
+ * (switchover or failover of the global databases in `drGlobalClusters`, or a new
+ * secondary cluster here for one of them; promotion of the read replicas in
+ * `drInstances`) from this region. Same resources and roles as infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -233,6 +261,7 @@ export class AuroraFailback extends Construct {
     const maxEventAgeSeconds = wholeNumber(props.maxEventAgeSeconds ?? 1800, 60, 86400, 'maxEventAgeSeconds');
     const allowUntagged = props.allowUntaggedManualRuns ?? false;
     const drGlobalClusters = globalClusterIds(props.drGlobalClusters ?? []);
+    const drInstances = dbInstanceIds(props.drInstances ?? []);
     const drParameterPathPrefix = parameterPathPrefix(props.drParameterPathPrefix ?? DEFAULT_DR_PARAMETER_PATH_PREFIX);
     const resourceCheckBudget = wholeNumber(props.resourceCheckBudget ?? 90, 1, 600, 'resourceCheckBudget');
 
@@ -367,6 +396,68 @@ export class AuroraFailback extends Construct {
         resources: [rdsArn('cluster')],
       }),
     ];
+    // CreateAuroraSecondaryDBCluster (failback preparation): CreateDBCluster with
+    // GlobalClusterIdentifier, then CreateDBInstance, authorised on the resource types the
+    // Service Authorization Reference lists for them. Without drGlobalClusters none of
+    // these statements exists: dr-act may create no secondary. No tags are sent, so no
+    // rds:AddTagsToResource.
+    const secondaryStatements = drGlobalClusters.length === 0 ? [] : [
+      // The global cluster the secondary joins: exactly those named (see
+      // globalClusterArnPattern). Its ARN has no region, so aws:RequestedRegion keeps the
+      // statement to calls sent to the stack's region on its own (the regional statement
+      // below does too, through its ARNs).
+      new iam.PolicyStatement({
+        sid: 'CreateSecondaryInConfiguredGlobalClustersOnly',
+        actions: ['rds:CreateDBCluster'],
+        resources: drGlobalClusters.map(globalClusterArnPattern),
+        conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      }),
+      // The required resources: the new cluster (named by the payload), its subnet group
+      // (the payload's), its cluster parameter and option groups (the engine's defaults);
+      // this account and region. Not db: only a Multi-AZ DB cluster creates instances with
+      // the cluster. The VPC security groups are EC2's, checked by RDS.
+      new iam.PolicyStatement({
+        sid: 'CreateSecondaryClusterInThisRegion',
+        actions: ['rds:CreateDBCluster'],
+        resources: [rdsArn('cluster'), rdsArn('subgrp'), rdsArn('cluster-pg'), rdsArn('og')],
+      }),
+      // The secondary's first instance (named by the payload), the cluster it joins and the
+      // groups it takes from the cluster or the engine's defaults; this account and region.
+      // Not secgrp: no DB security group is named (a VPC instance has none).
+      new iam.PolicyStatement({
+        sid: 'CreateSecondaryInstanceInThisRegion',
+        actions: ['rds:CreateDBInstance'],
+        resources: [rdsArn('db'), rdsArn('cluster'), rdsArn('subgrp'), rdsArn('pg'), rdsArn('og')],
+      }),
+      // An encrypted secondary names a customer managed key of this region (KmsKeyId): RDS
+      // creates a grant on it and describes it on the caller's behalf. The user's key, usable
+      // here only through RDS in this region.
+      new iam.PolicyStatement({
+        sid: 'UseSecondaryKeysThroughRdsOnly',
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
+      }),
+      // MonitoringRoleArn: the payload's enhanced-monitoring role, the user's (any name in
+      // this account), passable only to RDS enhanced monitoring.
+      new iam.PolicyStatement({
+        sid: 'PassSecondaryMonitoringRoleOnly',
+        actions: ['iam:PassRole'],
+        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
+        conditions: { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } },
+      }),
+    ];
+    // PromoteReadReplica (PromoteRDSReadReplica) on exactly the instances named, in this
+    // region (see dbInstanceArnPattern for the wildcards and the condition). Without
+    // drInstances the statement does not exist: dr-act may promote nothing.
+    const promoteStatements = drInstances.length === 0 ? [] : [
+      new iam.PolicyStatement({
+        sid: 'PromoteConfiguredInstancesInThisRegionOnly',
+        actions: ['rds:PromoteReadReplica'],
+        resources: drInstances.map(dbInstanceArnPattern),
+        conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      }),
+    ];
 
     const statements: Record<FunctionKey, iam.PolicyStatement[]> = {
       // A secondary of a global database shows in DescribeDBClusters (GlobalClusterIdentifier).
@@ -459,7 +550,7 @@ export class AuroraFailback extends Construct {
         }),
       ],
       drCheck: [readGlobalClusters, ...readClusters],
-      drAct: [readGlobalClusters, ...readClusters, ...switchStatements],
+      drAct: [readGlobalClusters, ...readClusters, ...switchStatements, ...secondaryStatements, ...promoteStatements],
     };
 
     const descriptions: Record<FunctionKey, string> = {
@@ -470,7 +561,7 @@ export class AuroraFailback extends Construct {
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',
       drValidate: 'Checks a DR payload whole and resolves its !Import and resolve:ssm references.',
       drCheck: 'Plans a DR resource and checks whether its writer moved (reads only).',
-      drAct: 'Switches over or fails over a global database once, if the plan still says so.',
+      drAct: 'Switches over or fails over a global database, adds a secondary cluster to one, or promotes a read replica, once, if the plan still says so.',
     };
     const timeouts: Partial<Record<FunctionKey, Duration>> = {
       createReader: Duration.seconds(60),
@@ -537,7 +628,7 @@ export class AuroraFailback extends Construct {
         key === 'recordRun' ? undefined : ['CKV_AWS_116', `Invoked only synchronously by the ${isDr(key) ? 'DR ' : ''}state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.`],
         ['CKV_AWS_117', `Calls only AWS APIs (${calls[key]}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
         ['CKV_AWS_115', isDr(key)
-          ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; DR runs are few and one per global database at a time (ledger lease).'
+          ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; DR runs are few and one per database at a time (ledger lease).'
           : 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
         environments[key] ? ['CKV_AWS_173', environmentReason(Object.keys(environments[key]!))] : undefined,
       ]);
@@ -823,6 +914,16 @@ function globalClusterIds(ids: string[]): string[] {
   for (const id of ids) {
     if (!GLOBAL_CLUSTER_ID_PATTERN.test(id) || id.length > 63) {
       throw new Error(`drGlobalClusters: ${JSON.stringify(id)} is not a global cluster identifier`);
+    }
+  }
+  return [...ids];
+}
+
+/** DB instance identifiers, each checked (as the SAM parameter's AllowedPattern), or an error at synth time. */
+function dbInstanceIds(ids: string[]): string[] {
+  for (const id of ids) {
+    if (!DB_INSTANCE_ID_PATTERN.test(id) || id.length > 63) {
+      throw new Error(`drInstances: ${JSON.stringify(id)} is not a DB instance identifier`);
     }
   }
   return [...ids];

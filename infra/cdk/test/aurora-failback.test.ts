@@ -13,8 +13,11 @@ import {
 } from '../lib';
 import {
   DR_CHECK_PERMISSIONS,
+  DR_PROMOTE_ACTIONS,
+  DR_SECONDARY_ACTIONS,
   DR_SWITCH_ACTIONS,
   drActPermissions,
+  drSecondaryStatements,
   drValidatePermissions,
   EXPECTED_ACTIONS,
   expectedActions,
@@ -33,6 +36,7 @@ import {
   roleActions,
   rolePermissions,
   roleStatements,
+  statementShapes,
   synth,
 } from './support';
 
@@ -412,14 +416,17 @@ describe('AuroraFailback construct', () => {
 
   it('lets dr-check only read global databases, clusters and instances', () => {
     assert.deepEqual(rolePermissions(json, roleId('drCheck')), DR_CHECK_PERMISSIONS);
-    const configured = synth({ drGlobalClusters: ['orders-global'] });
-    assert.deepEqual(rolePermissions(configured.json, logicalId(configured.stack, configured.construct.roles.drCheck)),
-      DR_CHECK_PERMISSIONS);
+    for (const props of [{ drGlobalClusters: ['orders-global'] }, { drInstances: ['orders-replica'] },
+      { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica', 'reporting-replica'] }]) {
+      const configured = synth(props);
+      assert.deepEqual(rolePermissions(configured.json, logicalId(configured.stack, configured.construct.roles.drCheck)),
+        DR_CHECK_PERMISSIONS, JSON.stringify(props));
+    }
   });
 
   it('lets dr-act switch nothing by default, and only the listed global databases to a cluster here when given', () => {
     assert.deepEqual(rolePermissions(json, roleId('drAct')), drActPermissions([]));
-    for (const action of DR_SWITCH_ACTIONS) {
+    for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS]) {
       assert.equal(statementsWith(roleStatements(json, roleId('drAct')), action).length, 0, `${action} by default`);
     }
     const globalClusters = ['orders-global', 'payments-global'];
@@ -435,6 +442,75 @@ describe('AuroraFailback construct', () => {
     for (const drGlobalClusters of [[''], ['1orders'], ['orders-'], ['orders--global'], ['orders global'], ['a'.repeat(64)]]) {
       assert.throws(() => synth({ drGlobalClusters }), /is not a global cluster identifier/, JSON.stringify(drGlobalClusters));
     }
+  });
+
+  it('lets dr-act create a secondary only with global databases listed: of those, in this region, with exact statements', () => {
+    // By default, and with only read replicas listed: no statement with any of the actions.
+    for (const props of [{}, { drInstances: ['orders-replica'] }]) {
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      assert.deepEqual(statementShapes(configured.json, actRole, DR_SECONDARY_ACTIONS), [], JSON.stringify(props));
+      for (const action of DR_SECONDARY_ACTIONS) {
+        assert.ok(!roleActions(configured.json, actRole).includes(action), `${action} ${JSON.stringify(props)}`);
+      }
+    }
+    const variants: Array<{ drGlobalClusters: string[]; drInstances?: string[] }> = [
+      { drGlobalClusters: ['orders-global'] },
+      { drGlobalClusters: ['orders-global', 'payments-global'] },
+      { drGlobalClusters: ['orders-global', 'payments-global'], drInstances: ['orders-replica'] },
+    ];
+    for (const props of variants) {
+      const label = JSON.stringify(props);
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      // Five statements: CreateDBCluster on exactly the listed global clusters, from this
+      // region only; CreateDBCluster and CreateDBInstance on this region's resources;
+      // CreateGrant and DescribeKey through RDS here; PassRole to enhanced monitoring.
+      assert.deepEqual(statementShapes(configured.json, actRole, DR_SECONDARY_ACTIONS),
+        drSecondaryStatements(props.drGlobalClusters), label);
+      assert.deepEqual(rolePermissions(configured.json, actRole),
+        drActPermissions(props.drGlobalClusters, props.drInstances ?? []), label);
+      // Only dr-act gains them: every other role keeps exactly its own actions.
+      for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+        assert.deepEqual(roleActions(configured.json, logicalId(configured.stack, configured.construct.roles[key])),
+          expectedActions(key, true, (props.drInstances ?? []).length > 0), `${key} ${label}`);
+      }
+    }
+  });
+
+  it('lets dr-act promote nothing by default, and only the listed instances, in this region, when given', () => {
+    for (const action of DR_PROMOTE_ACTIONS) {
+      assert.equal(statementsWith(roleStatements(json, roleId('drAct')), action).length, 0, `${action} by default`);
+    }
+    const variants: Array<{ drInstances: string[]; drGlobalClusters?: string[] }> = [
+      { drInstances: ['orders-replica'] },
+      { drInstances: ['orders-replica', 'reporting-replica'] },
+      { drInstances: ['orders-replica', 'reporting-replica'], drGlobalClusters: ['orders-global'] },
+    ];
+    for (const props of variants) {
+      const label = JSON.stringify(props);
+      const globalClusters = props.drGlobalClusters ?? [];
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      assert.deepEqual(rolePermissions(configured.json, actRole), drActPermissions(globalClusters, props.drInstances), label);
+      assert.deepEqual(roleActions(configured.json, actRole), expectedActions('drAct', globalClusters.length > 0, true), label);
+      // One statement: PromoteReadReplica alone, on exactly these instances, in the stack's region.
+      const promotes = statementsWith(roleStatements(configured.json, actRole), 'rds:PromoteReadReplica');
+      assert.equal(promotes.length, 1, label);
+      assert.deepEqual(asList(promotes[0].Action), ['rds:PromoteReadReplica'], label);
+      assert.deepEqual(asList(promotes[0].Resource), props.drInstances.map((id) => `arn:*:rds:*:*:db:${id}`), label);
+      assert.deepEqual(promotes[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } }, label);
+      // Nothing else changes with the list.
+      for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+        assert.deepEqual(roleActions(configured.json, logicalId(configured.stack, configured.construct.roles[key])),
+          expectedActions(key, globalClusters.length > 0, true), `${key} ${label}`);
+      }
+    }
+    for (const drInstances of [[''], ['1orders'], ['orders-'], ['orders--replica'], ['orders replica'], ['a'.repeat(64)],
+      ['arn:aws:rds:eu-west-1:123456789012:db:orders'], ['orders-replica', 'bad_id']]) {
+      assert.throws(() => synth({ drInstances }), /drInstances: .* is not a DB instance identifier/, JSON.stringify(drInstances));
+    }
+    synth({ drInstances: ['a', 'A1-b2', 'a'.repeat(63)] });
   });
 
   it('has no "*" action, no managed policy and "*" resources only where IAM allows nothing else', () => {

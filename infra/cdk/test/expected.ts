@@ -11,8 +11,9 @@ const STATE_MACHINE_ACTIONS = [
 
 /**
  * Every IAM action each role may use: what the function calls, and nothing else. As
- * deployed by default: DrGlobalClusters empty, so dr-act may switch nothing (see
- * DR_SWITCH_ACTIONS).
+ * deployed by default: DrGlobalClusters and DrInstances empty, so dr-act may switch, create
+ * a secondary and promote nothing (see DR_SWITCH_ACTIONS, DR_SECONDARY_ACTIONS and
+ * DR_PROMOTE_ACTIONS).
  */
 export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
   describeWriter: [
@@ -68,11 +69,26 @@ export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
 /** What dr-act gains, and only it, when DrGlobalClusters names global databases. */
 export const DR_SWITCH_ACTIONS = ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'];
 
-/** The actions each role may use with DrGlobalClusters set. */
-export function expectedActions(key: RoleKey, withGlobalClusters: boolean): string[] {
+/**
+ * What else dr-act gains with DrGlobalClusters: creating a secondary cluster of one of them
+ * in this region (CreateAuroraSecondaryDBCluster), with its first instance, an encryption
+ * key of this region used through RDS and an enhanced-monitoring role passed to RDS.
+ */
+export const DR_SECONDARY_ACTIONS = [
+  'rds:CreateDBCluster', 'rds:CreateDBInstance', 'kms:CreateGrant', 'kms:DescribeKey', 'iam:PassRole',
+];
+
+/** What dr-act gains, and only it, when DrInstances names DB instances. */
+export const DR_PROMOTE_ACTIONS = ['rds:PromoteReadReplica'];
+
+/** The actions each role may use with DrGlobalClusters set, and with DrInstances set. */
+export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withInstances = false): string[] {
   const actions = [...EXPECTED_ACTIONS[key]];
   if (withGlobalClusters && key === 'drAct') {
-    actions.push(...DR_SWITCH_ACTIONS);
+    actions.push(...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS);
+  }
+  if (withInstances && key === 'drAct') {
+    actions.push(...DR_PROMOTE_ACTIONS);
   }
   return actions.sort();
 }
@@ -115,11 +131,78 @@ export function drValidatePermissions(prefix: string): string[] {
 
 export const DR_CHECK_PERMISSIONS = [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES].sort();
 
-/** dr-act's permissions: the reads, and switching only the global clusters given. */
-export function drActPermissions(globalClusters: string[]): string[] {
+/**
+ * The condition that takes dr-act's `arn:*:rds:*:*:db:<id>` back to the stack's region, and
+ * keeps CreateDBCluster on `arn:*:rds::*:global-cluster:<id>` (no region) to it.
+ */
+export const IN_THIS_REGION = { StringEquals: { 'aws:RequestedRegion': '${AWS::Region}' } };
+
+/** An RDS resource type of this account and region, any name. */
+export const rdsHere = (type: string) => `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${type}:*`;
+
+/** The resources CreateDBCluster and CreateDBInstance may use in this region when dr-act creates a secondary. */
+export const SECONDARY_CLUSTER_RESOURCES = ['cluster', 'subgrp', 'cluster-pg', 'og'].map(rdsHere);
+export const SECONDARY_INSTANCE_RESOURCES = ['db', 'cluster', 'subgrp', 'pg', 'og'].map(rdsHere);
+export const THROUGH_RDS_HERE = { StringEquals: { 'kms:ViaService': 'rds.${AWS::Region}.amazonaws.com' } };
+export const TO_ENHANCED_MONITORING = { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } };
+
+/**
+ * dr-act's permissions: the reads; switching, and creating a secondary in this region of,
+ * only the global clusters given; promoting only the DB instances given, in the stack's region.
+ */
+export function drActPermissions(globalClusters: string[], instances: string[] = []): string[] {
   const switching = globalClusters.length === 0 ? [] : [
     ...globalClusters.flatMap((id) => allow(DR_SWITCH_ACTIONS, `arn:*:rds::*:global-cluster:${id}`)),
     ...allow(DR_SWITCH_ACTIONS, CLUSTERS_HERE),
   ];
-  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching].sort();
+  const secondary = globalClusters.length === 0 ? [] : [
+    ...globalClusters.flatMap((id) => allow(['rds:CreateDBCluster'], `arn:*:rds::*:global-cluster:${id}`, IN_THIS_REGION)),
+    ...SECONDARY_CLUSTER_RESOURCES.flatMap((resource) => allow(['rds:CreateDBCluster'], resource)),
+    ...SECONDARY_INSTANCE_RESOURCES.flatMap((resource) => allow(['rds:CreateDBInstance'], resource)),
+    ...allow(['kms:CreateGrant', 'kms:DescribeKey'], 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*',
+      THROUGH_RDS_HERE),
+    ...allow(['iam:PassRole'], 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*', TO_ENHANCED_MONITORING),
+  ];
+  const promoting = instances.flatMap((id) => allow(DR_PROMOTE_ACTIONS, `arn:*:rds:*:*:db:${id}`, IN_THIS_REGION));
+  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting].sort();
+}
+
+/** A statement as the tests compare it: Sid, actions, resources and condition, intrinsics in Fn::Sub form. */
+export interface StatementShape {
+  Sid: string;
+  Action: string[];
+  Resource: string[];
+  Condition?: object;
+}
+
+/**
+ * dr-act's statements for creating a secondary (CreateAuroraSecondaryDBCluster), exactly
+ * and in order, for the global clusters given: none at all without global clusters.
+ */
+export function drSecondaryStatements(globalClusters: string[]): StatementShape[] {
+  if (globalClusters.length === 0) {
+    return [];
+  }
+  return [
+    {
+      Sid: 'CreateSecondaryInConfiguredGlobalClustersOnly',
+      Action: ['rds:CreateDBCluster'],
+      Resource: globalClusters.map((id) => `arn:*:rds::*:global-cluster:${id}`),
+      Condition: IN_THIS_REGION,
+    },
+    { Sid: 'CreateSecondaryClusterInThisRegion', Action: ['rds:CreateDBCluster'], Resource: SECONDARY_CLUSTER_RESOURCES },
+    { Sid: 'CreateSecondaryInstanceInThisRegion', Action: ['rds:CreateDBInstance'], Resource: SECONDARY_INSTANCE_RESOURCES },
+    {
+      Sid: 'UseSecondaryKeysThroughRdsOnly',
+      Action: ['kms:CreateGrant', 'kms:DescribeKey'],
+      Resource: ['arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*'],
+      Condition: THROUGH_RDS_HERE,
+    },
+    {
+      Sid: 'PassSecondaryMonitoringRoleOnly',
+      Action: ['iam:PassRole'],
+      Resource: ['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*'],
+      Condition: TO_ENHANCED_MONITORING,
+    },
+  ];
 }

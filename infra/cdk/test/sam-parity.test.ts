@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  DB_INSTANCE_ID_PATTERN,
   DEFAULT_DR_PARAMETER_PATH_PREFIX,
   DEFINITION_SUBSTITUTIONS,
   DR_DEFINITION_SUBSTITUTIONS,
@@ -18,7 +19,11 @@ import {
 } from '../lib';
 import {
   DR_CHECK_PERMISSIONS,
+  DR_PROMOTE_ACTIONS,
+  DR_SECONDARY_ACTIONS,
+  DR_SWITCH_ACTIONS,
   drActPermissions,
+  drSecondaryStatements,
   drValidatePermissions,
   expectedActions,
   WILDCARD_RESOURCE_ACTIONS,
@@ -40,6 +45,7 @@ import {
   rolePermissions,
   roleStatements,
   SAM_TEMPLATE,
+  statementShapes,
   synth,
 } from './support';
 
@@ -65,6 +71,8 @@ const MACHINES = [
 /** The global databases and parameter path the DR variant deploys with. */
 const DR_GLOBAL_CLUSTERS = ['orders-global', 'payments-global'];
 const DR_PARAMETER_PATH_PREFIX = '/ops/dr-payloads/prod/';
+/** The RDS instances the pilot-light variants may promote. */
+const DR_INSTANCES = ['orders-replica', 'reporting-replica'];
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
 
@@ -88,18 +96,19 @@ describe('SAM template', () => {
     cdk: ReturnType<typeof synth>;
     allowUntagged: boolean;
     globalClusters: string[];
+    instances: string[];
     parameterPathPrefix: string;
   }
   const variants: Variant[] = [
     {
       name: 'defaults', sam, cdk,
-      allowUntagged: false, globalClusters: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      allowUntagged: false, globalClusters: [], instances: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
     {
       name: 'AllowUntaggedManualRuns=true',
       sam: resolveSamConditions(raw, { AllowUntaggedManualRuns: 'true' }),
       cdk: synth({ allowUntaggedManualRuns: true }),
-      allowUntagged: true, globalClusters: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      allowUntagged: true, globalClusters: [], instances: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
     {
       name: `DrGlobalClusters=${DR_GLOBAL_CLUSTERS.join(',')} DrParameterPathPrefix=${DR_PARAMETER_PATH_PREFIX}`,
@@ -107,13 +116,28 @@ describe('SAM template', () => {
         DrGlobalClusters: DR_GLOBAL_CLUSTERS.join(','), DrParameterPathPrefix: DR_PARAMETER_PATH_PREFIX,
       }),
       cdk: synth({ drGlobalClusters: DR_GLOBAL_CLUSTERS, drParameterPathPrefix: DR_PARAMETER_PATH_PREFIX }),
-      allowUntagged: false, globalClusters: DR_GLOBAL_CLUSTERS, parameterPathPrefix: DR_PARAMETER_PATH_PREFIX,
+      allowUntagged: false, globalClusters: DR_GLOBAL_CLUSTERS, instances: [], parameterPathPrefix: DR_PARAMETER_PATH_PREFIX,
     },
     {
       name: 'DrGlobalClusters=orders-global',
       sam: resolveSamConditions(raw, { DrGlobalClusters: 'orders-global' }),
       cdk: synth({ drGlobalClusters: ['orders-global'] }),
-      allowUntagged: false, globalClusters: ['orders-global'], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      allowUntagged: false, globalClusters: ['orders-global'], instances: [],
+      parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+    },
+    {
+      name: 'DrInstances=orders-replica',
+      sam: resolveSamConditions(raw, { DrInstances: 'orders-replica' }),
+      cdk: synth({ drInstances: ['orders-replica'] }),
+      allowUntagged: false, globalClusters: [], instances: ['orders-replica'],
+      parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+    },
+    {
+      name: `DrGlobalClusters=orders-global DrInstances=${DR_INSTANCES.join(',')}`,
+      sam: resolveSamConditions(raw, { DrGlobalClusters: 'orders-global', DrInstances: DR_INSTANCES.join(',') }),
+      cdk: synth({ drGlobalClusters: ['orders-global'], drInstances: DR_INSTANCES }),
+      allowUntagged: false, globalClusters: ['orders-global'], instances: DR_INSTANCES,
+      parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
   ];
   const variantFn = (variant: { cdk: ReturnType<typeof synth> }, key: FunctionKey) =>
@@ -184,7 +208,8 @@ describe('SAM template', () => {
       for (const key of FUNCTION_KEYS) {
         const roleId = functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
         const label = `${key} (${variant.name})`;
-        assert.deepEqual(roleActions(variant.sam, roleId), expectedActions(key, variant.globalClusters.length > 0), label);
+        assert.deepEqual(roleActions(variant.sam, roleId),
+          expectedActions(key, variant.globalClusters.length > 0, variant.instances.length > 0), label);
         assert.deepEqual(roleActions(variant.sam, roleId),
           roleActions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), label);
       }
@@ -218,7 +243,7 @@ describe('SAM template', () => {
       { StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': 'Aurora Failback DR Run Finished' } });
   });
 
-  it('scopes the DR roles exactly: SSM under the prefix, global databases from DrGlobalClusters only', () => {
+  it('scopes the DR roles exactly: SSM under the prefix, global databases from DrGlobalClusters, instances from DrInstances only', () => {
     for (const variant of variants) {
       const samRole = (key: FunctionKey) => functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
       assert.deepEqual(rolePermissions(variant.sam, samRole('drValidate')),
@@ -230,23 +255,68 @@ describe('SAM template', () => {
         { DR_PARAMETER_PATH_PREFIX: variant.parameterPathPrefix }, `dr-validate environment (${variant.name})`);
       assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), DR_CHECK_PERMISSIONS, `dr-check (${variant.name})`);
       assert.deepEqual(rolePermissions(variant.sam, samRole('drAct')),
-        drActPermissions(variant.globalClusters), `dr-act (${variant.name})`);
+        drActPermissions(variant.globalClusters, variant.instances), `dr-act (${variant.name})`);
+      // The promotion: one statement, PromoteReadReplica alone, on exactly the instances
+      // listed, in the stack's region; none at all when DrInstances is empty.
+      for (const [template, roleId] of [
+        [variant.sam, samRole('drAct')],
+        [variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, 'drAct'))],
+      ] as const) {
+        const promotes = roleStatements(template, roleId).filter((s) => asList(s.Action).includes('rds:PromoteReadReplica'));
+        if (variant.instances.length === 0) {
+          assert.equal(promotes.length, 0, `no promotion (${variant.name})`);
+          continue;
+        }
+        assert.equal(promotes.length, 1, `promotion (${variant.name})`);
+        assert.deepEqual(asList(promotes[0].Action), DR_PROMOTE_ACTIONS, variant.name);
+        assert.deepEqual(asList(promotes[0].Resource), variant.instances.map((id) => `arn:*:rds:*:*:db:${id}`), variant.name);
+        assert.deepEqual(promotes[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } }, variant.name);
+      }
+      // Creating a secondary (CreateAuroraSecondaryDBCluster): the same five statements in
+      // both templates, exactly (Sid, actions, resources, condition), the global cluster
+      // ones naming exactly DrGlobalClusters; none at all when DrGlobalClusters is empty.
+      for (const [template, roleId, which] of [
+        [variant.sam, samRole('drAct'), 'SAM'],
+        [variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, 'drAct')), 'CDK'],
+      ] as const) {
+        assert.deepEqual(statementShapes(template, roleId, DR_SECONDARY_ACTIONS),
+          drSecondaryStatements(variant.globalClusters), `secondary, ${which} (${variant.name})`);
+      }
     }
-    // Empty DrGlobalClusters: both switching statements are left out, by one condition.
+    // Empty DrGlobalClusters: the switching and secondary-creating statements are left
+    // out, by one condition; empty DrInstances: the promoting statement, by another.
     assert.deepEqual(raw.Conditions.HasDrGlobalClusters,
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalClusters' }] }, ''] }] });
+    assert.deepEqual(raw.Conditions.HasDrInstances,
+      { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrInstances' }] }, ''] }] });
     const actStatements = raw.Resources.DrActRole.Properties.Policies[0].PolicyDocument.Statement;
     const conditional = actStatements.filter((s: Json) => 'Fn::If' in s);
-    assert.equal(conditional.length, 2);
+    assert.deepEqual(conditional.map((s: Json) => s['Fn::If'][0]),
+      [...Array(7).fill('HasDrGlobalClusters'), 'HasDrInstances']);
+    const actionsUnder: Record<string, string[]> = {};
     for (const statement of conditional) {
       const [condition, whenTrue, whenFalse] = statement['Fn::If'];
-      assert.equal(condition, 'HasDrGlobalClusters');
-      assert.deepEqual(asList(whenTrue.Action), ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']);
+      (actionsUnder[condition] ??= []).push(...asList<string>(whenTrue.Action));
       assert.deepEqual(whenFalse, { Ref: 'AWS::NoValue' });
     }
+    assert.deepEqual(actionsUnder.HasDrGlobalClusters,
+      [...DR_SWITCH_ACTIONS, ...DR_SWITCH_ACTIONS, 'rds:CreateDBCluster', 'rds:CreateDBCluster', 'rds:CreateDBInstance',
+        'kms:CreateGrant', 'kms:DescribeKey', 'iam:PassRole']);
+    assert.deepEqual(actionsUnder.HasDrInstances, DR_PROMOTE_ACTIONS);
+    const promote = conditional.find((s: Json) => s['Fn::If'][0] === 'HasDrInstances')['Fn::If'][1];
+    assert.deepEqual(promote.Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
     const unconditional = actStatements.filter((s: Json) => !('Fn::If' in s)).flatMap((s: Json) => asList(s.Action));
-    for (const action of ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']) {
-      assert.ok(!unconditional.includes(action), `${action} only under HasDrGlobalClusters`);
+    for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS, ...DR_PROMOTE_ACTIONS]) {
+      assert.ok(!unconditional.includes(action), `${action} only under its condition`);
+    }
+    // No other role may promote or create a cluster, whatever the parameters.
+    for (const variant of variants) {
+      for (const key of FUNCTION_KEYS.filter((k) => k !== 'drAct')) {
+        const actions = roleActions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]));
+        for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster']) {
+          assert.ok(!actions.includes(action), `${key} ${action} (${variant.name})`);
+        }
+      }
     }
   });
 
@@ -385,6 +455,27 @@ describe('SAM template', () => {
     for (const bad of ['1orders', 'orders-', 'orders--global', 'orders global', 'arn:aws:rds::1:global-cluster:x']) {
       assert.ok(!ids.test(bad), bad);
     }
+    // DrInstances: a list of DB instance identifiers, empty by default, each checked with
+    // the same pattern as DrGlobalClusters; the construct refuses what the pattern refuses.
+    const instances = sam.Parameters.DrInstances;
+    assert.deepEqual([instances.Type, instances.Default], ['CommaDelimitedList', '']);
+    assert.equal(instances.AllowedPattern, `^$|${DB_INSTANCE_ID_PATTERN.source}`);
+    assert.equal(instances.AllowedPattern, clusters.AllowedPattern);
+    const instanceIds = new RegExp(instances.AllowedPattern);
+    for (const good of ['', 'orders-replica', 'a', 'A1-b2']) {
+      assert.ok(instanceIds.test(good), good);
+      if (good !== '') {
+        synth({ drInstances: [good] });
+      }
+    }
+    for (const bad of ['1orders', 'orders-', 'orders--replica', 'orders replica', 'orders_replica',
+      'arn:aws:rds:eu-west-1:123456789012:db:orders']) {
+      assert.ok(!instanceIds.test(bad), bad);
+      assert.throws(() => synth({ drInstances: [bad] }), /is not a DB instance identifier/, bad);
+    }
+    const drGroup = sam.Metadata['AWS::CloudFormation::Interface'].ParameterGroups
+      .find((group: Json) => group.Label.default === 'Cross-region DR');
+    assert.ok(drGroup.Parameters.includes('DrInstances'), 'DrInstances sits in the Cross-region DR group');
   });
 
   it('matches the construct\'s event rules and ledger table', () => {
@@ -455,7 +546,7 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrParameterPathPrefix', 'DryRunOnly', 'LogRetentionInDays',
+      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrInstances', 'DrParameterPathPrefix', 'DryRunOnly', 'LogRetentionInDays',
         'MaxEventAgeSeconds', 'NotificationEmail', 'NotifyOnEveryRun', 'ReaderCheckBudget', 'ResourceCheckBudget',
         'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.

@@ -310,6 +310,21 @@ export function rolePermissions(template: Json, roleId: string): string[] {
   return [...lines].sort();
 }
 
+/**
+ * A role's statements that allow any of these actions, in order, as the tests compare them:
+ * Sid, actions, resources and condition (when there is one), intrinsics in Fn::Sub form.
+ */
+export function statementShapes(template: Json, roleId: string, actions: string[]): Json[] {
+  return roleStatements(template, roleId)
+    .filter((statement) => asList(statement.Action).some((action) => actions.includes(action)))
+    .map((statement) => ({
+      Sid: statement.Sid,
+      Action: asList(statement.Action),
+      Resource: asList(statement.Resource).map(normaliseIntrinsics),
+      ...(statement.Condition === undefined ? {} : { Condition: normaliseIntrinsics(statement.Condition) }),
+    }));
+}
+
 /** The `${Name}` placeholders of a state machine definition. */
 export function placeholders(definitionFile: string): string[] {
   const text = fs.readFileSync(definitionFile, 'utf8');

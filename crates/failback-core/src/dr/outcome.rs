@@ -15,9 +15,10 @@ use crate::outcome::Outcome;
 /// Partition of the DR run records; `#` cannot occur in a cluster identifier.
 pub const DR_RUNS_PARTITION: &str = "#dr-runs";
 
-/// Partition of a global cluster's DR lease and per-resource records.
-pub fn global_partition(global_cluster_id: &str) -> String {
-    format!("#dr:{global_cluster_id}")
+/// Partition of a resource's DR lease and per-resource records, by its resource key (a
+/// global cluster's identifier, or `instance/<identifier>`).
+pub fn resource_partition(resource_key: &str) -> String {
+    format!("#dr:{resource_key}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +50,12 @@ pub struct StepFailure {
 pub struct ResourceResult {
     pub resource_name: String,
     pub resource_type: String,
-    pub global_cluster_id: String,
+    pub resource_key: String,
     pub layer: u32,
     pub outcome: ResourceOutcome,
+    /// The resource's resolved parameters, as dr-validate checked them.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
     pub started_at: String,
     pub ended_at: String,
     pub error: Option<StepFailure>,
@@ -60,7 +64,7 @@ pub struct ResourceResult {
     pub check: Option<SwitchCheck>,
 }
 
-/// One resource of one run as the ledger keeps it (partition: its global cluster).
+/// One resource of one run as the ledger keeps it (partition: its resource key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DrResourceRecord {
@@ -70,8 +74,10 @@ pub struct DrResourceRecord {
     pub layer: u32,
     pub resource_name: String,
     pub resource_type: String,
-    pub global_cluster_id: String,
+    pub resource_key: String,
     pub outcome: String,
+    /// The resolved parameters, as JSON text.
+    pub parameters: Option<String>,
     pub summary: Option<String>,
     pub error: Option<String>,
     pub error_cause: Option<String>,
@@ -129,13 +135,14 @@ pub fn resource_record(
         _ => None,
     };
     DrResourceRecord {
-        cluster_id: global_partition(&result.global_cluster_id),
+        cluster_id: resource_partition(&result.resource_key),
         execution_arn: execution_arn.to_string(),
         run_name: run_name.to_string(),
         layer: result.layer,
         resource_name: result.resource_name.clone(),
         resource_type: result.resource_type.clone(),
-        global_cluster_id: result.global_cluster_id.clone(),
+        resource_key: result.resource_key.clone(),
+        parameters: serde_json::to_string(&result.parameters).ok(),
         outcome: serde_json::to_value(result.outcome)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))

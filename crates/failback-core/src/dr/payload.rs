@@ -42,14 +42,14 @@ pub enum ResourceType {
     /// Failback preparation: the old primary region made a secondary again.
     #[serde(rename = "CreateAuroraSecondaryDBCluster")]
     CreateAuroraSecondaryDbCluster,
+    /// The pilot light: the cross-region read replica of an RDS instance in this region
+    /// promoted to a standalone instance.
+    #[serde(rename = "PromoteRDSReadReplica")]
+    PromoteRdsReadReplica,
 }
 
 /// DR Orchestrator resource types that this version does not run yet.
-const NOT_YET_SUPPORTED: &[&str] = &[
-    "PromoteRDSReadReplica",
-    "CreateRDSReadReplica",
-    "FailoverElastiCacheCluster",
-];
+const NOT_YET_SUPPORTED: &[&str] = &["CreateRDSReadReplica", "FailoverElastiCacheCluster"];
 
 /// What a parameter's value must look like once resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,8 @@ pub enum Shape {
     Engine,
     /// Comma-separated `sg-` identifiers.
     SecurityGroupIds,
+    /// `hh24:mi-hh24:mi` in UTC, as RDS writes backup windows.
+    BackupWindow,
     /// Printable text (ARNs, versions, key ids).
     Text,
 }
@@ -137,11 +139,22 @@ const SECONDARY_CLUSTER: &[Param] = &[
     optional("AutoMinorVersionUpgrade", Shape::Bool),
 ];
 
+const READ_REPLICA_PROMOTION: &[Param] = &[
+    required("RDSInstanceIdentifier", Shape::Identifier),
+    // The DR Orchestrator's payloads carry it (the source's global ARN); kept for the
+    // record, not used to act.
+    optional("TargetClusterIdentifier", Shape::Text),
+    // PromoteReadReplica's own: 0 turns automated backups off, as AWS documents.
+    optional("BackupRetentionPeriod", Shape::Integer { min: 0, max: 35 }),
+    optional("PreferredBackupWindow", Shape::BackupWindow),
+];
+
 impl ResourceType {
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::PlannedFailoverAurora,
         Self::UnPlannedFailoverAurora,
         Self::CreateAuroraSecondaryDbCluster,
+        Self::PromoteRdsReadReplica,
     ];
 
     pub fn name(self) -> &'static str {
@@ -149,6 +162,7 @@ impl ResourceType {
             Self::PlannedFailoverAurora => "PlannedFailoverAurora",
             Self::UnPlannedFailoverAurora => "UnPlannedFailoverAurora",
             Self::CreateAuroraSecondaryDbCluster => "CreateAuroraSecondaryDBCluster",
+            Self::PromoteRdsReadReplica => "PromoteRDSReadReplica",
         }
     }
 
@@ -156,6 +170,7 @@ impl ResourceType {
         match self {
             Self::PlannedFailoverAurora | Self::UnPlannedFailoverAurora => GLOBAL_CLUSTER_SWITCH,
             Self::CreateAuroraSecondaryDbCluster => SECONDARY_CLUSTER,
+            Self::PromoteRdsReadReplica => READ_REPLICA_PROMOTION,
         }
     }
 
@@ -642,6 +657,7 @@ fn target_key(resource: &PayloadResource) -> Vec<(&'static str, Option<&ValueSou
             &["GlobalClusterIdentifier"]
         }
         ResourceType::CreateAuroraSecondaryDbCluster => &["GlobalClusterIdentifier"],
+        ResourceType::PromoteRdsReadReplica => &["RDSInstanceIdentifier"],
     };
     keys.iter()
         .map(|k| (*k, resource.parameters.get(*k)))
@@ -723,6 +739,12 @@ pub enum DrAction {
     },
     /// The secondary cluster (and its instance) in this region, joined to the global cluster.
     CreateSecondary(Box<SecondaryClusterSpec>),
+    /// PromoteReadReplica of the RDS instance `instance_id` in this region.
+    PromoteReplica {
+        instance_id: String,
+        backup_retention_period: Option<i32>,
+        preferred_backup_window: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -734,6 +756,8 @@ pub struct DrResource {
     /// Each parameter's resolved value, for the plan and the record.
     pub parameters: BTreeMap<String, String>,
     pub action: DrAction,
+    /// What the resource acts on, once per payload: the key of its lease and records.
+    pub resource_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -879,6 +903,19 @@ impl Values<'_> {
         }
     }
 
+    fn backup_window(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if is_backup_window(&raw) {
+            Some(raw)
+        } else {
+            self.problem(
+                name,
+                format!("{:?} is not a window such as \"03:00-03:30\"", shown(&raw)),
+            );
+            None
+        }
+    }
+
     fn engine(&mut self, name: &str) -> Option<String> {
         let raw = self.raw(name)?.to_string();
         if ["aurora-mysql", "aurora-postgresql"].contains(&raw.as_str()) {
@@ -939,6 +976,7 @@ impl Values<'_> {
             Shape::Engine => drop(self.engine(param.name)),
             Shape::SecurityGroupIds => drop(self.security_groups(param.name)),
             Shape::Text => drop(self.text(param.name)),
+            Shape::BackupWindow => drop(self.backup_window(param.name)),
         }
     }
 }
@@ -989,6 +1027,7 @@ pub fn resolve_payload(
                     resource_type: resource.resource_type,
                     resource_name: resource.resource_name.clone(),
                     parameters: values,
+                    resource_key: action.resource_key(),
                     action,
                 });
             }
@@ -997,15 +1036,13 @@ pub fn resolve_payload(
     }
     let all: Vec<&DrResource> = layers.iter().flat_map(|(_, r)| r).collect();
     for (i, resource) in all.iter().enumerate() {
-        let global = resource.action.global_cluster_id();
-        if let Some(first) = all[..i]
-            .iter()
-            .find(|r| r.action.global_cluster_id() == global)
-        {
+        let key = &resource.resource_key;
+        if let Some(first) = all[..i].iter().find(|r| r.resource_key == *key) {
             problems.push(format!(
-                "layer {} ({:?}): acts on global cluster {global} as {:?} does",
+                "layer {} ({:?}): acts on {} as {:?} does",
                 resource.layer,
                 shown(&resource.resource_name),
+                resource.action.target_words(),
                 shown(&first.resource_name)
             ));
         }
@@ -1033,22 +1070,60 @@ impl DrAction {
                 global_cluster_id,
                 target,
             )),
-            DrAction::CreateSecondary(_) => None,
+            DrAction::CreateSecondary(_) | DrAction::PromoteReplica { .. } => None,
         }
     }
 
-    /// The global database the action is about.
-    pub fn global_cluster_id(&self) -> &str {
+    /// The key of the resource's lease and ledger records: a global database by its
+    /// identifier, an RDS instance as `instance/<identifier>` (`/` cannot occur in an
+    /// identifier, so the two never meet).
+    pub fn resource_key(&self) -> String {
         match self {
             DrAction::Switchover {
                 global_cluster_id, ..
             }
             | DrAction::GlobalFailover {
                 global_cluster_id, ..
-            } => global_cluster_id,
-            DrAction::CreateSecondary(spec) => &spec.global_cluster_id,
+            } => global_cluster_id.clone(),
+            DrAction::CreateSecondary(spec) => spec.global_cluster_id.clone(),
+            DrAction::PromoteReplica { instance_id, .. } => {
+                format!("{INSTANCE_KEY_PREFIX}{instance_id}")
+            }
         }
     }
+
+    /// What the action is about, in words.
+    pub fn target_words(&self) -> String {
+        match self {
+            DrAction::PromoteReplica { instance_id, .. } => format!("instance {instance_id}"),
+            _ => format!("global cluster {}", self.resource_key()),
+        }
+    }
+}
+
+/// `hh24:mi-hh24:mi`, as RDS writes backup windows.
+pub fn is_backup_window(raw: &str) -> bool {
+    // Two digits, a colon, two digits ("+1:00" parses as a number, so the digits are
+    // checked one by one).
+    let time = |t: &str| {
+        let b = t.as_bytes();
+        b.len() == 5
+            && b[2] == b':'
+            && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
+            && t[..2].parse::<u8>().is_ok_and(|h| h < 24)
+            && t[3..].parse::<u8>().is_ok_and(|m| m < 60)
+    };
+    raw.split_once('-')
+        .is_some_and(|(from, to)| time(from) && time(to))
+}
+
+/// The resource key of an RDS instance: this prefix, then its identifier.
+pub const INSTANCE_KEY_PREFIX: &str = "instance/";
+
+/// Whether `key` is a resource key this version makes: an identifier, or an instance's.
+pub fn valid_resource_key(key: &str) -> bool {
+    let id = key.strip_prefix(INSTANCE_KEY_PREFIX).unwrap_or(key);
+    validate_identifier(id).as_deref() == Ok(id)
 }
 
 fn resource_action(
@@ -1097,6 +1172,16 @@ fn resource_action(
         }
         ResourceType::CreateAuroraSecondaryDbCluster => {
             secondary_spec(&mut v).map(|spec| DrAction::CreateSecondary(Box::new(spec)))
+        }
+        ResourceType::PromoteRdsReadReplica => {
+            let backup_retention_period = v.integer("BackupRetentionPeriod", 0, 35);
+            let preferred_backup_window = v.backup_window("PreferredBackupWindow");
+            v.identifier("RDSInstanceIdentifier")
+                .map(|instance_id| DrAction::PromoteReplica {
+                    instance_id,
+                    backup_retention_period,
+                    preferred_backup_window,
+                })
         }
     };
     if problems.len() > before {

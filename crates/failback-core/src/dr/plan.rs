@@ -5,8 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dr::payload::SecondaryClusterSpec;
-use crate::model::{ClusterView, GlobalClusterView, GlobalSwitch, Readiness};
+use crate::dr::payload::{SecondaryClusterSpec, INSTANCE_KEY_PREFIX};
+use crate::model::{
+    instance_health, ClusterView, GlobalClusterView, GlobalSwitch, InstanceHealth, InstanceView,
+    Readiness,
+};
 
 /// What the resource needs now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +30,8 @@ pub struct ResourcePlan {
     pub state: ResourceState,
     /// The AWS call the act step makes (for the dry run and the record).
     pub call: String,
-    pub global_cluster_id: String,
+    /// What the plan is about: the global cluster, or `instance/<identifier>`.
+    pub resource_key: String,
     pub target_cluster_arn: String,
     /// The global writer before the run acted, as AWS reported it.
     pub writer_before: Option<String>,
@@ -39,7 +43,7 @@ pub struct ResourcePlan {
 pub enum DrRefusal {
     #[error("global cluster {0} does not exist")]
     GlobalClusterNotFound(String),
-    #[error("cluster {0} does not exist in this region")]
+    #[error("{0} does not exist in this region")]
     TargetNotFound(String),
     #[error("cluster {cluster} is not a member of global cluster {global_cluster_id}")]
     TargetNotInGlobalCluster {
@@ -52,6 +56,9 @@ pub enum DrRefusal {
     /// The payload's regions do not match where the global writer is.
     #[error("{0}")]
     WrongRegion(String),
+    /// The instance is in a status that needs a person.
+    #[error("instance {instance_id} is {status}; it will not become available without a person")]
+    TargetFailed { instance_id: String, status: String },
 }
 
 impl DrRefusal {
@@ -61,6 +68,7 @@ impl DrRefusal {
         "TargetNotInGlobalCluster",
         "ClusterBusy",
         "WrongRegion",
+        "TargetFailed",
     ];
 
     pub fn error_type(&self) -> &'static str {
@@ -70,6 +78,7 @@ impl DrRefusal {
             Self::TargetNotInGlobalCluster { .. } => "TargetNotInGlobalCluster",
             Self::ClusterBusy(_) => "ClusterBusy",
             Self::WrongRegion(_) => "WrongRegion",
+            Self::TargetFailed { .. } => "TargetFailed",
         }
     }
 }
@@ -101,13 +110,14 @@ pub fn plan_global_switch(
     target: Option<&ClusterView>,
     target_name: &str,
 ) -> Result<ResourcePlan, DrRefusal> {
-    let target = target.ok_or_else(|| DrRefusal::TargetNotFound(target_name.to_string()))?;
+    let target =
+        target.ok_or_else(|| DrRefusal::TargetNotFound(format!("cluster {target_name}")))?;
     let arn = target_arn(target)?;
     let plan =
         |state: ResourceState, writer_before: Option<String>, summary: String| ResourcePlan {
             state,
             call: how.call().to_string(),
-            global_cluster_id: global_cluster_id.to_string(),
+            resource_key: global_cluster_id.to_string(),
             target_cluster_arn: arn.clone(),
             writer_before,
             summary,
@@ -237,7 +247,8 @@ pub fn check_global_switch(
     target: Option<&ClusterView>,
     target_name: &str,
 ) -> Result<SwitchCheck, DrRefusal> {
-    let target = target.ok_or_else(|| DrRefusal::TargetNotFound(target_name.to_string()))?;
+    let target =
+        target.ok_or_else(|| DrRefusal::TargetNotFound(format!("cluster {target_name}")))?;
     let arn = target_arn(target)?;
     let failover = global.and_then(|g| g.failover.as_ref());
     let writer = global
@@ -343,7 +354,7 @@ pub fn plan_secondary(
     let plan = |state: ResourceState, call: &str, arn: String, summary: String| ResourcePlan {
         state,
         call: call.to_string(),
-        global_cluster_id: global_id.clone(),
+        resource_key: global_id.clone(),
         target_cluster_arn: arn,
         writer_before: Some(writer.cluster_arn.clone()),
         summary,
@@ -451,6 +462,101 @@ pub fn check_secondary(
                 spec.cluster_id,
                 instance.map_or("not yet created", |i| i.status.as_str())
             )
+        },
+    })
+}
+
+/// The pilot light: the read replica `instance_id` in this region promoted to a
+/// standalone instance. A replica already standalone is done, not an error; one that is
+/// not available yet (backing up, modifying) is waited for.
+pub fn plan_promotion(
+    instance_id: &str,
+    instance: Option<&InstanceView>,
+) -> Result<ResourcePlan, DrRefusal> {
+    let instance =
+        instance.ok_or_else(|| DrRefusal::TargetNotFound(format!("instance {instance_id}")))?;
+    if instance_health(&instance.status) == InstanceHealth::Terminal {
+        return Err(DrRefusal::TargetFailed {
+            instance_id: instance_id.to_string(),
+            status: instance.status.clone(),
+        });
+    }
+    let plan = |state: ResourceState, summary: String| ResourcePlan {
+        state,
+        call: "PromoteReadReplica".to_string(),
+        resource_key: format!("{INSTANCE_KEY_PREFIX}{instance_id}"),
+        target_cluster_arn: instance
+            .arn
+            .clone()
+            .unwrap_or_else(|| instance_id.to_string()),
+        writer_before: instance.replica_source.clone(),
+        summary,
+    };
+    match (&instance.replica_source, instance.status.as_str()) {
+        (None, "available") => Ok(plan(
+            ResourceState::Done,
+            format!("{instance_id} already is a standalone instance"),
+        )),
+        // Promotion takes the instance through `modifying` and a reboot, then clears its
+        // source: a standalone instance that is not available yet is one being promoted.
+        (None, status) => Ok(plan(
+            ResourceState::InProgress,
+            format!("{instance_id} is standalone and {status}: waiting"),
+        )),
+        (Some(source), "available") => Ok(plan(
+            ResourceState::Act,
+            format!("PromoteReadReplica {instance_id}, a replica of {source}"),
+        )),
+        // The promotion's own statuses: AWS may still name the source while it modifies
+        // and reboots the instance (a call whose answer was lost, or a re-run), so wait
+        // rather than call again.
+        (Some(source), status @ ("modifying" | "rebooting")) => Ok(plan(
+            ResourceState::InProgress,
+            format!(
+                "replica {instance_id} of {source} is {status}, as a promotion makes it: waiting"
+            ),
+        )),
+        // Anything else (backing-up above all, which PromoteReadReplica refuses) is waited
+        // out by the state machine's retries, and the call is made once it is available.
+        (Some(source), status) => Err(DrRefusal::ClusterBusy(format!(
+            "replica {instance_id} of {source} is {status}; it is promoted once available"
+        ))),
+    }
+}
+
+/// Done when the instance is available and no longer names a source.
+pub fn check_promotion(
+    instance_id: &str,
+    instance: Option<&InstanceView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    let instance =
+        instance.ok_or_else(|| DrRefusal::TargetNotFound(format!("instance {instance_id}")))?;
+    if instance_health(&instance.status) == InstanceHealth::Terminal {
+        return Err(DrRefusal::TargetFailed {
+            instance_id: instance_id.to_string(),
+            status: instance.status.clone(),
+        });
+    }
+    let ready = instance.replica_source.is_none() && instance.status == "available";
+    Ok(SwitchCheck {
+        state: if ready {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        },
+        global_status: None,
+        writer: instance.arn.clone().filter(|_| ready),
+        target_status: instance.status.clone(),
+        failover_status: None,
+        failed_over_from: instance.replica_source.clone(),
+        data_loss_allowed: None,
+        summary: match &instance.replica_source {
+            None if ready => format!("{instance_id} is a standalone instance, available"),
+            None => format!("{instance_id} is standalone, {}", instance.status),
+            Some(source) => format!(
+                "{instance_id} is {}, still a replica of {source}",
+                instance.status
+            ),
         },
     })
 }

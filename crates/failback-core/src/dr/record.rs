@@ -10,11 +10,10 @@ use serde_json::{json, Value};
 
 use crate::clock::{parse_iso8601, EpochSeconds};
 use crate::dr::outcome::{
-    finish_dr_run, global_partition, resource_record, DrRunRecord, DrRunState, DrStart,
+    finish_dr_run, resource_partition, resource_record, DrRunRecord, DrRunState, DrStart,
     ResourceOutcome, ResourceResult, DR_RUNS_PARTITION,
 };
-use crate::dr::payload::ValidPayload;
-use crate::identifier::validate_identifier;
+use crate::dr::payload::{valid_resource_key, ValidPayload};
 use crate::ledger::{LeaseOutcome, Ledger};
 use crate::outcome::{check_execution, valid_run_name, Outcome};
 use crate::trigger::{Home, InvalidInput};
@@ -28,7 +27,7 @@ const MAX_RESULTS: usize = crate::dr::payload::MAX_RESOURCES_PER_LAYER;
 pub enum DrRecordRequest {
     Start {
         record: DrRunRecord,
-        global_cluster_ids: BTreeSet<String>,
+        resource_keys: BTreeSet<String>,
         lease_seconds: i64,
     },
     Layer {
@@ -43,14 +42,22 @@ pub enum DrRecordRequest {
     ExecutionEnded(DrRunRecord),
 }
 
-fn checked_global_ids(payload: &ValidPayload) -> Result<BTreeSet<String>, InvalidInput> {
+/// The payload's resource keys, each checked: made by this version, and matching the
+/// action it stands for.
+fn checked_resource_keys(payload: &ValidPayload) -> Result<BTreeSet<String>, InvalidInput> {
     payload
         .layers
         .iter()
         .flat_map(|l| &l.resources)
         .map(|r| {
-            let id = r.action.global_cluster_id();
-            validate_identifier(id).map_err(|e| InvalidInput(format!("global cluster {id:?} {e}")))
+            if valid_resource_key(&r.resource_key) && r.resource_key == r.action.resource_key() {
+                Ok(r.resource_key.clone())
+            } else {
+                Err(InvalidInput(format!(
+                    "resource key {:?} does not match {:?}",
+                    r.resource_key, r.resource_name
+                )))
+            }
         })
         .collect()
 }
@@ -108,7 +115,7 @@ pub fn read_dr_input(
                     input.started_at
                 )));
             }
-            let global_cluster_ids = checked_global_ids(&input.payload)?;
+            let resource_keys = checked_resource_keys(&input.payload)?;
             Ok(DrRecordRequest::Start {
                 record: DrRunRecord {
                     cluster_id: DR_RUNS_PARTITION.into(),
@@ -119,7 +126,7 @@ pub fn read_dr_input(
                     started_at: Some(input.started_at),
                     ..DrRunRecord::default()
                 },
-                global_cluster_ids,
+                resource_keys,
                 lease_seconds: input.lease_seconds,
             })
         }
@@ -134,9 +141,12 @@ pub fn read_dr_input(
                 )));
             }
             for result in &input.results {
-                validate_identifier(&result.global_cluster_id).map_err(|e| {
-                    InvalidInput(format!("global cluster {:?} {e}", result.global_cluster_id))
-                })?;
+                if !valid_resource_key(&result.resource_key) {
+                    return Err(InvalidInput(format!(
+                        "resource key {:?} is not one this version makes",
+                        result.resource_key
+                    )));
+                }
                 if result.layer != input.layer {
                     return Err(InvalidInput(format!(
                         "{:?} is of layer {}, not {}",
@@ -156,7 +166,7 @@ pub fn read_dr_input(
             let run_name = valid_run_name(&input.state.run_name)?;
             check_execution(&input.state.execution_arn, &run_name, home)?;
             if let Some(valid) = &input.state.valid {
-                checked_global_ids(valid)?;
+                checked_resource_keys(valid)?;
             }
             Ok(DrRecordRequest::Finish(input.state))
         }
@@ -172,9 +182,9 @@ pub async fn record_dr(
     match request {
         DrRecordRequest::Start {
             record,
-            global_cluster_ids,
+            resource_keys,
             lease_seconds,
-        } => start(ledger, now, record, global_cluster_ids, lease_seconds).await,
+        } => start(ledger, now, record, resource_keys, lease_seconds).await,
         DrRecordRequest::Layer {
             execution_arn,
             run_name,
@@ -210,7 +220,7 @@ async fn start(
     ledger: &Ledger,
     now: EpochSeconds,
     record: DrRunRecord,
-    global_cluster_ids: BTreeSet<String>,
+    resource_keys: BTreeSet<String>,
     lease_seconds: i64,
 ) -> Result<Value, crate::errors::AwsFailure> {
     if !ledger.put_dr_run_if_open(&record).await? {
@@ -226,9 +236,9 @@ async fn start(
     let now_whole = now.floor() as i64;
     let expires_at = now_whole.saturating_add(lease_seconds);
     let mut taken = Vec::new();
-    // Sorted, so that two runs naming the same clusters meet on the first one.
-    for global in &global_cluster_ids {
-        let partition = global_partition(global);
+    // Sorted, so that two runs naming the same resources meet on the first one.
+    for key in &resource_keys {
+        let partition = resource_partition(key);
         match ledger
             .acquire_lease(
                 &partition,
@@ -265,15 +275,15 @@ async fn finish(
     state: &DrRunState,
 ) -> Result<Value, crate::errors::AwsFailure> {
     let mut recorded = BTreeMap::new();
-    let globals: BTreeSet<&str> = state
+    let keys: BTreeSet<&str> = state
         .valid
         .iter()
         .flat_map(|v| &v.layers)
         .flat_map(|l| &l.resources)
-        .map(|r| r.action.global_cluster_id())
+        .map(|r| r.resource_key.as_str())
         .collect();
-    for global in &globals {
-        if let Some(record) = ledger.dr_resource(global, &state.run_name).await? {
+    for key in &keys {
+        if let Some(record) = ledger.dr_resource(key, &state.run_name).await? {
             if record.execution_arn == state.execution_arn {
                 recorded.insert(record.resource_name.clone(), record);
             }
@@ -282,10 +292,10 @@ async fn finish(
     let (record, finished) = finish_dr_run(state, &recorded, now);
     let written = ledger.put_dr_run_if_open(&record).await?;
     if state.run.as_ref().is_some_and(|r| r.lease_acquired) {
-        for global in &globals {
+        for key in &keys {
             ledger
                 .release_lease(
-                    &global_partition(global),
+                    &resource_partition(key),
                     &state.execution_arn,
                     &state.run_name,
                 )

@@ -6,10 +6,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::dr::payload::{ClusterRef, DrAction, DrResource, SecondaryClusterSpec};
+use crate::dr::payload::{
+    is_backup_window, ClusterRef, DrAction, DrResource, SecondaryClusterSpec,
+};
 use crate::dr::plan::{
-    check_global_switch, check_secondary, plan_global_switch, plan_secondary, DrRefusal,
-    ResourcePlan, ResourceState, SwitchCheck,
+    check_global_switch, check_promotion, check_secondary, plan_global_switch, plan_promotion,
+    plan_secondary, DrRefusal, ResourcePlan, ResourceState, SwitchCheck,
 };
 use crate::errors::{AwsFailure, StepError};
 use crate::identifier::validate_identifier;
@@ -26,6 +28,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "WrongRegion",
     "InsufficientCapacity",
     "QuotaExceeded",
+    "TargetFailed",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -85,11 +88,20 @@ pub struct SwitchRequest {
     pub target: ClusterRef,
 }
 
+/// A read replica to promote, checked again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromoteRequest {
+    pub instance_id: String,
+    pub backup_retention_period: Option<i32>,
+    pub preferred_backup_window: Option<String>,
+}
+
 /// What a DR resource asks for, checked again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DrRequest {
     Switch(SwitchRequest),
     Secondary(Box<SecondaryClusterSpec>),
+    Promote(PromoteRequest),
 }
 
 fn invalid(what: &str, raw: &str, why: impl std::fmt::Display) -> InvalidInput {
@@ -101,14 +113,49 @@ fn identifier(what: &str, raw: &str) -> Result<String, InvalidInput> {
 }
 
 fn checked_request(resource: &DrResource, home: &Home) -> Result<DrRequest, DrStepError> {
+    if resource.resource_key != resource.action.resource_key() {
+        return Err(invalid(
+            "resource key",
+            &resource.resource_key,
+            format!("does not match {:?}", resource.resource_name),
+        )
+        .into());
+    }
     let Some((how, global_cluster_id, target)) = resource.action.switch() else {
         return match &resource.action {
             DrAction::CreateSecondary(spec) => {
                 Ok(DrRequest::Secondary(checked_secondary(spec, home)?))
             }
-            _ => Err(
-                InvalidInput("a DR action that is neither a switch nor a secondary".into()).into(),
-            ),
+            DrAction::PromoteReplica {
+                instance_id,
+                backup_retention_period,
+                preferred_backup_window,
+            } => {
+                if backup_retention_period.is_some_and(|days| !(0..=35).contains(&days)) {
+                    return Err(InvalidInput(format!(
+                        "BackupRetentionPeriod {backup_retention_period:?} is outside 0..=35"
+                    ))
+                    .into());
+                }
+                if let Some(window) = preferred_backup_window.as_deref() {
+                    if !is_backup_window(window) {
+                        return Err(invalid(
+                            "PreferredBackupWindow",
+                            window,
+                            "is not hh24:mi-hh24:mi",
+                        )
+                        .into());
+                    }
+                }
+                Ok(DrRequest::Promote(PromoteRequest {
+                    instance_id: identifier("instance", instance_id)?,
+                    backup_retention_period: *backup_retention_period,
+                    preferred_backup_window: preferred_backup_window.clone(),
+                }))
+            }
+            DrAction::Switchover { .. } | DrAction::GlobalFailover { .. } => {
+                Err(InvalidInput("a switch without its target".into()).into())
+            }
         };
     };
     let global = identifier("global cluster", global_cluster_id)?;
@@ -172,14 +219,12 @@ pub fn read_act_input(payload: Value, home: &Home) -> Result<DrRequest, DrStepEr
 }
 
 /// What AWS reports now about the request's global database and its cluster here.
-async fn views(
+/// What AWS reports now about a global database and a cluster of it here.
+async fn cluster_views(
     rds: &Rds,
-    request: &DrRequest,
+    global_id: &str,
+    cluster_id: &str,
 ) -> Result<(Option<GlobalClusterView>, Option<ClusterView>), AwsFailure> {
-    let (global_id, cluster_id) = match request {
-        DrRequest::Switch(switch) => (&switch.global_cluster_id, &switch.target.cluster_id),
-        DrRequest::Secondary(spec) => (&spec.global_cluster_id, &spec.cluster_id),
-    };
     Ok((
         rds.global_cluster(global_id).await?,
         rds.cluster(cluster_id).await?,
@@ -191,17 +236,26 @@ async fn plan_now(
     home: &Home,
     request: &DrRequest,
 ) -> Result<ResourcePlan, DrStepError> {
-    let (global, cluster) = views(rds, request).await?;
     Ok(match request {
-        DrRequest::Switch(switch) => plan_global_switch(
-            switch.how,
-            &switch.global_cluster_id,
-            global.as_ref(),
-            cluster.as_ref(),
-            &switch.target.cluster_id,
-        )?,
+        DrRequest::Switch(switch) => {
+            let (global, cluster) =
+                cluster_views(rds, &switch.global_cluster_id, &switch.target.cluster_id).await?;
+            plan_global_switch(
+                switch.how,
+                &switch.global_cluster_id,
+                global.as_ref(),
+                cluster.as_ref(),
+                &switch.target.cluster_id,
+            )?
+        }
         DrRequest::Secondary(spec) => {
+            let (global, cluster) =
+                cluster_views(rds, &spec.global_cluster_id, &spec.cluster_id).await?;
             plan_secondary(spec, global.as_ref(), cluster.as_ref(), &home.region)?
+        }
+        DrRequest::Promote(promote) => {
+            let instance = rds.instance_view(&promote.instance_id).await?;
+            plan_promotion(&promote.instance_id, instance.as_ref())?
         }
     })
 }
@@ -219,16 +273,27 @@ pub async fn dr_check(rds: &Rds, home: &Home, payload: Value) -> Result<CheckOut
     if question == Question::Plan {
         return Ok(CheckOutput::Plan(plan_now(rds, home, &request).await?));
     }
-    let (global, cluster) = views(rds, &request).await?;
     Ok(CheckOutput::Done(match &request {
-        DrRequest::Switch(switch) => check_global_switch(
-            switch.how,
-            &switch.global_cluster_id,
-            global.as_ref(),
-            cluster.as_ref(),
-            &switch.target.cluster_id,
-        )?,
-        DrRequest::Secondary(spec) => check_secondary(spec, global.as_ref(), cluster.as_ref())?,
+        DrRequest::Switch(switch) => {
+            let (global, cluster) =
+                cluster_views(rds, &switch.global_cluster_id, &switch.target.cluster_id).await?;
+            check_global_switch(
+                switch.how,
+                &switch.global_cluster_id,
+                global.as_ref(),
+                cluster.as_ref(),
+                &switch.target.cluster_id,
+            )?
+        }
+        DrRequest::Secondary(spec) => {
+            let (global, cluster) =
+                cluster_views(rds, &spec.global_cluster_id, &spec.cluster_id).await?;
+            check_secondary(spec, global.as_ref(), cluster.as_ref())?
+        }
+        DrRequest::Promote(promote) => {
+            let instance = rds.instance_view(&promote.instance_id).await?;
+            check_promotion(&promote.instance_id, instance.as_ref())?
+        }
     }))
 }
 
@@ -248,7 +313,7 @@ pub async fn dr_act(rds: &Rds, home: &Home, payload: Value) -> Result<ActOutput,
     let request = read_act_input(payload, home)?;
     let plan = plan_now(rds, home, &request).await?;
     if plan.state != ResourceState::Act {
-        tracing::info!(global = %plan.global_cluster_id, state = ?plan.state, "nothing to call");
+        tracing::info!(global = %plan.resource_key, state = ?plan.state, "nothing to call");
         return Ok(ActOutput {
             requested: false,
             plan,
@@ -269,6 +334,20 @@ pub async fn dr_act(rds: &Rds, home: &Home, payload: Value) -> Result<ActOutput,
                 }
                 GlobalSwitchFailure::Aws(aws) => DrStepError::from(aws),
             })?,
+        DrRequest::Promote(promote) => rds
+            .promote_read_replica(
+                &promote.instance_id,
+                promote.backup_retention_period,
+                promote.preferred_backup_window.as_deref(),
+            )
+            .await
+            .map_err(|failure| match failure {
+                GlobalSwitchFailure::ClusterBusy(message) => DrRefusal::ClusterBusy(message).into(),
+                GlobalSwitchFailure::NotFound(_) => {
+                    DrRefusal::TargetNotFound(format!("instance {}", promote.instance_id)).into()
+                }
+                GlobalSwitchFailure::Aws(aws) => DrStepError::from(aws),
+            })?,
         DrRequest::Secondary(spec) => {
             if plan.call.starts_with("CreateDBCluster") {
                 created(rds.create_secondary_cluster(spec).await, spec)?;
@@ -276,7 +355,7 @@ pub async fn dr_act(rds: &Rds, home: &Home, payload: Value) -> Result<ActOutput,
             created(rds.create_secondary_instance(spec).await, spec)?;
         }
     }
-    tracing::info!(global = %plan.global_cluster_id, call = plan.call, "requested");
+    tracing::info!(global = %plan.resource_key, call = plan.call, "requested");
     Ok(ActOutput {
         requested: true,
         plan,

@@ -8,7 +8,8 @@ fn valid(dry_run: bool) -> ValidPayload {
     let resource = |layer: u32, name: &str, global: &str| {
         json!({"layer": layer, "resourceType": "PlannedFailoverAurora", "resourceName": name,
                "parameters": {}, "action": {"kind": "switchover", "globalClusterId": global,
-               "target": {"clusterId": format!("{global}-west"), "arn": null}}})
+               "target": {"clusterId": format!("{global}-west"), "arn": null}},
+               "resourceKey": global})
     };
     serde_json::from_value(json!({"dryRun": dry_run, "layers": [
         {"layer": 1, "resources": [resource(1, "mysql", "g-mysql"), resource(1, "postgres", "g-postgres")]},
@@ -155,10 +156,10 @@ fn the_summary_lists_every_resource_with_its_error() {
 #[test]
 fn a_resource_record_keeps_what_aws_reported_and_a_sane_duration() {
     let result: ResourceResult = serde_json::from_value(json!({
-        "resourceName": "mysql", "resourceType": "UnPlannedFailoverAurora", "globalClusterId": "g-mysql",
-        "layer": 1, "outcome": "done",
+        "resourceName": "mysql", "resourceType": "UnPlannedFailoverAurora", "resourceKey": "g-mysql",
+        "layer": 1, "outcome": "done", "parameters": {"TargetClusterIdentifier": "arn:aws:rds:us-east-1:1:db:x"},
         "startedAt": "2026-11-30T05:00:00Z", "endedAt": "2026-11-30T05:01:30.5Z",
-        "plan": {"state": "act", "call": "FailoverGlobalCluster (AllowDataLoss)", "globalClusterId": "g-mysql",
+        "plan": {"state": "act", "call": "FailoverGlobalCluster (AllowDataLoss)", "resourceKey": "g-mysql",
                  "targetClusterArn": "arn:west", "writerBefore": "arn:east", "summary": "s"},
         "act": {"requested": true},
         "check": {"state": "ready", "globalStatus": "available", "writer": "arn:west", "targetStatus": "available",
@@ -167,6 +168,13 @@ fn a_resource_record_keeps_what_aws_reported_and_a_sane_duration() {
     .unwrap();
     let record = resource_record(&result, ARN, "dr-1");
     assert_eq!(record.cluster_id, "#dr:g-mysql");
+    assert!(
+        record
+            .parameters
+            .as_deref()
+            .is_some_and(|p| p.contains("TargetClusterIdentifier")),
+        "{record:?}"
+    );
     assert_eq!(record.seconds_to_recover, Some(90.5));
     assert_eq!(record.writer_before.as_deref(), Some("arn:east"));
     assert_eq!(record.writer_after.as_deref(), Some("arn:west"));
@@ -182,10 +190,10 @@ fn a_resource_record_keeps_what_aws_reported_and_a_sane_duration() {
 #[test]
 fn a_failover_record_says_data_loss_was_allowed_even_after_aws_cleared_its_state() {
     let result: ResourceResult = serde_json::from_value(json!({
-        "resourceName": "orders", "resourceType": "UnPlannedFailoverAurora", "globalClusterId": "g-orders",
+        "resourceName": "orders", "resourceType": "UnPlannedFailoverAurora", "resourceKey": "g-orders",
         "layer": 1, "outcome": "done",
         "startedAt": "2026-11-30T05:00:00.000Z", "endedAt": "2026-11-30T05:00:40.000Z",
-        "plan": {"state": "act", "call": "FailoverGlobalCluster (AllowDataLoss)", "globalClusterId": "g-orders",
+        "plan": {"state": "act", "call": "FailoverGlobalCluster (AllowDataLoss)", "resourceKey": "g-orders",
                  "targetClusterArn": "arn:west", "writerBefore": "arn:east", "summary": "s"},
         "act": {"requested": true},
         "check": {"state": "ready", "globalStatus": "available", "writer": "arn:west", "targetStatus": "available",

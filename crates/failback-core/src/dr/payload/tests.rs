@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
 
@@ -9,6 +9,7 @@ const SECONDARY: &str =
     include_str!("../../../../../events/dr/create-secondary-after-failover.json");
 const MISTAKES: &str = include_str!("../../../../../events/dr/invalid/every-kind-of-mistake.json");
 const MISSING: &str = include_str!("../../../../../events/dr/invalid/missing-import.json");
+const PILOT_LIGHT: &str = include_str!("../../../../../events/dr/pilot-light.json");
 
 fn west() -> Home {
     Home {
@@ -199,7 +200,7 @@ fn structure_is_refused_with_a_reason() {
         ),
         (
             json!({"StatePayload": [{"layer": 1, "resources": [
-                {"resourceType": "PromoteRDSReadReplica", "resourceName": "r", "parameters": {}}]}]}),
+                {"resourceType": "FailoverElastiCacheCluster", "resourceName": "r", "parameters": {}}]}]}),
             "does not run yet",
         ),
         (
@@ -332,4 +333,62 @@ fn booleans_are_true_or_false_and_nothing_else() {
     for (value, expected) in cases {
         assert_eq!(strict_bool(&value), expected, "{value}");
     }
+}
+
+#[test]
+fn the_pilot_light_promotes_a_replica_keyed_by_its_instance() {
+    let payload = read(PILOT_LIGHT).unwrap();
+    let mut lookups = demo_lookups();
+    lookups.exports.insert(
+        "rds-mysql-instance-identifier".into(),
+        "rds-mysql-replica".into(),
+    );
+    lookups.exports.insert(
+        "rds-mysql-instance-global-arn".into(),
+        "arn:aws:rds:us-east-1:123456789012:db:rds-mysql-instance".into(),
+    );
+    let resolved = resolve_payload(&payload, &lookups, &west()).unwrap();
+    let resource = &resolved[0].1[0];
+    assert_eq!(resource.resource_key, "instance/rds-mysql-replica");
+    assert_eq!(
+        resource.action,
+        DrAction::PromoteReplica {
+            instance_id: "rds-mysql-replica".into(),
+            backup_retention_period: Some(7),
+            preferred_backup_window: Some("03:00-03:30".into()),
+        }
+    );
+    // A global cluster and an instance of the same name are two resources.
+    assert!(valid_resource_key("instance/rds-mysql-replica"));
+    assert!(!valid_resource_key("instance/../x"));
+
+    let with = |parameters: Value| {
+        let payload = read_payload(&json!({"StatePayload": [{"layer": 1, "resources": [
+            {"resourceType": "PromoteRDSReadReplica", "resourceName": "r", "parameters": parameters}]}]}))
+        .unwrap();
+        resolve_payload(&payload, &Lookups::default(), &west()).map_err(|e| e.0)
+    };
+    for (parameters, problem) in [
+        (
+            json!({"RDSInstanceIdentifier": "r", "PreferredBackupWindow": "3am"}),
+            "is not a window",
+        ),
+        (
+            json!({"RDSInstanceIdentifier": "r", "PreferredBackupWindow": "24:00-01:00"}),
+            "is not a window",
+        ),
+        (
+            json!({"RDSInstanceIdentifier": "r", "PreferredBackupWindow": "0é:00-01:00"}),
+            "is not a window",
+        ),
+        (
+            json!({"RDSInstanceIdentifier": "r", "BackupRetentionPeriod": 36}),
+            "from 0 to 35",
+        ),
+        (json!({"RDSInstanceIdentifier": "r;"}), "contains ';'"),
+    ] {
+        let err = with(parameters.clone()).unwrap_err();
+        assert!(err.contains(problem), "{parameters}: {err}");
+    }
+    assert!(with(json!({"RDSInstanceIdentifier": "r", "BackupRetentionPeriod": 0})).is_ok());
 }

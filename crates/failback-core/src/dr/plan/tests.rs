@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::dr::payload::SecondaryClusterSpec;
-use crate::model::{GlobalFailoverView, GlobalMemberView, MemberView};
+use crate::model::{GlobalFailoverView, GlobalMemberView, InstanceView, MemberView};
 
 const EAST: &str = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east";
 const WEST: &str = "arn:aws:rds:us-west-2:123456789012:cluster:orders-west";
@@ -512,4 +512,77 @@ fn a_detached_cluster_that_still_names_its_global_cluster_is_no_secondary() {
     );
     let check = check_secondary(&spec(), Some(&after_failover()), Some(&stale)).unwrap();
     assert_eq!(check.state, Readiness::Pending);
+}
+
+fn replica(status: &str, source: Option<&str>) -> InstanceView {
+    InstanceView {
+        instance_id: "mysql-replica".into(),
+        arn: Some("arn:aws:rds:us-west-2:123456789012:db:mysql-replica".into()),
+        status: status.into(),
+        engine: "mysql".into(),
+        replica_source: source.map(str::to_string),
+        backup_retention_period: Some(0),
+    }
+}
+
+#[test]
+fn a_replica_is_promoted_once_and_a_standalone_one_is_done() {
+    use ResourceState::{Act, Done, InProgress};
+    let source = Some("arn:aws:rds:us-east-1:123456789012:db:mysql");
+    let cases: Vec<(&str, Option<InstanceView>, Result<ResourceState, &str>)> = vec![
+        (
+            "an available replica",
+            Some(replica("available", source)),
+            Ok(Act),
+        ),
+        (
+            "already promoted",
+            Some(replica("available", None)),
+            Ok(Done),
+        ),
+        (
+            "being promoted (a crash after the call)",
+            Some(replica("modifying", None)),
+            Ok(InProgress),
+        ),
+        (
+            "a replica backing up",
+            Some(replica("backing-up", source)),
+            Err("ClusterBusy"),
+        ),
+        (
+            "a failed replica",
+            Some(replica("failed", source)),
+            Err("TargetFailed"),
+        ),
+        ("no such instance", None, Err("TargetNotFound")),
+    ];
+    for (name, instance, expected) in cases {
+        let got = plan_promotion("mysql-replica", instance.as_ref())
+            .map(|p| p.state)
+            .map_err(|e| e.error_type());
+        assert_eq!(got, expected, "{name}");
+    }
+    let plan = plan_promotion("mysql-replica", Some(&replica("available", source))).unwrap();
+    assert_eq!(plan.resource_key, "instance/mysql-replica");
+    assert_eq!(
+        plan.writer_before.as_deref(),
+        source,
+        "the source, for the record"
+    );
+}
+
+#[test]
+fn a_promotion_is_done_when_available_and_no_longer_a_replica() {
+    let source = Some("arn:aws:rds:us-east-1:123456789012:db:mysql");
+    let cases = [
+        (replica("available", None), Readiness::Ready),
+        (replica("modifying", None), Readiness::Pending),
+        // moto leaves the source set after promoting; AWS clears it: not done.
+        (replica("available", source), Readiness::Pending),
+    ];
+    for (instance, expected) in cases {
+        let check = check_promotion("mysql-replica", Some(&instance)).unwrap();
+        assert_eq!(check.state, expected, "{}", check.summary);
+    }
 }
