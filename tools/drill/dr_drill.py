@@ -8,9 +8,12 @@ behind the lifecycle proxy, which answers SwitchoverGlobalCluster and FailoverGl
 as AWS documents them (global_clusters.py; moto has neither), PromoteReadReplica too
 (read_replicas.py; moto leaves the promoted instance a replica), and can take us-east-1 down.
 
-The failback preparation (dr-failback-preparation) runs in a world of its own, "dr-east":
-the machine and its Lambdas deployed in both regions (their ARNs, AWS_REGION and ledger
-table in each), the failover run from us-west-2, the preparation from us-east-1.
+The failback preparations (dr-failback-preparation, dr-pilot-light-failback) run in a
+world of their own, "dr-east": the machine and its Lambdas deployed in both regions (their
+ARNs, AWS_REGION and ledger table in each), the failover or promotion run from us-west-2,
+the preparation from us-east-1. The proxy answers CreateDBInstanceReadReplica as AWS
+documents it too (read_replicas.py; moto looks a cross-region replica's subnet group up in
+the wrong region and makes the replica available at once).
 
     drill.py --scenario dr-switchover     what `make drill-dr` runs, with the whole output
     drill.py --all                        these scenarios after the failback ones
@@ -20,7 +23,8 @@ resource's record under #dr:<resource key>, no lease left) and the emulated topo
 (which member of each global cluster is the writer; whether the pilot light's replica is a
 standalone instance), and counts the switch and promote calls that reached the proxy to
 prove "once". A resource's key is its global cluster's identifier, or
-instance/<identifier> for an RDS read replica (PromoteRDSReadReplica).
+instance/<identifier> for an RDS instance (PromoteRDSReadReplica: the replica promoted;
+CreateRDSReadReplica: the replica created).
 """
 from __future__ import annotations
 
@@ -133,10 +137,13 @@ class DrDrill(Drill):
         # Straight to moto: building the world, unaffected by the proxy's outage and faults.
         self.rds_in = {region: client("rds", region, self.moto.endpoint) for region in (PRIMARY, DR)}
         # The payload's `!Import` and `resolve:ssm:` are resolved in the machine's region.
-        self.cloudformation = client("cloudformation", machine.region, self.moto.endpoint)
+        # (A run in the other region's deployment resolves them there: cloudformation_in.)
+        self.cloudformation_in = {region: client("cloudformation", region, self.moto.endpoint) for region in (PRIMARY, DR)}
+        self.kms_in = {region: client("kms", region, self.moto.endpoint) for region in (PRIMARY, DR)}
+        self.cloudformation = self.cloudformation_in[machine.region]
+        self.kms = self.kms_in[machine.region]
         self.ssm = client("ssm", machine.region, self.moto.endpoint)
         self.ec2 = client("ec2", machine.region, self.moto.endpoint)
-        self.kms = client("kms", machine.region, self.moto.endpoint)
         # Through the proxy, as the Lambdas see AWS (with proxy.peek set: without using up polls).
         self.peek_in = {region: client("rds", region, proxy) for region in (PRIMARY, DR)}
         # Through the proxy, as any caller: one attempt, to find out whether a region answers.
@@ -190,47 +197,54 @@ class DrDrill(Drill):
         rds.create_db_instance(DBInstanceIdentifier=f"{cluster_id}-1", DBClusterIdentifier=cluster_id,
                                Engine=engine, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{region}a")
 
-    def add_rds_replica(self, pair: "RdsReplica") -> None:
+    def add_rds_replica(self, pair: "RdsReplica", encrypted: bool = False) -> None:
         """An RDS instance in us-east-1 and its cross-region read replica in us-west-2
         (CreateDBInstanceReadReplica with the source's ARN, as AWS wants it across regions).
-        The source keeps one day of backups, so the promotion's 7 shows."""
+        The source keeps one day of backups, so the promotion's 7 shows. Encrypted: the
+        source with a KMS key of us-east-1, the replica with one of us-west-2 (a KMS key
+        serves its own region only, so a cross-region replica names one there)."""
+        keys = {region: self.add_kms_key(f"{pair.source} storage in {region}", region)
+                for region in (PRIMARY, DR)} if encrypted else {}
+        encryption = {"StorageEncrypted": True, "KmsKeyId": keys[PRIMARY]} if encrypted else {}
         source = self.rds_in[PRIMARY].create_db_instance(
             DBInstanceIdentifier=pair.source, Engine=pair.engine, EngineVersion=pair.version,
             DBInstanceClass="db.r6g.large", AllocatedStorage=100, MasterUsername="app",
             MasterUserPassword="drill-password-1", BackupRetentionPeriod=1, PreferredBackupWindow="07:00-07:30",
             # Set, so moto's random one cannot overlap the backup window (it refuses that).
-            PreferredMaintenanceWindow="sun:05:00-sun:05:30", AvailabilityZone=f"{PRIMARY}a")["DBInstance"]
+            PreferredMaintenanceWindow="sun:05:00-sun:05:30", AvailabilityZone=f"{PRIMARY}a", **encryption)["DBInstance"]
         self.rds_in[DR].create_db_instance_read_replica(
             DBInstanceIdentifier=pair.replica, SourceDBInstanceIdentifier=source["DBInstanceArn"],
-            SourceRegion=PRIMARY, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{DR}a")
+            SourceRegion=PRIMARY, DBInstanceClass="db.r6g.large", AvailabilityZone=f"{DR}a",
+            **({"KmsKeyId": keys[DR]} if encrypted else {}))
 
-    def add_exports(self, exports: dict, stack_name: str = "dr-globaldb-exports") -> None:
-        """A CloudFormation stack in the machine's region exporting these names, as the
-        stacks that deployed the databases would (the payload's `!Import NAME`)."""
+    def add_exports(self, exports: dict, stack_name: str = "dr-globaldb-exports", region: str | None = None) -> None:
+        """A CloudFormation stack in the machine's region (or `region`) exporting these
+        names, as the stacks that deployed the databases would (the payload's `!Import NAME`)."""
         outputs = {
             re.sub(r"[^A-Za-z0-9]", "", name): {"Value": value, "Export": {"Name": name}}
             for name, value in exports.items()
         }
         template = {"Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}, "Outputs": outputs}
-        self.cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
+        self.cloudformation_in[region or self.machine.region].create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
 
     def add_ssm_parameters(self, parameters: dict) -> None:
         for name, value in parameters.items():
             self.ssm.put_parameter(Name=name, Value=value, Type="String")
 
-    def add_db_subnet_group(self, name: str) -> None:
+    def add_db_subnet_group(self, name: str, description: str = "orders, failback") -> str:
         """A DB subnet group in the machine's region: a VPC with two subnets in two zones,
-        as CreateDBCluster needs one (moto does not check the name; AWS does)."""
+        as CreateDBCluster needs one (moto does not check the name; AWS does). Its VPC's id."""
         region = self.machine.region
         vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
         subnets = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
                    for i, zone in enumerate("ab")]
-        self.rds_in[region].create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="orders, failback",
+        self.rds_in[region].create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription=description,
                                                    SubnetIds=subnets)
+        return vpc
 
-    def add_kms_key(self, description: str) -> str:
-        """A KMS key in the machine's region; its ARN."""
-        return self.kms.create_key(Description=description)["KeyMetadata"]["Arn"]
+    def add_kms_key(self, description: str, region: str | None = None) -> str:
+        """A KMS key in the machine's region (or `region`); its ARN."""
+        return self.kms_in[region or self.machine.region].create_key(Description=description)["KeyMetadata"]["Arn"]
 
     def detach(self, db: GlobalDb) -> None:
         """The old primary taken out of its global database, left standalone
@@ -315,7 +329,7 @@ class DrDrill(Drill):
     def rds_instances(self) -> list[dict]:
         """Every RDS instance that is in no Aurora cluster, in both regions, as the Lambdas
         would see it (a peek): region, identifier, status, the source it replicates, the
-        replicas it feeds, its backups."""
+        replicas it feeds, its backups, its encryption and its DB subnet group."""
         self.proxy.peek = True
         try:
             found = [(region, i) for region in (PRIMARY, DR)
@@ -332,6 +346,10 @@ class DrDrill(Drill):
             "replicas": list(i.get("ReadReplicaDBInstanceIdentifiers") or []),
             "retention": i.get("BackupRetentionPeriod"),
             "window": i.get("PreferredBackupWindow"),
+            "encrypted": i.get("StorageEncrypted"),
+            "kms": i.get("KmsKeyId"),
+            "subnet_group": (i.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+            "vpc": (i.get("DBSubnetGroup") or {}).get("VpcId"),
         } for region, i in sorted(found, key=lambda f: (f[0], f[1]["DBInstanceIdentifier"]))]
 
     def writers(self) -> dict[str, str | None]:
@@ -387,7 +405,7 @@ def summarise_dr(state: str, result) -> str:
     # whether the instance is standalone or still a replica.
     if state == "PlanResource" and is_instance_key(result.get("resourceKey")):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
-    if state == "CheckResource" and re.search(r"standalone|replica of", str(result.get("summary", ""))):
+    if state == "CheckResource" and re.search(r"standalone|replica of|^replica \S+ of", str(result.get("summary", ""))):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
     if state == "PlanResource":
         target = str(result.get("targetClusterArn", "")).split(":")[-1]
@@ -433,12 +451,15 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
     listed = parse_resources(record)
     keys = resource_keys_by_name(run)
     print(f"\n  Ledger: resource records (#dr:<resource key>, run#{run.name})")
-    print(f"    {'layer':<6} {'resource key':<30} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
+    print(f"    {'layer':<6} {'resource key':<32} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
     for entry in listed:
         key = keys.get(entry.get("resourceName"), "?")
         item = drill.resource_record(key, run.name) or {}
         moved = ""
-        if is_instance_key(key) and (item.get("writerBefore") or item.get("writerAfter")):
+        if item.get("resourceType") == "CreateRDSReadReplica":
+            # A replica created: the source it replicates once done.
+            moved = f"- -> replica of {short(item['writerAfter'])}" if item.get("writerAfter") else ""
+        elif is_instance_key(key) and (item.get("writerBefore") or item.get("writerAfter")):
             # A promotion: the source the replica followed -> the standalone instance.
             before = f"replica of {short(item['writerBefore'])}" if item.get("writerBefore") else "standalone"
             moved = f"{before} -> {'standalone' if item.get('writerAfter') else '?'}"
@@ -446,7 +467,7 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
             moved = f"{str(item.get('writerBefore', '?')).split(':')[-1]} -> {str(item.get('writerAfter', '?')).split(':')[-1]}"
         seconds = item.get("secondsToRecover", "")
         error = item.get("error") or entry.get("error") or ""
-        print(f"    {entry.get('layer', ''):<6} {key:<30} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
+        print(f"    {entry.get('layer', ''):<6} {key:<32} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
     if not listed:
         print("    (none: no resource was started)")
     held = drill.leases()
@@ -561,7 +582,7 @@ def expect_switches(failures: list[str], drill: DrDrill, expected: dict, action:
 
 def run_dr(drill: DrDrill, name: str, payload: dict, source: str, verbose: bool, region: str | None = None) -> Execution:
     """One execution of the DR machine deployed in `region` (the drill's own by default)."""
-    live = LiveStates(summarise_dr, label_width=28, name_width=max(14, len(name)), outcome_width=70, show_changes=True)
+    live = LiveStates(summarise_dr, label_width=32, name_width=max(14, len(name)), outcome_width=70, show_changes=True)
     if verbose:
         print(f"\n  Started in {region or drill.machine.region} by {source}\n")
     run = drill.run(name, payload, live if verbose else None, region=region)
@@ -802,7 +823,7 @@ def run_concurrent(drill: DrDrill, verbose: bool) -> list[str]:
     other finishes skipped; one switchover per global cluster."""
     show_world("Before", drill, verbose)
     payload = read_event(SEED)
-    live = LiveStates(summarise_dr, label_width=28, name_width=len("dr-concurrent-1"), outcome_width=70, show_changes=True)
+    live = LiveStates(summarise_dr, label_width=32, name_width=len("dr-concurrent-1"), outcome_width=70, show_changes=True)
     if verbose:
         print(f"\n  Started twice at once by events/{SEED}\n")
     started = [drill.start(f"dr-concurrent-{i}", payload, live if verbose else None) for i in (1, 2)]
@@ -963,10 +984,10 @@ def print_instances(title: str, rows: list[dict]) -> None:
     """Each instance: its region, the source it replicates (ReadReplicaSourceDBInstanceIdentifier;
     none: a standalone instance), the replicas it feeds, its status and its backups."""
     print(f"\n  {title}")
-    print(f"    {'region':<10} {'instance':<20} {'source':<30} {'replicas':<30} {'status':<11} backups")
+    print(f"    {'region':<10} {'instance':<24} {'source':<30} {'replicas':<36} {'status':<11} backups")
     for r in rows:
         replicas = ", ".join(short(x) for x in r["replicas"]) or "-"
-        print(f"    {r['region']:<10} {r['instance']:<20} {short(r['source'] or '-'):<30} {replicas:<30} "
+        print(f"    {r['region']:<10} {r['instance']:<24} {short(r['source'] or '-'):<30} {replicas:<36} "
               f"{r['status'] or '':<11} {r['retention']} days, {r['window']}")
 
 
@@ -1373,6 +1394,205 @@ def run_failback_preparation(drill: DrDrill, verbose: bool) -> list[str]:
     return failures
 
 
+# --- the pilot light's failback preparation: a read replica back in us-east-1 -----------
+
+# Written for a machine in us-east-1 after the pilot light's promotion in us-west-2: a read
+# replica of the promoted instance, `rds-mysql-instance-east`; its KmsKeyId is
+# `!Import rds-mysql-east-kms-key-arn`, an export of us-east-1.
+PILOT_FAILBACK = "dr/create-replica-after-promotion.json"
+# Who holds the replica's name in the refused run: a standalone instance of someone else's.
+STRANGER_USER = "someone"
+
+
+def replica_back_parameters() -> dict:
+    return read_event(PILOT_FAILBACK)["StatePayload"][0]["resources"][0]["parameters"]
+
+
+def prepare_pilot_light_failback(drill: DrDrill) -> None:
+    """The pilot light (its instances encrypted: AWS makes an encrypted cross-region
+    replica, as the payload's KmsKeyId asks, only of an encrypted source) with its
+    exports in us-west-2, where its promotion runs; in us-east-1 what the failback payload
+    names there: its DB subnet group (a VPC, two subnets) and its KMS key, exported under
+    the name its `!Import` gives."""
+    drill.add_rds_replica(PILOT, encrypted=True)
+    drill.add_exports(pilot_exports(), stack_name="rds-mysql-exports", region=DR)
+    parameters = replica_back_parameters()
+    drill.add_db_subnet_group(parameters["DBSubnetGroup"], description="rds-mysql, failback")
+    key = drill.add_kms_key(f"{parameters['RDSInstanceIdentifier']} storage", PRIMARY)
+    drill.add_exports({imported(parameters["KmsKeyId"]): key}, stack_name="rds-mysql-east-keys", region=PRIMARY)
+
+
+def instance_rows(drill: DrDrill) -> dict:
+    return {(r["region"], r["instance"]): r for r in drill.rds_instances()}
+
+
+def run_pilot_light_failback(drill: DrDrill, verbose: bool) -> list[str]:
+    """After the pilot light's promotion in us-west-2 (from us-west-2, as dr-pilot-light),
+    with the old source deleted in us-east-1: from us-east-1, the sample's replica name held
+    by a standalone instance of someone else's (refused, IdentifierConflict, left alone);
+    freed, the replica of the promoted instance made there once, as the sample configures
+    it; the sample again: a no-op."""
+    failures: list[str] = []
+    payload, parameters = read_event(PILOT_FAILBACK), replica_back_parameters()
+    source = f"events/{PILOT_FAILBACK}"
+    new_id = parameters["RDSInstanceIdentifier"]
+    new_arn = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:db:{new_id}"
+    back = f"{INSTANCE_KEY_PREFIX}{new_id}"
+    changes = drill.proxy.counters.changes
+    east = drill.rds_in[PRIMARY]  # the drill's own hand, straight to moto
+
+    # (1) The pilot light promoted in us-west-2, by the DR machine deployed there.
+    show_instances("Before (RDS instances)", drill, verbose)
+    expect_replica(failures, drill, PILOT)
+    promoted = run_dr(drill, "dr-pilot-light-failback-1", read_event(PILOT_LIGHT), f"events/{PILOT_LIGHT}", verbose,
+                      region=DR)
+    if verbose:
+        print_dr_ledger(drill, promoted)
+    print(one_line(drill, promoted), flush=True)
+    expect_run(failures, drill, promoted, "restored")
+    expect_resources(failures, drill, promoted, {PILOT.key: ("done", None)})
+    expect_promotion_record(failures, drill, promoted, PILOT, "done")
+    expect_promotions(failures, drill, PILOT, 1)
+    expect_standalone(failures, drill, PILOT)
+
+    # (2) The old source is deleted; someone's standalone instance holds the name the
+    # sample gives its replica.
+    east.delete_db_instance(DBInstanceIdentifier=PILOT.source, SkipFinalSnapshot=True, DeleteAutomatedBackups=True)
+    east.create_db_instance(
+        DBInstanceIdentifier=new_id, Engine=PILOT.engine, EngineVersion=PILOT.version, DBInstanceClass="db.t4g.medium",
+        AllocatedStorage=20, MasterUsername=STRANGER_USER, MasterUserPassword="drill-password-1", BackupRetentionPeriod=1,
+        PreferredBackupWindow="08:00-08:30", PreferredMaintenanceWindow="sun:05:00-sun:05:30",
+        AvailabilityZone=f"{PRIMARY}a")
+    before = show_instances(f"{PILOT.source} deleted; a standalone {new_id} of someone else's in {PRIMARY}", drill, verbose)
+    mark = len(changes)
+    refused = run_dr(drill, "dr-pilot-light-failback-2", payload, f"{source}, {new_id} held by a standalone instance",
+                     verbose, region=PRIMARY)
+    if verbose:
+        print_dr_ledger(drill, refused)
+    print(one_line(drill, refused), flush=True)
+    expect_run(failures, drill, refused, "failed", status="FAILED")
+    expect_resources(failures, drill, refused, {back: ("failed", "IdentifierConflict")})
+    cause = str((drill.resource_record(back, refused.name) or {}).get("errorCause"))
+    check(failures, new_id in cause, f"{refused.name}: the refusal does not name {new_id}: {short(cause, 300)}")
+    if verbose:
+        print(f"\n  Refused: {short(cause, 300)}")
+    made = changes[mark:]
+    check(failures, not made, f"{refused.name}: calls that change something: {[(c.region, c.action) for c in made]}")
+    check(failures, refused.entered("ActOnResource") == 0, f"{refused.name}: ActOnResource ran")
+    check(failures, drill.rds_instances() == before, f"{refused.name}: the instances changed")
+
+    # (3) Its owner deletes it: the name is free.
+    east.delete_db_instance(DBInstanceIdentifier=new_id, SkipFinalSnapshot=True, DeleteAutomatedBackups=True)
+    show_instances(f"{new_id} deleted by its owner", drill, verbose)
+    mark = len(changes)
+    run = run_dr(drill, "dr-pilot-light-failback-3", payload, source, verbose, region=PRIMARY)
+    rows = instance_rows(drill)
+    show_instances("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {back: ("done", None)})
+    record = drill.item(f"#dr:{back}", f"run#{run.name}", PRIMARY) or {}
+    check(failures, record.get("resourceType") == "CreateRDSReadReplica" and record.get("resourceKey") == back
+          and record.get("outcome") == "done" and record.get("writerAfter") == PILOT.replica_arn,
+          f"{run.name}: record under #dr:{back}: {record.get('resourceType')} {record.get('resourceKey')} "
+          f"{record.get('outcome')}, replicating {record.get('writerAfter')}")
+    made = changes[mark:]
+    create = made[0] if made else None
+    check(failures, [(c.region, c.action, c.status) for c in made] == [(PRIMARY, "CreateDBInstanceReadReplica", 200)],
+          f"{run.name}: calls that change something: {[(c.region, c.action, c.status) for c in made]}, "
+          f"expected one CreateDBInstanceReadReplica signed for {PRIMARY}")
+    exports = {e["Name"]: e["Value"] for e in drill.cloudformation_in[PRIMARY].list_exports()["Exports"]}
+    kms_key = exports.get(imported(parameters["KmsKeyId"]))
+    sent = create.params if create else {}
+    expect_sent(failures, "CreateDBInstanceReadReplica", sent, {
+        "DBInstanceIdentifier": new_id,
+        "SourceDBInstanceIdentifier": PILOT.replica_arn,
+        "DBInstanceClass": parameters["DBInstanceClass"],
+        "DBSubnetGroupName": parameters["DBSubnetGroup"],
+        "VpcSecurityGroupIds.VpcSecurityGroupId.1": parameters["DBSecurityGroup"],
+        "KmsKeyId": kms_key,
+        **{name: query_value(parameters[name]) for name in (
+            "MultiAZ", "AutoMinorVersionUpgrade", "Port", "CopyTagsToSnapshot", "EnableIAMDatabaseAuthentication")},
+    }, absent=("MonitoringRoleArn", "DBParameterGroupName", "VpcSecurityGroupIds.VpcSecurityGroupId.2"))
+    # MonitoringInterval 0 (no Enhanced Monitoring) is RDS's default: sent as 0 or not at all.
+    check(failures, sent.get("MonitoringInterval") in (None, parameters["MonitoringInterval"]),
+          f"CreateDBInstanceReadReplica sent MonitoringInterval {sent.get('MonitoringInterval')!r}")
+    creations = drill.proxy.replicas.create_calls()
+    check(failures, [(c.region, c.instance_id, c.accepted) for c in creations] == [(PRIMARY, new_id, True)],
+          f"CreateDBInstanceReadReplica calls {[(c.region, c.instance_id, c.accepted, c.error) for c in creations]}")
+    # The replica: of the promoted instance, available, encrypted with the sample's key, in
+    # the sample's subnet group in us-east-1 (its VPC there), no backups (as RDS makes it).
+    group_vpc = east.describe_db_subnet_groups(DBSubnetGroupName=parameters["DBSubnetGroup"])["DBSubnetGroups"][0]["VpcId"]
+    replica = rows.get((PRIMARY, new_id)) or {}
+    got = {k: replica.get(k) for k in ("source", "status", "encrypted", "kms", "subnet_group", "vpc", "retention")}
+    expected = {"source": PILOT.replica_arn, "status": "available", "encrypted": True, "kms": kms_key,
+                "subnet_group": parameters["DBSubnetGroup"], "vpc": group_vpc, "retention": 0}
+    check(failures, got == expected, f"{new_id}: {got}, expected {expected}")
+    west = rows.get((DR, PILOT.replica)) or {}
+    check(failures, west.get("replicas") == [new_arn] and west.get("status") == "available" and not west.get("source"),
+          f"{PILOT.replica}: {west.get('status')}, source {west.get('source')!r}, replicas {west.get('replicas')}, "
+          f"expected a standalone instance feeding {new_arn}")
+    check(failures, set(rows) == {(DR, PILOT.replica), (PRIMARY, new_id)}, f"instances: {sorted(rows)}")
+    seen = [r.get("targetStatus") for r in results_for(run, "CheckResource", back) if isinstance(r, dict)]
+    check(failures, "creating" in seen and seen[-1:] == ["available"],
+          f"{run.name}: checks saw {seen}, expected creating, then available")
+
+    # (4) The same payload again: already done, nothing called.
+    mark = len(changes)
+    again = run_dr(drill, "dr-pilot-light-failback-4", payload, f"{source} again", verbose, region=PRIMARY)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {back: ("already-done", None)})
+    made = changes[mark:]
+    check(failures, not made, f"{again.name}: calls that change something: {[(c.region, c.action) for c in made]}")
+    check(failures, again.entered("ActOnResource") == 0, f"{again.name}: ActOnResource ran")
+    check(failures, len(drill.proxy.replicas.create_calls()) == 1,
+          f"{len(drill.proxy.replicas.create_calls())} CreateDBInstanceReadReplica calls in all, expected 1")
+    check(failures, instance_rows(drill) == rows, f"{again.name}: the instances changed")
+
+    # (5) The proxy's CreateDBInstanceReadReplica refusals, checked alone (read_replicas.py).
+    caller = drill.caller_in[PRIMARY]
+
+    def error_of(**params) -> tuple[str | None, int | None]:
+        try:
+            caller.create_db_instance_read_replica(DBInstanceClass="db.r6g.large", **params)
+            return None, 200
+        except ClientError as error:
+            return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    for what, params, expected_error in [
+        ("a name already taken", {"DBInstanceIdentifier": new_id, "SourceDBInstanceIdentifier": PILOT.replica_arn},
+         ("DBInstanceAlreadyExists", 400)),
+        ("an unknown source", {"DBInstanceIdentifier": "another-replica",
+                               "SourceDBInstanceIdentifier": f"arn:aws:rds:{DR}:{ACCOUNT}:db:no-such-instance"},
+         ("DBInstanceNotFound", 404)),
+        ("a subnet group not in the caller's region", {
+            "DBInstanceIdentifier": "another-replica", "SourceDBInstanceIdentifier": PILOT.replica_arn,
+            "DBSubnetGroupName": "no-such-subnets"}, ("DBSubnetGroupNotFoundFault", 404)),
+        ("a source without backups (the new replica)", {"DBInstanceIdentifier": "another-replica",
+                                                        "SourceDBInstanceIdentifier": new_arn},
+         ("InvalidDBInstanceState", 400)),
+    ]:
+        got = error_of(**params)
+        check(failures, got == expected_error, f"the proxy, for {what}: answered {got}, expected {expected_error}")
+    check(failures, instance_rows(drill) == rows, "a refused CreateDBInstanceReadReplica changed the instances")
+
+    # What the call carried besides the payload's parameters (their Query names).
+    from_payload = {"Action", "Version", "DBInstanceIdentifier", "SourceDBInstanceIdentifier", "DBInstanceClass",
+                    "MultiAZ", "DBSubnetGroupName", "KmsKeyId", "AutoMinorVersionUpgrade", "Port", "CopyTagsToSnapshot",
+                    "MonitoringInterval", "MonitoringRoleArn", "EnableIAMDatabaseAuthentication", "DBParameterGroupName"}
+    extra = sorted(k for k in sent if k not in from_payload and not k.startswith("VpcSecurityGroupIds."))
+    print(f"   CreateDBInstanceReadReplica from the runs: {len([c for c in creations if c.accepted])}, signed for "
+          f"{create.region if create else None}, source {short(sent.get('SourceDBInstanceIdentifier'))}; "
+          f"besides the payload's: {', '.join(f'{k}={sent[k]}' for k in extra) or 'nothing'}; MonitoringInterval "
+          f"{sent['MonitoringInterval'] if 'MonitoringInterval' in sent else 'not sent'}; checks saw {seen}", flush=True)
+    return failures
+
+
 WORLDS = {
     "dr": lambda: DrDrill(ROOT / "target/drill-logs/dr"),
     # The DR machine deployed in us-east-1 (the scenario's failback preparation) and in
@@ -1410,4 +1630,6 @@ DR_SCENARIOS = [
     Scenario("dr-failback-preparation", "after an unplanned failover, us-east-1 made a secondary again (once), from us-east-1",
              Behaviour(regions_down=(PRIMARY,)), prepare_failback_preparation, None, None,
              run=run_failback_preparation, world="dr-east"),
+    Scenario("dr-pilot-light-failback", "after the pilot light's promotion, a read replica of it made in us-east-1 (once), from us-east-1",
+             Behaviour(), prepare_pilot_light_failback, None, None, run=run_pilot_light_failback, world="dr-east"),
 ]

@@ -19,6 +19,10 @@ failover target from another cluster. Per scenario, this proxy:
   * answers PromoteReadReplica as AWS documents it (moto leaves the promoted instance
     naming its source, and promotes what is no replica) and rewrites DescribeDBInstances
     with the promotion's phases and the standalone instance (read_replicas.py);
+  * checks CreateDBInstanceReadReplica as AWS documents it before moto sees it (moto looks
+    a cross-region replica's DB subnet group up in the source's region and overwrites an
+    instance of the same name), puts right what moto leaves wrong, and reports the new
+    replica `creating` for a number of polls (read_replicas.py);
   * takes a region down: every request signed for it (the region of the Authorization
     header's credential scope) has its connection reset, or is answered HTTP 503.
 It counts what went through, so scenarios can assert "exactly one instance created",
@@ -80,6 +84,12 @@ class Behaviour:
     # PromoteReadReplica, before it is available and standalone (read_replicas.py): it
     # names its source while `modifying`, no longer from the reboot on.
     promotion_statuses: list[str] = field(default_factory=lambda: ["modifying", "modifying", "rebooting"])
+    # What a read replica created through the proxy (CreateDBInstanceReadReplica) reports
+    # for its next polls, before `available`: moto makes it available at once; AWS lists
+    # a new instance `creating` ("The instance is being created. The instance is
+    # inaccessible while it is being created"):
+    # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+    new_replica_statuses: list[str] = field(default_factory=lambda: ["creating", "creating"])
 
 
 @dataclass
@@ -219,6 +229,16 @@ class AwsLifecycleProxy:
             # Checked here, forwarded only when AWS would accept it (read_replicas.py).
             status, headers, payload = self.replicas.promote(params, region, self.instance_seen,
                                                              lambda: self.forward(request, body))
+        elif action == "CreateDBInstanceReadReplica" and not target:
+            # Checked here, forwarded only when AWS would accept it (read_replicas.py).
+            statuses = list(self.behaviour.new_replica_statuses)
+            status, headers, payload = self.replicas.create(
+                params, region, self.instance_seen, self.query_upstream,
+                lambda forwarded: self.forward(request, urlencode(forwarded).encode()),
+                statuses[0] if statuses else None)
+            if status == 200:
+                with self.lock:
+                    self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = statuses
         elif action == "DescribeGlobalClusters" and not target:
             status, headers, payload = self.forward(request, body)
             if status == 200:

@@ -6,7 +6,7 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use failback_core::dr::payload::{read_payload, resolve_payload, DrAction, DrResource, Lookups};
 use failback_core::dr::plan::{
-    plan_global_switch, plan_promotion, plan_secondary, DrRefusal, ResourcePlan,
+    plan_global_switch, plan_promotion, plan_replica, plan_secondary, DrRefusal, ResourcePlan,
 };
 use failback_core::identifier::short_hash;
 use failback_core::outcome::Outcome;
@@ -116,6 +116,11 @@ async fn plan(config: &SdkConfig, path: &Path, as_json: bool) -> Result<u8, Fail
             (None, DrAction::PromoteReplica { instance_id, .. }) => {
                 let instance = rds.instance_view(instance_id).await?;
                 plan_promotion(instance_id, instance.as_ref()).map_err(refused)
+            }
+            (None, DrAction::CreateReplica(spec)) => {
+                let instance = rds.instance_view(&spec.instance_id).await?;
+                // The CLI does not know the account: the source is matched by region and name.
+                plan_replica(spec, instance.as_ref(), home.account.as_deref()).map_err(refused)
             }
             (None, _) => Err("an action of no kind this version knows".to_string()),
         };

@@ -236,6 +236,9 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
                 (None, DrAction::PromoteReplica { instance_id, .. }) => {
                     ("-".to_string(), instance_id.clone())
                 }
+                (None, DrAction::CreateReplica(spec)) => {
+                    ("-".to_string(), spec.instance_id.clone())
+                }
                 (None, _) => (String::new(), String::new()),
             };
             let (state, call, writer) = match &p.plan {

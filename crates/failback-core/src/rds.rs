@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::{DbInstance, Filter, OrderableDbInstanceOption, Tag};
 use aws_sdk_rds::Client;
 
-use crate::dr::payload::SecondaryClusterSpec;
+use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec};
 use crate::errors::AwsFailure;
 use crate::model::{
     ClusterView, GlobalClusterView, GlobalFailoverView, GlobalMemberView, GlobalSwitch,
@@ -368,6 +368,65 @@ impl Rds {
                     )
                 });
                 global_switch_failure(&err, busy, gone)
+            })
+    }
+
+    /// A cross-region read replica of `source_arn` in this region, as the payload
+    /// describes it. Sent once; a retry finds it by its identifier (AlreadyExists).
+    pub async fn create_read_replica(
+        &self,
+        spec: &ReplicaSpec,
+        source_arn: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        let monitoring = spec.monitoring_interval.filter(|interval| *interval > 0);
+        self.client
+            .create_db_instance_read_replica()
+            .db_instance_identifier(&spec.instance_id)
+            .source_db_instance_identifier(source_arn)
+            .db_instance_class(&spec.instance_class)
+            .set_multi_az(spec.multi_az)
+            .publicly_accessible(false)
+            .set_db_subnet_group_name(spec.subnet_group.clone())
+            .set_vpc_security_group_ids(spec.security_group_ids.clone())
+            .set_kms_key_id(spec.kms_key_id.clone())
+            .set_auto_minor_version_upgrade(spec.auto_minor_version_upgrade)
+            .set_port(spec.port)
+            .set_copy_tags_to_snapshot(spec.copy_tags_to_snapshot)
+            .set_monitoring_interval(monitoring)
+            .set_monitoring_role_arn(monitoring.and(spec.monitoring_role_arn.clone()))
+            .set_enable_iam_database_authentication(spec.iam_database_authentication)
+            .set_db_parameter_group_name(spec.parameter_group.clone())
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let message = err
+                    .as_service_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                match err.as_service_error() {
+                    Some(e) if e.is_db_instance_already_exists_fault() => {
+                        CreateInstanceFailure::AlreadyExists(spec.instance_id.clone())
+                    }
+                    Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
+                        CreateInstanceFailure::InsufficientCapacity(message)
+                    }
+                    Some(e)
+                        if e.is_instance_quota_exceeded_fault()
+                            || e.is_storage_quota_exceeded_fault() =>
+                    {
+                        CreateInstanceFailure::QuotaExceeded(message)
+                    }
+                    Some(e) if e.is_invalid_db_instance_state_fault() => {
+                        CreateInstanceFailure::ClusterBusy(message)
+                    }
+                    Some(e) if e.is_db_instance_not_found_fault() => {
+                        CreateInstanceFailure::ClusterNotFound(message)
+                    }
+                    _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
+                }
             })
     }
 

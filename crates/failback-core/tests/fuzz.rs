@@ -344,6 +344,13 @@ fn check_switch_request(request: &dr_resource::DrRequest, home: &Home) -> Result
                     .as_ref()
                     .is_none_or(|arn| arn.contains(&format!(":{}:", home.region)))
         }
+        dr_resource::DrRequest::Replica { spec, source_arn } => {
+            valid(&spec.instance_id)
+                && valid(&spec.source_instance_id)
+                && spec.source_region != home.region
+                && source_arn.ends_with(&format!(":db:{}", spec.source_instance_id))
+                && check_requested_class(&spec.instance_class).is_ok()
+        }
         dr_resource::DrRequest::Promote(promote) => {
             valid(&promote.instance_id)
                 && promote

@@ -88,12 +88,14 @@ export function globalClusterArnPattern(globalClusterId: string): string {
  */
 export const DB_INSTANCE_ID_PATTERN = GLOBAL_CLUSTER_ID_PATTERN;
 /**
- * How dr-act's role names a DB instance it may promote: `arn:*:rds:*:*:db:<id>`, for the
- * same reason as globalClusterArnPattern (the SAM template cannot write ${AWS::Partition},
- * ${AWS::Region} and ${AWS::AccountId} into each item of a list parameter). The partition
- * and account wildcards widen nothing; the region wildcard is taken back to the stack's
- * region by the statement's `aws:RequestedRegion` condition (a call on an instance is sent
- * to the instance's region).
+ * How dr-act's role names a DB instance it may promote, or make a read replica of or as:
+ * `arn:*:rds:*:*:db:<id>`, for the same reason as globalClusterArnPattern (the SAM template
+ * cannot write ${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId} into each item of a
+ * list parameter). The partition and account wildcards widen nothing. For the promotion the
+ * region wildcard is taken back to the stack's region by the statement's
+ * `aws:RequestedRegion` condition (a call on an instance is sent to the instance's region);
+ * for CreateDBInstanceReadReplica it must stay, unconditioned: the source instance is in
+ * another region and is authorised by its own ARN, in its own region.
  */
 export function dbInstanceArnPattern(dbInstanceId: string): string {
   return `arn:*:rds:*:*:db:${dbInstanceId}`;
@@ -167,16 +169,20 @@ export interface AuroraFailbackProps {
    * region to (failback preparation, CreateAuroraSecondaryDBCluster). Empty: the DR state
    * machine and its functions are deployed (they validate, plan and dry-run payloads), but
    * dr-act's role holds no SwitchoverGlobalCluster / FailoverGlobalCluster and nothing to
-   * create a secondary (CreateDBCluster, CreateDBInstance, the key grant, PassRole) at all.
+   * create a secondary (CreateDBCluster, CreateDBInstance) at all; the key grant and
+   * PassRole a new instance needs are there only if `drInstances` is set.
    * @default [] - dr-act may switch nothing and create no secondary
    */
   readonly drGlobalClusters?: string[];
 
   /**
-   * The RDS DB instances (identifiers) in this stack's region that DR runs may promote from
-   * read replica to standalone instance (PromoteRDSReadReplica, the pilot light). Empty:
-   * dr-act's role holds no PromoteReadReplica at all.
-   * @default [] - dr-act may promote nothing
+   * The RDS DB instances (identifiers) that DR runs may promote from read replica to
+   * standalone instance in this stack's region (PromoteRDSReadReplica, the pilot light), or
+   * make a cross-region read replica of or as (CreateRDSReadReplica, failback preparation:
+   * the new replica in this region, its source in the other). Empty: dr-act's role holds no
+   * PromoteReadReplica and no CreateDBInstanceReadReplica at all (and, unless
+   * `drGlobalClusters` is set, no key grant or PassRole either).
+   * @default [] - dr-act may promote nothing and create no read replica
    */
   readonly drInstances?: string[];
 
@@ -230,7 +236,8 @@ export interface AuroraFailbackProps {
  * too with `allowUntaggedManualRuns`). A second workflow runs cross-region DR payloads
  * (switchover or failover of the global databases in `drGlobalClusters`, or a new
  * secondary cluster here for one of them; promotion of the read replicas in
- * `drInstances`) from this region. Same resources and roles as infra/template.yaml.
+ * `drInstances`, or a new read replica here of or as one of them) from this region. Same
+ * resources and roles as infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -400,7 +407,7 @@ export class AuroraFailback extends Construct {
     // GlobalClusterIdentifier, then CreateDBInstance, authorised on the resource types the
     // Service Authorization Reference lists for them. Without drGlobalClusters none of
     // these statements exists: dr-act may create no secondary. No tags are sent, so no
-    // rds:AddTagsToResource.
+    // rds:AddTagsToResource. The key grant and PassRole are in newInstanceStatements.
     const secondaryStatements = drGlobalClusters.length === 0 ? [] : [
       // The global cluster the secondary joins: exactly those named (see
       // globalClusterArnPattern). Its ARN has no region, so aws:RequestedRegion keeps the
@@ -429,23 +436,6 @@ export class AuroraFailback extends Construct {
         actions: ['rds:CreateDBInstance'],
         resources: [rdsArn('db'), rdsArn('cluster'), rdsArn('subgrp'), rdsArn('pg'), rdsArn('og')],
       }),
-      // An encrypted secondary names a customer managed key of this region (KmsKeyId): RDS
-      // creates a grant on it and describes it on the caller's behalf. The user's key, usable
-      // here only through RDS in this region.
-      new iam.PolicyStatement({
-        sid: 'UseSecondaryKeysThroughRdsOnly',
-        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-        resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
-        conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
-      }),
-      // MonitoringRoleArn: the payload's enhanced-monitoring role, the user's (any name in
-      // this account), passable only to RDS enhanced monitoring.
-      new iam.PolicyStatement({
-        sid: 'PassSecondaryMonitoringRoleOnly',
-        actions: ['iam:PassRole'],
-        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
-        conditions: { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } },
-      }),
     ];
     // PromoteReadReplica (PromoteRDSReadReplica) on exactly the instances named, in this
     // region (see dbInstanceArnPattern for the wildcards and the condition). Without
@@ -456,6 +446,63 @@ export class AuroraFailback extends Construct {
         actions: ['rds:PromoteReadReplica'],
         resources: drInstances.map(dbInstanceArnPattern),
         conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      }),
+    ];
+    // CreateRDSReadReplica (failback preparation for the pilot light):
+    // CreateDBInstanceReadReplica, sent to this region, makes a new instance here that
+    // replicates one in another region, named by its ARN. Authorised on the resource types
+    // the Service Authorization Reference lists: db (required; the source and the new
+    // replica are both db resources) and the og, pg and subgrp it uses. Without drInstances
+    // neither statement exists: dr-act may create no read replica. No tags are sent; the
+    // key grant and PassRole are in newInstanceStatements. Which permission in which region:
+    // - the new replica's db ARN is this region's; the source's is its own region's. A
+    //   cross-region replica is requested in the destination region (this one), but IAM
+    //   authorises the source by its ARN in its own region, so the statement keeps the
+    //   region wildcard of dbInstanceArnPattern and has no aws:RequestedRegion condition
+    //   (where RDS checks the caller's right on the source in the source region, as with the
+    //   PreSignedUrl of GovCloud regions, the requested region is the source's);
+    // - subnet, parameter and option groups are this region's (groups do not cross regions);
+    // - the KMS key encrypts the new replica, so it is this region's, used through RDS here;
+    //   dr-act holds nothing on the source's key.
+    const replicaStatements = drInstances.length === 0 ? [] : [
+      // Exactly the instances named, as source or as new replica (a policy cannot tell the
+      // two db resources of one call apart). The region wildcard lets the call be sent to
+      // any region, but only of and as listed instances; dr-act's client sends here only.
+      new iam.PolicyStatement({
+        sid: 'CreateReplicaOfAndAsConfiguredInstancesOnly',
+        actions: ['rds:CreateDBInstanceReadReplica'],
+        resources: drInstances.map(dbInstanceArnPattern),
+      }),
+      // The groups the new replica takes (the payload's subnet and parameter groups, the
+      // engine's default option group), of this account and region. Not secgrp: the VPC
+      // security groups are EC2's, and a VPC instance has no DB security group.
+      new iam.PolicyStatement({
+        sid: 'CreateReplicaWithGroupsInThisRegion',
+        actions: ['rds:CreateDBInstanceReadReplica'],
+        resources: [rdsArn('subgrp'), rdsArn('pg'), rdsArn('og')],
+      }),
+    ];
+    // What any new instance of dr-act's needs, a secondary's first instance or a read
+    // replica: one statement of each when either list is set (the SAM template's condition
+    // HasDrGlobalClustersOrInstances), none when both are empty.
+    const newInstanceStatements = drGlobalClusters.length === 0 && drInstances.length === 0 ? [] : [
+      // An encrypted new instance names a customer managed key of this region (KmsKeyId;
+      // required for a cross-region replica of an encrypted source): RDS creates a grant on
+      // it and describes it on the caller's behalf. The user's key, usable here only through
+      // RDS in this region.
+      new iam.PolicyStatement({
+        sid: 'UseNewInstanceKeysThroughRdsOnly',
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
+      }),
+      // MonitoringRoleArn: the payload's enhanced-monitoring role, the user's (any name in
+      // this account), passable only to RDS enhanced monitoring.
+      new iam.PolicyStatement({
+        sid: 'PassNewInstanceMonitoringRoleOnly',
+        actions: ['iam:PassRole'],
+        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
+        conditions: { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } },
       }),
     ];
 
@@ -550,7 +597,10 @@ export class AuroraFailback extends Construct {
         }),
       ],
       drCheck: [readGlobalClusters, ...readClusters],
-      drAct: [readGlobalClusters, ...readClusters, ...switchStatements, ...secondaryStatements, ...promoteStatements],
+      drAct: [
+        readGlobalClusters, ...readClusters, ...switchStatements, ...secondaryStatements, ...promoteStatements,
+        ...replicaStatements, ...newInstanceStatements,
+      ],
     };
 
     const descriptions: Record<FunctionKey, string> = {
@@ -561,7 +611,7 @@ export class AuroraFailback extends Construct {
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',
       drValidate: 'Checks a DR payload whole and resolves its !Import and resolve:ssm references.',
       drCheck: 'Plans a DR resource and checks whether its writer moved (reads only).',
-      drAct: 'Switches over or fails over a global database, adds a secondary cluster to one, or promotes a read replica, once, if the plan still says so.',
+      drAct: 'Switches over or fails over a global database, adds a secondary cluster to one, promotes a read replica or creates one here, once, if the plan still says so.',
     };
     const timeouts: Partial<Record<FunctionKey, Duration>> = {
       createReader: Duration.seconds(60),

@@ -13,12 +13,17 @@ import {
 } from '../lib';
 import {
   DR_CHECK_PERMISSIONS,
+  DR_CREATION_ACTIONS,
+  DR_NEW_INSTANCE_ACTIONS,
   DR_PROMOTE_ACTIONS,
+  DR_REPLICA_ACTIONS,
   DR_SECONDARY_ACTIONS,
   DR_SWITCH_ACTIONS,
   drActPermissions,
-  drSecondaryStatements,
+  drCreationStatements,
   drValidatePermissions,
+  listedInstance,
+  REPLICA_GROUP_RESOURCES,
   EXPECTED_ACTIONS,
   expectedActions,
   RoleKey,
@@ -30,6 +35,7 @@ import {
   functionRoleId,
   Json,
   logicalId,
+  normaliseIntrinsics,
   placeholders,
   REAL_DR_DEFINITION,
   resourcesOfType,
@@ -426,7 +432,7 @@ describe('AuroraFailback construct', () => {
 
   it('lets dr-act switch nothing by default, and only the listed global databases to a cluster here when given', () => {
     assert.deepEqual(rolePermissions(json, roleId('drAct')), drActPermissions([]));
-    for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS]) {
+    for (const action of [...DR_SWITCH_ACTIONS, ...DR_CREATION_ACTIONS]) {
       assert.equal(statementsWith(roleStatements(json, roleId('drAct')), action).length, 0, `${action} by default`);
     }
     const globalClusters = ['orders-global', 'payments-global'];
@@ -445,7 +451,8 @@ describe('AuroraFailback construct', () => {
   });
 
   it('lets dr-act create a secondary only with global databases listed: of those, in this region, with exact statements', () => {
-    // By default, and with only read replicas listed: no statement with any of the actions.
+    // By default, and with only read replicas listed: no statement with CreateDBCluster or
+    // CreateDBInstance (the key and PassRole statements come with read replicas too).
     for (const props of [{}, { drInstances: ['orders-replica'] }]) {
       const configured = synth(props);
       const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
@@ -463,11 +470,12 @@ describe('AuroraFailback construct', () => {
       const label = JSON.stringify(props);
       const configured = synth(props);
       const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
-      // Five statements: CreateDBCluster on exactly the listed global clusters, from this
-      // region only; CreateDBCluster and CreateDBInstance on this region's resources;
-      // CreateGrant and DescribeKey through RDS here; PassRole to enhanced monitoring.
-      assert.deepEqual(statementShapes(configured.json, actRole, DR_SECONDARY_ACTIONS),
-        drSecondaryStatements(props.drGlobalClusters), label);
+      // Three statements: CreateDBCluster on exactly the listed global clusters, from this
+      // region only; CreateDBCluster and CreateDBInstance on this region's resources; then
+      // (with a read replica's two between them when instances are listed too) CreateGrant
+      // and DescribeKey through RDS here, and PassRole to enhanced monitoring, once.
+      assert.deepEqual(statementShapes(configured.json, actRole, DR_CREATION_ACTIONS),
+        drCreationStatements(props.drGlobalClusters, props.drInstances ?? []), label);
       assert.deepEqual(rolePermissions(configured.json, actRole),
         drActPermissions(props.drGlobalClusters, props.drInstances ?? []), label);
       // Only dr-act gains them: every other role keeps exactly its own actions.
@@ -511,6 +519,69 @@ describe('AuroraFailback construct', () => {
       assert.throws(() => synth({ drInstances }), /drInstances: .* is not a DB instance identifier/, JSON.stringify(drInstances));
     }
     synth({ drInstances: ['a', 'A1-b2', 'a'.repeat(63)] });
+  });
+
+  it('lets dr-act create a read replica only of and as the listed instances, with this region\'s groups, the source in any region', () => {
+    // By default, and with only global databases listed: no CreateDBInstanceReadReplica.
+    for (const props of [{}, { drGlobalClusters: ['orders-global'] }]) {
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      assert.equal(statementsWith(roleStatements(configured.json, actRole), 'rds:CreateDBInstanceReadReplica').length, 0,
+        JSON.stringify(props));
+    }
+    const variants: Array<{ drInstances: string[]; drGlobalClusters?: string[] }> = [
+      { drInstances: ['orders-replica'] },
+      { drInstances: ['orders-replica', 'reporting-replica'] },
+      { drInstances: ['orders-replica', 'reporting-replica'], drGlobalClusters: ['orders-global'] },
+    ];
+    for (const props of variants) {
+      const label = JSON.stringify(props);
+      const globalClusters = props.drGlobalClusters ?? [];
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      const statements = roleStatements(configured.json, actRole);
+      // Two statements: the listed instances (source or new replica), in any region and
+      // with no condition, since the source is authorised in its own region; and this
+      // region's subnet, parameter and option groups.
+      const replicas = statementsWith(statements, 'rds:CreateDBInstanceReadReplica');
+      assert.equal(replicas.length, 2, label);
+      assert.deepEqual(asList(replicas[0].Action), DR_REPLICA_ACTIONS, label);
+      assert.deepEqual(asList(replicas[0].Resource), props.drInstances.map(listedInstance), label);
+      assert.equal(replicas[0].Condition, undefined, label);
+      assert.deepEqual(asList(replicas[1].Action), DR_REPLICA_ACTIONS, label);
+      assert.deepEqual(asList(replicas[1].Resource).map(normaliseIntrinsics), REPLICA_GROUP_RESOURCES, label);
+      assert.equal(replicas[1].Condition, undefined, label);
+      // The key grant and the monitoring role, once each, whether or not global databases are listed too.
+      for (const action of DR_NEW_INSTANCE_ACTIONS) {
+        assert.equal(statementsWith(statements, action).length, 1, `${action} ${label}`);
+      }
+      assert.deepEqual(statementShapes(configured.json, actRole, DR_CREATION_ACTIONS),
+        drCreationStatements(globalClusters, props.drInstances), label);
+      assert.deepEqual(rolePermissions(configured.json, actRole), drActPermissions(globalClusters, props.drInstances), label);
+      // Only dr-act gains it.
+      for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+        assert.deepEqual(roleActions(configured.json, logicalId(configured.stack, configured.construct.roles[key])),
+          expectedActions(key, globalClusters.length > 0, true), `${key} ${label}`);
+      }
+    }
+  });
+
+  it('gives dr-act the key grant and PassRole only with global databases or instances listed, once', () => {
+    const cases: Array<[string, { drGlobalClusters?: string[]; drInstances?: string[] }, boolean]> = [
+      ['empty', {}, false],
+      ['instances only', { drInstances: ['orders-replica'] }, true],
+      ['global databases only', { drGlobalClusters: ['orders-global'] }, true],
+      ['both', { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'] }, true],
+    ];
+    for (const [name, props, expected] of cases) {
+      const configured = synth(props);
+      const actRole = logicalId(configured.stack, configured.construct.roles.drAct);
+      const shapes = statementShapes(configured.json, actRole, DR_NEW_INSTANCE_ACTIONS);
+      assert.deepEqual(shapes.map((s: Json) => s.Sid),
+        expected ? ['UseNewInstanceKeysThroughRdsOnly', 'PassNewInstanceMonitoringRoleOnly'] : [], name);
+      assert.deepEqual(shapes, drCreationStatements(props.drGlobalClusters ?? [], props.drInstances ?? [])
+        .filter((s) => s.Action.some((a) => DR_NEW_INSTANCE_ACTIONS.includes(a))), name);
+    }
   });
 
   it('has no "*" action, no managed policy and "*" resources only where IAM allows nothing else', () => {

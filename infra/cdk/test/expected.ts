@@ -12,8 +12,8 @@ const STATE_MACHINE_ACTIONS = [
 /**
  * Every IAM action each role may use: what the function calls, and nothing else. As
  * deployed by default: DrGlobalClusters and DrInstances empty, so dr-act may switch, create
- * a secondary and promote nothing (see DR_SWITCH_ACTIONS, DR_SECONDARY_ACTIONS and
- * DR_PROMOTE_ACTIONS).
+ * a secondary, promote and create a read replica nothing (see DR_SWITCH_ACTIONS,
+ * DR_SECONDARY_ACTIONS, DR_PROMOTE_ACTIONS, DR_REPLICA_ACTIONS and DR_NEW_INSTANCE_ACTIONS).
  */
 export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
   describeWriter: [
@@ -71,24 +71,40 @@ export const DR_SWITCH_ACTIONS = ['rds:SwitchoverGlobalCluster', 'rds:FailoverGl
 
 /**
  * What else dr-act gains with DrGlobalClusters: creating a secondary cluster of one of them
- * in this region (CreateAuroraSecondaryDBCluster), with its first instance, an encryption
- * key of this region used through RDS and an enhanced-monitoring role passed to RDS.
+ * in this region (CreateAuroraSecondaryDBCluster), with its first instance (and
+ * DR_NEW_INSTANCE_ACTIONS).
  */
-export const DR_SECONDARY_ACTIONS = [
-  'rds:CreateDBCluster', 'rds:CreateDBInstance', 'kms:CreateGrant', 'kms:DescribeKey', 'iam:PassRole',
-];
+export const DR_SECONDARY_ACTIONS = ['rds:CreateDBCluster', 'rds:CreateDBInstance'];
 
-/** What dr-act gains, and only it, when DrInstances names DB instances. */
+/** What dr-act gains, and only it, when DrInstances names DB instances: promoting them... */
 export const DR_PROMOTE_ACTIONS = ['rds:PromoteReadReplica'];
+/** ... and creating a read replica here of or as them (CreateRDSReadReplica; and DR_NEW_INSTANCE_ACTIONS). */
+export const DR_REPLICA_ACTIONS = ['rds:CreateDBInstanceReadReplica'];
+
+/**
+ * What dr-act gains when either list is set, for any instance it creates (a secondary's
+ * first instance, or a read replica): an encryption key of this region used through RDS,
+ * and an enhanced-monitoring role passed to RDS.
+ */
+export const DR_NEW_INSTANCE_ACTIONS = ['kms:CreateGrant', 'kms:DescribeKey', 'iam:PassRole'];
+
+/** Every action dr-act uses to create something: a secondary, a read replica, and what a new instance needs. */
+export const DR_CREATION_ACTIONS = [...DR_SECONDARY_ACTIONS, ...DR_REPLICA_ACTIONS, ...DR_NEW_INSTANCE_ACTIONS];
 
 /** The actions each role may use with DrGlobalClusters set, and with DrInstances set. */
 export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withInstances = false): string[] {
   const actions = [...EXPECTED_ACTIONS[key]];
-  if (withGlobalClusters && key === 'drAct') {
+  if (key !== 'drAct') {
+    return actions.sort();
+  }
+  if (withGlobalClusters) {
     actions.push(...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS);
   }
-  if (withInstances && key === 'drAct') {
-    actions.push(...DR_PROMOTE_ACTIONS);
+  if (withInstances) {
+    actions.push(...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS);
+  }
+  if (withGlobalClusters || withInstances) {
+    actions.push(...DR_NEW_INSTANCE_ACTIONS);
   }
   return actions.sort();
 }
@@ -143,12 +159,21 @@ export const rdsHere = (type: string) => `arn:\${AWS::Partition}:rds:\${AWS::Reg
 /** The resources CreateDBCluster and CreateDBInstance may use in this region when dr-act creates a secondary. */
 export const SECONDARY_CLUSTER_RESOURCES = ['cluster', 'subgrp', 'cluster-pg', 'og'].map(rdsHere);
 export const SECONDARY_INSTANCE_RESOURCES = ['db', 'cluster', 'subgrp', 'pg', 'og'].map(rdsHere);
+/** The groups CreateDBInstanceReadReplica may use in this region when dr-act creates a read replica. */
+export const REPLICA_GROUP_RESOURCES = ['subgrp', 'pg', 'og'].map(rdsHere);
+/** How dr-act's role names a listed DB instance: any partition, region and account (see dbInstanceArnPattern). */
+export const listedInstance = (id: string) => `arn:*:rds:*:*:db:${id}`;
+export const KEYS_HERE = 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*';
+export const ROLES_OF_THIS_ACCOUNT = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*';
 export const THROUGH_RDS_HERE = { StringEquals: { 'kms:ViaService': 'rds.${AWS::Region}.amazonaws.com' } };
 export const TO_ENHANCED_MONITORING = { StringEquals: { 'iam:PassedToService': 'monitoring.rds.amazonaws.com' } };
 
 /**
  * dr-act's permissions: the reads; switching, and creating a secondary in this region of,
- * only the global clusters given; promoting only the DB instances given, in the stack's region.
+ * only the global clusters given; promoting only the DB instances given, in the stack's
+ * region; creating a read replica only of and as the DB instances given (any region: the
+ * source is in another), with this region's groups; a key of this region through RDS and
+ * the monitoring role when either list is set.
  */
 export function drActPermissions(globalClusters: string[], instances: string[] = []): string[] {
   const switching = globalClusters.length === 0 ? [] : [
@@ -159,12 +184,18 @@ export function drActPermissions(globalClusters: string[], instances: string[] =
     ...globalClusters.flatMap((id) => allow(['rds:CreateDBCluster'], `arn:*:rds::*:global-cluster:${id}`, IN_THIS_REGION)),
     ...SECONDARY_CLUSTER_RESOURCES.flatMap((resource) => allow(['rds:CreateDBCluster'], resource)),
     ...SECONDARY_INSTANCE_RESOURCES.flatMap((resource) => allow(['rds:CreateDBInstance'], resource)),
-    ...allow(['kms:CreateGrant', 'kms:DescribeKey'], 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*',
-      THROUGH_RDS_HERE),
-    ...allow(['iam:PassRole'], 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*', TO_ENHANCED_MONITORING),
   ];
-  const promoting = instances.flatMap((id) => allow(DR_PROMOTE_ACTIONS, `arn:*:rds:*:*:db:${id}`, IN_THIS_REGION));
-  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting].sort();
+  const promoting = instances.flatMap((id) => allow(DR_PROMOTE_ACTIONS, listedInstance(id), IN_THIS_REGION));
+  const replicating = instances.length === 0 ? [] : [
+    ...instances.flatMap((id) => allow(DR_REPLICA_ACTIONS, listedInstance(id))),
+    ...REPLICA_GROUP_RESOURCES.flatMap((resource) => allow(DR_REPLICA_ACTIONS, resource)),
+  ];
+  const newInstance = globalClusters.length === 0 && instances.length === 0 ? [] : [
+    ...allow(['kms:CreateGrant', 'kms:DescribeKey'], KEYS_HERE, THROUGH_RDS_HERE),
+    ...allow(['iam:PassRole'], ROLES_OF_THIS_ACCOUNT, TO_ENHANCED_MONITORING),
+  ];
+  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting, ...replicating,
+    ...newInstance].sort();
 }
 
 /** A statement as the tests compare it: Sid, actions, resources and condition, intrinsics in Fn::Sub form. */
@@ -176,14 +207,12 @@ export interface StatementShape {
 }
 
 /**
- * dr-act's statements for creating a secondary (CreateAuroraSecondaryDBCluster), exactly
- * and in order, for the global clusters given: none at all without global clusters.
+ * dr-act's statements for creating anything (DR_CREATION_ACTIONS), exactly and in order: a
+ * secondary's three with global clusters, a read replica's two with DB instances, and the
+ * key and monitoring-role statements, once, with either; none at all with neither.
  */
-export function drSecondaryStatements(globalClusters: string[]): StatementShape[] {
-  if (globalClusters.length === 0) {
-    return [];
-  }
-  return [
+export function drCreationStatements(globalClusters: string[], instances: string[]): StatementShape[] {
+  const secondary: StatementShape[] = globalClusters.length === 0 ? [] : [
     {
       Sid: 'CreateSecondaryInConfiguredGlobalClustersOnly',
       Action: ['rds:CreateDBCluster'],
@@ -192,17 +221,25 @@ export function drSecondaryStatements(globalClusters: string[]): StatementShape[
     },
     { Sid: 'CreateSecondaryClusterInThisRegion', Action: ['rds:CreateDBCluster'], Resource: SECONDARY_CLUSTER_RESOURCES },
     { Sid: 'CreateSecondaryInstanceInThisRegion', Action: ['rds:CreateDBInstance'], Resource: SECONDARY_INSTANCE_RESOURCES },
+  ];
+  // No Condition on the listed instances: the source is authorised in its own region.
+  const replica: StatementShape[] = instances.length === 0 ? [] : [
+    { Sid: 'CreateReplicaOfAndAsConfiguredInstancesOnly', Action: DR_REPLICA_ACTIONS, Resource: instances.map(listedInstance) },
+    { Sid: 'CreateReplicaWithGroupsInThisRegion', Action: DR_REPLICA_ACTIONS, Resource: REPLICA_GROUP_RESOURCES },
+  ];
+  const newInstance: StatementShape[] = globalClusters.length === 0 && instances.length === 0 ? [] : [
     {
-      Sid: 'UseSecondaryKeysThroughRdsOnly',
+      Sid: 'UseNewInstanceKeysThroughRdsOnly',
       Action: ['kms:CreateGrant', 'kms:DescribeKey'],
-      Resource: ['arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*'],
+      Resource: [KEYS_HERE],
       Condition: THROUGH_RDS_HERE,
     },
     {
-      Sid: 'PassSecondaryMonitoringRoleOnly',
+      Sid: 'PassNewInstanceMonitoringRoleOnly',
       Action: ['iam:PassRole'],
-      Resource: ['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*'],
+      Resource: [ROLES_OF_THIS_ACCOUNT],
       Condition: TO_ENHANCED_MONITORING,
     },
   ];
+  return [...secondary, ...replica, ...newInstance];
 }

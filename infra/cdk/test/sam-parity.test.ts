@@ -19,11 +19,14 @@ import {
 } from '../lib';
 import {
   DR_CHECK_PERMISSIONS,
+  DR_CREATION_ACTIONS,
+  DR_NEW_INSTANCE_ACTIONS,
   DR_PROMOTE_ACTIONS,
+  DR_REPLICA_ACTIONS,
   DR_SECONDARY_ACTIONS,
   DR_SWITCH_ACTIONS,
   drActPermissions,
-  drSecondaryStatements,
+  drCreationStatements,
   drValidatePermissions,
   expectedActions,
   WILDCARD_RESOURCE_ACTIONS,
@@ -71,7 +74,7 @@ const MACHINES = [
 /** The global databases and parameter path the DR variant deploys with. */
 const DR_GLOBAL_CLUSTERS = ['orders-global', 'payments-global'];
 const DR_PARAMETER_PATH_PREFIX = '/ops/dr-payloads/prod/';
-/** The RDS instances the pilot-light variants may promote. */
+/** The RDS instances the pilot-light variants may promote, and make read replicas of or as. */
 const DR_INSTANCES = ['orders-replica', 'reporting-replica'];
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
@@ -130,6 +133,13 @@ describe('SAM template', () => {
       sam: resolveSamConditions(raw, { DrInstances: 'orders-replica' }),
       cdk: synth({ drInstances: ['orders-replica'] }),
       allowUntagged: false, globalClusters: [], instances: ['orders-replica'],
+      parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+    },
+    {
+      name: `DrInstances=${DR_INSTANCES.join(',')}`,
+      sam: resolveSamConditions(raw, { DrInstances: DR_INSTANCES.join(',') }),
+      cdk: synth({ drInstances: DR_INSTANCES }),
+      allowUntagged: false, globalClusters: [], instances: DR_INSTANCES,
       parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
     {
@@ -272,27 +282,35 @@ describe('SAM template', () => {
         assert.deepEqual(asList(promotes[0].Resource), variant.instances.map((id) => `arn:*:rds:*:*:db:${id}`), variant.name);
         assert.deepEqual(promotes[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } }, variant.name);
       }
-      // Creating a secondary (CreateAuroraSecondaryDBCluster): the same five statements in
-      // both templates, exactly (Sid, actions, resources, condition), the global cluster
-      // ones naming exactly DrGlobalClusters; none at all when DrGlobalClusters is empty.
+      // Creating a secondary (CreateAuroraSecondaryDBCluster) or a read replica
+      // (CreateRDSReadReplica): the same statements in both templates, exactly (Sid,
+      // actions, resources, condition), in the same order: the secondary's three with
+      // DrGlobalClusters, the replica's two with DrInstances (the listed instances without
+      // a region condition: the source is authorised in its own region), and the key and
+      // monitoring-role statements once with either list; none at all with neither.
       for (const [template, roleId, which] of [
         [variant.sam, samRole('drAct'), 'SAM'],
         [variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, 'drAct')), 'CDK'],
       ] as const) {
-        assert.deepEqual(statementShapes(template, roleId, DR_SECONDARY_ACTIONS),
-          drSecondaryStatements(variant.globalClusters), `secondary, ${which} (${variant.name})`);
+        assert.deepEqual(statementShapes(template, roleId, DR_CREATION_ACTIONS),
+          drCreationStatements(variant.globalClusters, variant.instances), `creation, ${which} (${variant.name})`);
       }
     }
     // Empty DrGlobalClusters: the switching and secondary-creating statements are left
-    // out, by one condition; empty DrInstances: the promoting statement, by another.
+    // out, by one condition; empty DrInstances: the promoting and replica-creating
+    // statements, by another; both empty: the key and monitoring-role statements, by a
+    // third that holds when either list is set.
     assert.deepEqual(raw.Conditions.HasDrGlobalClusters,
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalClusters' }] }, ''] }] });
     assert.deepEqual(raw.Conditions.HasDrInstances,
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrInstances' }] }, ''] }] });
+    assert.deepEqual(raw.Conditions.HasDrGlobalClustersOrInstances,
+      { 'Fn::Or': [{ Condition: 'HasDrGlobalClusters' }, { Condition: 'HasDrInstances' }] });
     const actStatements = raw.Resources.DrActRole.Properties.Policies[0].PolicyDocument.Statement;
     const conditional = actStatements.filter((s: Json) => 'Fn::If' in s);
     assert.deepEqual(conditional.map((s: Json) => s['Fn::If'][0]),
-      [...Array(7).fill('HasDrGlobalClusters'), 'HasDrInstances']);
+      [...Array(5).fill('HasDrGlobalClusters'), ...Array(3).fill('HasDrInstances'),
+        ...Array(2).fill('HasDrGlobalClustersOrInstances')]);
     const actionsUnder: Record<string, string[]> = {};
     for (const statement of conditional) {
       const [condition, whenTrue, whenFalse] = statement['Fn::If'];
@@ -300,20 +318,32 @@ describe('SAM template', () => {
       assert.deepEqual(whenFalse, { Ref: 'AWS::NoValue' });
     }
     assert.deepEqual(actionsUnder.HasDrGlobalClusters,
-      [...DR_SWITCH_ACTIONS, ...DR_SWITCH_ACTIONS, 'rds:CreateDBCluster', 'rds:CreateDBCluster', 'rds:CreateDBInstance',
-        'kms:CreateGrant', 'kms:DescribeKey', 'iam:PassRole']);
-    assert.deepEqual(actionsUnder.HasDrInstances, DR_PROMOTE_ACTIONS);
-    const promote = conditional.find((s: Json) => s['Fn::If'][0] === 'HasDrInstances')['Fn::If'][1];
-    assert.deepEqual(promote.Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
+      [...DR_SWITCH_ACTIONS, ...DR_SWITCH_ACTIONS, 'rds:CreateDBCluster', 'rds:CreateDBCluster', 'rds:CreateDBInstance']);
+    assert.deepEqual(actionsUnder.HasDrInstances, [...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS, ...DR_REPLICA_ACTIONS]);
+    assert.deepEqual(actionsUnder.HasDrGlobalClustersOrInstances, DR_NEW_INSTANCE_ACTIONS);
+    const underInstances = conditional.filter((s: Json) => s['Fn::If'][0] === 'HasDrInstances').map((s: Json) => s['Fn::If'][1]);
+    assert.deepEqual(underInstances[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
+    // The read replica's listed instances carry no region condition (the source is
+    // authorised in its own region); its groups are this region's by their ARNs.
+    assert.equal(underInstances[1].Condition, undefined);
+    assert.equal(underInstances[2].Condition, undefined);
     const unconditional = actStatements.filter((s: Json) => !('Fn::If' in s)).flatMap((s: Json) => asList(s.Action));
-    for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS, ...DR_PROMOTE_ACTIONS]) {
+    for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS, ...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS,
+      ...DR_NEW_INSTANCE_ACTIONS]) {
       assert.ok(!unconditional.includes(action), `${action} only under its condition`);
     }
-    // No other role may promote or create a cluster, whatever the parameters.
+    // The key and monitoring-role statements: exactly with one list or both, once.
+    for (const variant of variants) {
+      const shapes = statementShapes(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS.drAct), DR_NEW_INSTANCE_ACTIONS);
+      const either = variant.globalClusters.length > 0 || variant.instances.length > 0;
+      assert.deepEqual(shapes.map((s: Json) => s.Sid),
+        either ? ['UseNewInstanceKeysThroughRdsOnly', 'PassNewInstanceMonitoringRoleOnly'] : [], variant.name);
+    }
+    // No other role may promote, create a cluster or a read replica, whatever the parameters.
     for (const variant of variants) {
       for (const key of FUNCTION_KEYS.filter((k) => k !== 'drAct')) {
         const actions = roleActions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]));
-        for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster']) {
+        for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster', 'rds:CreateDBInstanceReadReplica']) {
           assert.ok(!actions.includes(action), `${key} ${action} (${variant.name})`);
         }
       }

@@ -46,10 +46,14 @@ pub enum ResourceType {
     /// promoted to a standalone instance.
     #[serde(rename = "PromoteRDSReadReplica")]
     PromoteRdsReadReplica,
+    /// Failback preparation for the pilot light: a cross-region read replica of the
+    /// promoted instance, created in this (the old primary's) region.
+    #[serde(rename = "CreateRDSReadReplica")]
+    CreateRdsReadReplica,
 }
 
 /// DR Orchestrator resource types that this version does not run yet.
-const NOT_YET_SUPPORTED: &[&str] = &["CreateRDSReadReplica", "FailoverElastiCacheCluster"];
+const NOT_YET_SUPPORTED: &[&str] = &["FailoverElastiCacheCluster"];
 
 /// What a parameter's value must look like once resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +77,8 @@ pub enum Shape {
     SecurityGroupIds,
     /// `hh24:mi-hh24:mi` in UTC, as RDS writes backup windows.
     BackupWindow,
+    /// A DB subnet group name: letters, digits, spaces, `.`, `_`, `-` (RDS's rule).
+    SubnetGroup,
     /// Printable text (ARNs, versions, key ids).
     Text,
 }
@@ -112,7 +118,7 @@ const SECONDARY_CLUSTER: &[Param] = &[
     required("SourceRegion", Shape::Region),
     optional("SourceDBClusterIdentifier", Shape::ClusterIdOrArn),
     required("DBClusterName", Shape::Identifier),
-    required("DBSubnetGroupName", Shape::Identifier),
+    required("DBSubnetGroupName", Shape::SubnetGroup),
     required("VpcSecurityGroupIds", Shape::SecurityGroupIds),
     required("Engine", Shape::Engine),
     required("EngineVersion", Shape::Text),
@@ -139,6 +145,34 @@ const SECONDARY_CLUSTER: &[Param] = &[
     optional("AutoMinorVersionUpgrade", Shape::Bool),
 ];
 
+const READ_REPLICA_CREATION: &[Param] = &[
+    required("RDSInstanceIdentifier", Shape::Identifier),
+    required("SourceRDSInstanceIdentifier", Shape::Identifier),
+    required("SourceRegion", Shape::Region),
+    required("DBInstanceClass", Shape::InstanceClass),
+    optional("MultiAZ", Shape::Bool),
+    optional("DBSubnetGroup", Shape::SubnetGroup),
+    // The DR Orchestrator's name; one security group there, a comma-separated list here.
+    optional("DBSecurityGroup", Shape::SecurityGroupIds),
+    optional("KmsKeyId", Shape::Text),
+    optional("AutoMinorVersionUpgrade", Shape::Bool),
+    optional(
+        "Port",
+        Shape::Integer {
+            min: 1150,
+            max: 65535,
+        },
+    ),
+    optional("CopyTagsToSnapshot", Shape::Bool),
+    optional(
+        "MonitoringInterval",
+        Shape::IntegerOf(&[0, 1, 5, 10, 15, 30, 60]),
+    ),
+    optional("MonitoringRoleArn", Shape::Text),
+    optional("EnableIAMDatabaseAuthentication", Shape::Bool),
+    optional("DBParameterGroupName", Shape::Identifier),
+];
+
 const READ_REPLICA_PROMOTION: &[Param] = &[
     required("RDSInstanceIdentifier", Shape::Identifier),
     // The DR Orchestrator's payloads carry it (the source's global ARN); kept for the
@@ -150,11 +184,12 @@ const READ_REPLICA_PROMOTION: &[Param] = &[
 ];
 
 impl ResourceType {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::PlannedFailoverAurora,
         Self::UnPlannedFailoverAurora,
         Self::CreateAuroraSecondaryDbCluster,
         Self::PromoteRdsReadReplica,
+        Self::CreateRdsReadReplica,
     ];
 
     pub fn name(self) -> &'static str {
@@ -163,6 +198,7 @@ impl ResourceType {
             Self::UnPlannedFailoverAurora => "UnPlannedFailoverAurora",
             Self::CreateAuroraSecondaryDbCluster => "CreateAuroraSecondaryDBCluster",
             Self::PromoteRdsReadReplica => "PromoteRDSReadReplica",
+            Self::CreateRdsReadReplica => "CreateRDSReadReplica",
         }
     }
 
@@ -171,6 +207,7 @@ impl ResourceType {
             Self::PlannedFailoverAurora | Self::UnPlannedFailoverAurora => GLOBAL_CLUSTER_SWITCH,
             Self::CreateAuroraSecondaryDbCluster => SECONDARY_CLUSTER,
             Self::PromoteRdsReadReplica => READ_REPLICA_PROMOTION,
+            Self::CreateRdsReadReplica => READ_REPLICA_CREATION,
         }
     }
 
@@ -657,7 +694,9 @@ fn target_key(resource: &PayloadResource) -> Vec<(&'static str, Option<&ValueSou
             &["GlobalClusterIdentifier"]
         }
         ResourceType::CreateAuroraSecondaryDbCluster => &["GlobalClusterIdentifier"],
-        ResourceType::PromoteRdsReadReplica => &["RDSInstanceIdentifier"],
+        ResourceType::PromoteRdsReadReplica | ResourceType::CreateRdsReadReplica => {
+            &["RDSInstanceIdentifier"]
+        }
     };
     keys.iter()
         .map(|k| (*k, resource.parameters.get(*k)))
@@ -719,6 +758,27 @@ pub struct SecondaryClusterSpec {
     pub auto_minor_version_upgrade: Option<bool>,
 }
 
+/// A cross-region read replica to create in this region, as the payload describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaSpec {
+    pub instance_id: String,
+    pub source_instance_id: String,
+    pub source_region: String,
+    pub instance_class: String,
+    pub multi_az: Option<bool>,
+    pub subnet_group: Option<String>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub kms_key_id: Option<String>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub port: Option<i32>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub iam_database_authentication: Option<bool>,
+    pub parameter_group: Option<String>,
+}
+
 /// What a resource does, typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
@@ -739,6 +799,8 @@ pub enum DrAction {
     },
     /// The secondary cluster (and its instance) in this region, joined to the global cluster.
     CreateSecondary(Box<SecondaryClusterSpec>),
+    /// A cross-region read replica, in this region, of an instance in another.
+    CreateReplica(Box<ReplicaSpec>),
     /// PromoteReadReplica of the RDS instance `instance_id` in this region.
     PromoteReplica {
         instance_id: String,
@@ -903,6 +965,19 @@ impl Values<'_> {
         }
     }
 
+    fn subnet_group(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if is_subnet_group(&raw) {
+            Some(raw)
+        } else {
+            self.problem(
+                name,
+                format!("{:?} is not a DB subnet group name", shown(&raw)),
+            );
+            None
+        }
+    }
+
     fn backup_window(&mut self, name: &str) -> Option<String> {
         let raw = self.raw(name)?.to_string();
         if is_backup_window(&raw) {
@@ -977,6 +1052,7 @@ impl Values<'_> {
             Shape::SecurityGroupIds => drop(self.security_groups(param.name)),
             Shape::Text => drop(self.text(param.name)),
             Shape::BackupWindow => drop(self.backup_window(param.name)),
+            Shape::SubnetGroup => drop(self.subnet_group(param.name)),
         }
     }
 }
@@ -1070,7 +1146,9 @@ impl DrAction {
                 global_cluster_id,
                 target,
             )),
-            DrAction::CreateSecondary(_) | DrAction::PromoteReplica { .. } => None,
+            DrAction::CreateSecondary(_)
+            | DrAction::CreateReplica(_)
+            | DrAction::PromoteReplica { .. } => None,
         }
     }
 
@@ -1089,6 +1167,7 @@ impl DrAction {
             DrAction::PromoteReplica { instance_id, .. } => {
                 format!("{INSTANCE_KEY_PREFIX}{instance_id}")
             }
+            DrAction::CreateReplica(spec) => format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id),
         }
     }
 
@@ -1096,9 +1175,18 @@ impl DrAction {
     pub fn target_words(&self) -> String {
         match self {
             DrAction::PromoteReplica { instance_id, .. } => format!("instance {instance_id}"),
+            DrAction::CreateReplica(spec) => format!("instance {}", spec.instance_id),
             _ => format!("global cluster {}", self.resource_key()),
         }
     }
+}
+
+/// A DB subnet group name: 1 to 255 letters, digits, spaces, `.`, `_` or `-`.
+pub fn is_subnet_group(raw: &str) -> bool {
+    (1..=255).contains(&raw.len())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
 }
 
 /// `hh24:mi-hh24:mi`, as RDS writes backup windows.
@@ -1173,6 +1261,9 @@ fn resource_action(
         ResourceType::CreateAuroraSecondaryDbCluster => {
             secondary_spec(&mut v).map(|spec| DrAction::CreateSecondary(Box::new(spec)))
         }
+        ResourceType::CreateRdsReadReplica => {
+            replica_spec(&mut v).map(|spec| DrAction::CreateReplica(Box::new(spec)))
+        }
         ResourceType::PromoteRdsReadReplica => {
             let backup_retention_period = v.integer("BackupRetentionPeriod", 0, 35);
             let preferred_backup_window = v.backup_window("PreferredBackupWindow");
@@ -1189,6 +1280,34 @@ fn resource_action(
     } else {
         action
     }
+}
+
+fn replica_spec(v: &mut Values<'_>) -> Option<ReplicaSpec> {
+    let source_region = v.region("SourceRegion")?;
+    if source_region == v.home.region {
+        let why = format!(
+            "is {source_region}, this run's own region: the replica is made in this region from an instance elsewhere"
+        );
+        v.problem("SourceRegion", why);
+        return None;
+    }
+    Some(ReplicaSpec {
+        instance_id: v.identifier("RDSInstanceIdentifier")?,
+        source_instance_id: v.identifier("SourceRDSInstanceIdentifier")?,
+        source_region,
+        instance_class: v.instance_class("DBInstanceClass")?,
+        multi_az: v.flag("MultiAZ"),
+        subnet_group: v.subnet_group("DBSubnetGroup"),
+        security_group_ids: v.security_groups("DBSecurityGroup"),
+        kms_key_id: v.raw("KmsKeyId").map(str::to_string),
+        auto_minor_version_upgrade: v.flag("AutoMinorVersionUpgrade"),
+        port: v.integer("Port", 1150, 65535),
+        copy_tags_to_snapshot: v.flag("CopyTagsToSnapshot"),
+        monitoring_interval: v.integer_of("MonitoringInterval", &[0, 1, 5, 10, 15, 30, 60]),
+        monitoring_role_arn: v.raw("MonitoringRoleArn").map(str::to_string),
+        iam_database_authentication: v.flag("EnableIAMDatabaseAuthentication"),
+        parameter_group: v.identifier("DBParameterGroupName"),
+    })
 }
 
 fn secondary_spec(v: &mut Values<'_>) -> Option<SecondaryClusterSpec> {
@@ -1213,7 +1332,7 @@ fn secondary_spec(v: &mut Values<'_>) -> Option<SecondaryClusterSpec> {
         source_region,
         source_cluster,
         cluster_id: v.identifier("DBClusterName")?,
-        subnet_group: v.identifier("DBSubnetGroupName")?,
+        subnet_group: v.subnet_group("DBSubnetGroupName")?,
         security_group_ids: v.security_groups("VpcSecurityGroupIds")?,
         engine: v.engine("Engine")?,
         engine_version: v.text("EngineVersion")?,

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dr::payload::{SecondaryClusterSpec, INSTANCE_KEY_PREFIX};
+use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec, INSTANCE_KEY_PREFIX};
 use crate::model::{
     instance_health, ClusterView, GlobalClusterView, GlobalSwitch, InstanceHealth, InstanceView,
     Readiness,
@@ -56,6 +56,10 @@ pub enum DrRefusal {
     /// The payload's regions do not match where the global writer is.
     #[error("{0}")]
     WrongRegion(String),
+    /// Something of that name is there and is not what the payload describes; it is
+    /// neither deleted nor taken over.
+    #[error("{0}")]
+    IdentifierConflict(String),
     /// The instance is in a status that needs a person.
     #[error("instance {instance_id} is {status}; it will not become available without a person")]
     TargetFailed { instance_id: String, status: String },
@@ -69,6 +73,7 @@ impl DrRefusal {
         "ClusterBusy",
         "WrongRegion",
         "TargetFailed",
+        "IdentifierConflict",
     ];
 
     pub fn error_type(&self) -> &'static str {
@@ -79,6 +84,7 @@ impl DrRefusal {
             Self::ClusterBusy(_) => "ClusterBusy",
             Self::WrongRegion(_) => "WrongRegion",
             Self::TargetFailed { .. } => "TargetFailed",
+            Self::IdentifierConflict(_) => "IdentifierConflict",
         }
     }
 }
@@ -558,6 +564,128 @@ pub fn check_promotion(
                 instance.status
             ),
         },
+    })
+}
+
+/// Whether a replica's source (an ARN across regions) is the payload's source instance:
+/// its region and identifier, and its account where this deployment knows it.
+fn replicates(instance: &InstanceView, spec: &ReplicaSpec, account: Option<&str>) -> bool {
+    instance.replica_source.as_deref().is_some_and(|source| {
+        let parts: Vec<&str> = source.split(':').collect();
+        matches!(parts.as_slice(), ["arn", _, "rds", region, owner, "db", id]
+            if *region == spec.source_region
+                && *id == spec.source_instance_id
+                && account.is_none_or(|a| a == *owner))
+    })
+}
+
+fn not_ours(spec: &ReplicaSpec) -> DrRefusal {
+    DrRefusal::IdentifierConflict(format!(
+        "instance {} exists here but is not a read replica of {} in {}; it is neither deleted nor taken over",
+        spec.instance_id, spec.source_instance_id, spec.source_region
+    ))
+}
+
+/// Failback preparation for the pilot light: the read replica `spec.instance_id` in this
+/// region, replicating `spec.source_instance_id` from `spec.source_region`. Found again
+/// after a retry by its identifier; anything else holding the name is left alone.
+pub fn plan_replica(
+    spec: &ReplicaSpec,
+    instance: Option<&InstanceView>,
+    account: Option<&str>,
+) -> Result<ResourcePlan, DrRefusal> {
+    let plan = |state: ResourceState, call: &str, arn: String, summary: String| ResourcePlan {
+        state,
+        call: call.to_string(),
+        resource_key: format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id),
+        target_cluster_arn: arn,
+        writer_before: None,
+        summary,
+    };
+    let Some(instance) = instance else {
+        return Ok(plan(
+            ResourceState::Act,
+            "CreateDBInstanceReadReplica",
+            spec.instance_id.clone(),
+            format!(
+                "create read replica {} ({}) of {} in {}",
+                spec.instance_id, spec.instance_class, spec.source_instance_id, spec.source_region
+            ),
+        ));
+    };
+    if !replicates(instance, spec, account) {
+        return Err(not_ours(spec));
+    }
+    if instance_health(&instance.status) == InstanceHealth::Terminal {
+        return Err(DrRefusal::TargetFailed {
+            instance_id: spec.instance_id.clone(),
+            status: instance.status.clone(),
+        });
+    }
+    let arn = instance
+        .arn
+        .clone()
+        .unwrap_or_else(|| spec.instance_id.clone());
+    Ok(if instance.status == "available" {
+        plan(
+            ResourceState::Done,
+            "none",
+            arn,
+            format!(
+                "{} already replicates {}",
+                spec.instance_id, spec.source_instance_id
+            ),
+        )
+    } else {
+        plan(
+            ResourceState::InProgress,
+            "none",
+            arn,
+            format!(
+                "{} replicates {}, {}: waiting",
+                spec.instance_id, spec.source_instance_id, instance.status
+            ),
+        )
+    })
+}
+
+/// Done when the replica exists, replicates the payload's source, and is available. An
+/// instance of that name that replicates something else (someone took the name between
+/// the plan and the call) is refused, not waited for.
+pub fn check_replica(
+    spec: &ReplicaSpec,
+    instance: Option<&InstanceView>,
+    account: Option<&str>,
+) -> Result<SwitchCheck, DrRefusal> {
+    if let Some(instance) = instance {
+        if !replicates(instance, spec, account) {
+            return Err(not_ours(spec));
+        }
+        if instance_health(&instance.status) == InstanceHealth::Terminal {
+            return Err(DrRefusal::TargetFailed {
+                instance_id: spec.instance_id.clone(),
+                status: instance.status.clone(),
+            });
+        }
+    }
+    let ready = instance.is_some_and(|i| i.status == "available");
+    let status = instance.map_or("not yet created".to_string(), |i| i.status.clone());
+    Ok(SwitchCheck {
+        state: if ready {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        },
+        global_status: None,
+        writer: instance.and_then(|i| i.replica_source.clone()),
+        target_status: status.clone(),
+        failover_status: None,
+        failed_over_from: None,
+        data_loss_allowed: None,
+        summary: format!(
+            "replica {} of {}: {status}",
+            spec.instance_id, spec.source_instance_id
+        ),
     })
 }
 

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dr::payload::{
-    is_backup_window, ClusterRef, DrAction, DrResource, SecondaryClusterSpec,
+    is_backup_window, is_subnet_group, ClusterRef, DrAction, DrResource, ReplicaSpec,
+    SecondaryClusterSpec,
 };
 use crate::dr::plan::{
-    check_global_switch, check_promotion, check_secondary, plan_global_switch, plan_promotion,
-    plan_secondary, DrRefusal, ResourcePlan, ResourceState, SwitchCheck,
+    check_global_switch, check_promotion, check_replica, check_secondary, plan_global_switch,
+    plan_promotion, plan_replica, plan_secondary, DrRefusal, ResourcePlan, ResourceState,
+    SwitchCheck,
 };
 use crate::errors::{AwsFailure, StepError};
 use crate::identifier::validate_identifier;
@@ -29,6 +31,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "InsufficientCapacity",
     "QuotaExceeded",
     "TargetFailed",
+    "IdentifierConflict",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,11 @@ pub enum DrRequest {
     Switch(SwitchRequest),
     Secondary(Box<SecondaryClusterSpec>),
     Promote(PromoteRequest),
+    /// A read replica to create, with the source's ARN worked out for this deployment.
+    Replica {
+        spec: Box<ReplicaSpec>,
+        source_arn: String,
+    },
 }
 
 fn invalid(what: &str, raw: &str, why: impl std::fmt::Display) -> InvalidInput {
@@ -153,6 +161,7 @@ fn checked_request(resource: &DrResource, home: &Home) -> Result<DrRequest, DrSt
                     preferred_backup_window: preferred_backup_window.clone(),
                 }))
             }
+            DrAction::CreateReplica(spec) => checked_replica(spec, home),
             DrAction::Switchover { .. } | DrAction::GlobalFailover { .. } => {
                 Err(InvalidInput("a switch without its target".into()).into())
             }
@@ -185,6 +194,38 @@ fn checked_request(resource: &DrResource, home: &Home) -> Result<DrRequest, DrSt
     }))
 }
 
+fn checked_replica(spec: &ReplicaSpec, home: &Home) -> Result<DrRequest, DrStepError> {
+    let mut checked = spec.clone();
+    checked.instance_id = identifier("instance", &spec.instance_id)?;
+    checked.source_instance_id = identifier("source instance", &spec.source_instance_id)?;
+    crate::class_rank::check_requested_class(&spec.instance_class)
+        .map_err(|e| invalid("instance class", &spec.instance_class, e))?;
+    if !is_region(&spec.source_region) || spec.source_region == home.region {
+        return Err(invalid(
+            "SourceRegion",
+            &spec.source_region,
+            format!("must be a region other than this run's ({})", home.region),
+        )
+        .into());
+    }
+    if let Some(group) = spec.subnet_group.as_deref().filter(|g| !is_subnet_group(g)) {
+        return Err(invalid("subnet group", group, "is not a DB subnet group name").into());
+    }
+    // A cross-region source is named by its ARN, in this deployment's partition and
+    // account; the CLI, which does not know the account, only plans.
+    let source_arn = format!(
+        "arn:{}:rds:{}:{}:db:{}",
+        home.partition,
+        checked.source_region,
+        home.account.as_deref().unwrap_or("*"),
+        checked.source_instance_id
+    );
+    Ok(DrRequest::Replica {
+        spec: Box::new(checked),
+        source_arn,
+    })
+}
+
 fn checked_secondary(
     spec: &SecondaryClusterSpec,
     home: &Home,
@@ -193,7 +234,13 @@ fn checked_secondary(
     checked.global_cluster_id = identifier("global cluster", &spec.global_cluster_id)?;
     checked.cluster_id = identifier("cluster", &spec.cluster_id)?;
     checked.instance_id = identifier("instance", &spec.instance_id)?;
-    checked.subnet_group = identifier("subnet group", &spec.subnet_group)?;
+    if !is_subnet_group(&spec.subnet_group) {
+        return Err(invalid(
+            "subnet group",
+            &spec.subnet_group,
+            "is not a DB subnet group name",
+        ));
+    }
     crate::class_rank::check_requested_class(&spec.instance_class)
         .map_err(|e| invalid("instance class", &spec.instance_class, e))?;
     if !is_region(&spec.source_region) || spec.source_region == home.region {
@@ -257,6 +304,10 @@ async fn plan_now(
             let instance = rds.instance_view(&promote.instance_id).await?;
             plan_promotion(&promote.instance_id, instance.as_ref())?
         }
+        DrRequest::Replica { spec, .. } => {
+            let instance = rds.instance_view(&spec.instance_id).await?;
+            plan_replica(spec, instance.as_ref(), home.account.as_deref())?
+        }
     })
 }
 
@@ -293,6 +344,10 @@ pub async fn dr_check(rds: &Rds, home: &Home, payload: Value) -> Result<CheckOut
         DrRequest::Promote(promote) => {
             let instance = rds.instance_view(&promote.instance_id).await?;
             check_promotion(&promote.instance_id, instance.as_ref())?
+        }
+        DrRequest::Replica { spec, .. } => {
+            let instance = rds.instance_view(&spec.instance_id).await?;
+            check_replica(spec, instance.as_ref(), home.account.as_deref())?
         }
     }))
 }
@@ -348,11 +403,17 @@ pub async fn dr_act(rds: &Rds, home: &Home, payload: Value) -> Result<ActOutput,
                 }
                 GlobalSwitchFailure::Aws(aws) => DrStepError::from(aws),
             })?,
+        DrRequest::Replica { spec, source_arn } => {
+            let gone = DrRefusal::TargetNotFound(format!("source instance {source_arn}"));
+            created(rds.create_read_replica(spec, source_arn).await, gone)?
+        }
         DrRequest::Secondary(spec) => {
             if plan.call.starts_with("CreateDBCluster") {
-                created(rds.create_secondary_cluster(spec).await, spec)?;
+                let gone = DrRefusal::GlobalClusterNotFound(spec.global_cluster_id.clone());
+                created(rds.create_secondary_cluster(spec).await, gone)?;
             }
-            created(rds.create_secondary_instance(spec).await, spec)?;
+            let gone = DrRefusal::GlobalClusterNotFound(spec.global_cluster_id.clone());
+            created(rds.create_secondary_instance(spec).await, gone)?;
         }
     }
     tracing::info!(global = %plan.resource_key, call = plan.call, "requested");
@@ -362,17 +423,14 @@ pub async fn dr_act(rds: &Rds, home: &Home, payload: Value) -> Result<ActOutput,
     })
 }
 
-/// A creation that found its resource already there (a retry) succeeded.
-fn created(
-    answer: Result<(), CreateInstanceFailure>,
-    spec: &SecondaryClusterSpec,
-) -> Result<(), DrStepError> {
+/// A creation that found its resource already there (a retry) succeeded. `gone` names
+/// what the creation joins when AWS says it does not exist (the global cluster, or the
+/// replica's source).
+fn created(answer: Result<(), CreateInstanceFailure>, gone: DrRefusal) -> Result<(), DrStepError> {
     match answer {
         Ok(()) | Err(CreateInstanceFailure::AlreadyExists(_)) => Ok(()),
         Err(CreateInstanceFailure::ClusterBusy(m)) => Err(DrRefusal::ClusterBusy(m).into()),
-        Err(CreateInstanceFailure::ClusterNotFound(_)) => {
-            Err(DrRefusal::GlobalClusterNotFound(spec.global_cluster_id.clone()).into())
-        }
+        Err(CreateInstanceFailure::ClusterNotFound(_)) => Err(gone.into()),
         Err(CreateInstanceFailure::InsufficientCapacity(m)) => {
             Err(DrStepError::InsufficientCapacity(m))
         }

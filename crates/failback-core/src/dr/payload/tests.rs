@@ -10,6 +10,8 @@ const SECONDARY: &str =
 const MISTAKES: &str = include_str!("../../../../../events/dr/invalid/every-kind-of-mistake.json");
 const MISSING: &str = include_str!("../../../../../events/dr/invalid/missing-import.json");
 const PILOT_LIGHT: &str = include_str!("../../../../../events/dr/pilot-light.json");
+const REPLICA_BACK: &str =
+    include_str!("../../../../../events/dr/create-replica-after-promotion.json");
 
 fn west() -> Home {
     Home {
@@ -391,4 +393,34 @@ fn the_pilot_light_promotes_a_replica_keyed_by_its_instance() {
         assert!(err.contains(problem), "{parameters}: {err}");
     }
     assert!(with(json!({"RDSInstanceIdentifier": "r", "BackupRetentionPeriod": 0})).is_ok());
+}
+
+#[test]
+fn the_replica_back_in_the_old_region_reads_as_the_orchestrator_writes_it() {
+    let east = Home {
+        region: "us-east-1".into(),
+        ..west()
+    };
+    let mut lookups = Lookups::default();
+    lookups.exports.insert(
+        "rds-mysql-east-kms-key-arn".into(),
+        "arn:aws:kms:us-east-1:123456789012:key/mrk-1".into(),
+    );
+    let payload = read(REPLICA_BACK).unwrap();
+    let resolved = resolve_payload(&payload, &lookups, &east).unwrap();
+    let resource = &resolved[0].1[0];
+    assert_eq!(resource.resource_key, "instance/rds-mysql-instance-east");
+    let DrAction::CreateReplica(spec) = &resource.action else {
+        panic!("{resource:?}");
+    };
+    assert_eq!(spec.source_region, "us-west-2");
+    assert_eq!(spec.multi_az, Some(false), "\"false\" is false");
+    assert_eq!(spec.port, Some(3306));
+    assert_eq!(
+        spec.security_group_ids.as_deref(),
+        Some(&["sg-0123456789abcdef0".to_string()][..])
+    );
+    // Run from the source's own region, it is refused.
+    let err = resolve_payload(&payload, &lookups, &west()).unwrap_err();
+    assert!(err.0.contains("SourceRegion"), "{err}");
 }

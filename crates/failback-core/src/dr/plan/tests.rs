@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::dr::payload::SecondaryClusterSpec;
+use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec};
 use crate::model::{GlobalFailoverView, GlobalMemberView, InstanceView, MemberView};
 
 const EAST: &str = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east";
@@ -585,4 +585,105 @@ fn a_promotion_is_done_when_available_and_no_longer_a_replica() {
         let check = check_promotion("mysql-replica", Some(&instance)).unwrap();
         assert_eq!(check.state, expected, "{}", check.summary);
     }
+}
+
+fn replica_spec() -> ReplicaSpec {
+    ReplicaSpec {
+        instance_id: "mysql-east".into(),
+        source_instance_id: "mysql-replica".into(),
+        source_region: "us-west-2".into(),
+        instance_class: "db.r6g.large".into(),
+        multi_az: None,
+        subnet_group: None,
+        security_group_ids: None,
+        kms_key_id: None,
+        auto_minor_version_upgrade: None,
+        port: None,
+        copy_tags_to_snapshot: None,
+        monitoring_interval: None,
+        monitoring_role_arn: None,
+        iam_database_authentication: None,
+        parameter_group: None,
+    }
+}
+
+fn east_replica(status: &str, source: Option<&str>) -> InstanceView {
+    InstanceView {
+        instance_id: "mysql-east".into(),
+        arn: Some("arn:aws:rds:us-east-1:123456789012:db:mysql-east".into()),
+        status: status.into(),
+        engine: "mysql".into(),
+        replica_source: source.map(str::to_string),
+        backup_retention_period: None,
+    }
+}
+
+#[test]
+fn a_replica_back_in_the_old_region_is_created_once_and_never_over_a_stranger() {
+    use ResourceState::{Act, Done, InProgress};
+    let ours = Some("arn:aws:rds:us-west-2:123456789012:db:mysql-replica");
+    let cases: Vec<(&str, Option<InstanceView>, Result<ResourceState, &str>)> = vec![
+        ("nothing there yet", None, Ok(Act)),
+        (
+            "made before a crash, creating",
+            Some(east_replica("creating", ours)),
+            Ok(InProgress),
+        ),
+        (
+            "made and available",
+            Some(east_replica("available", ours)),
+            Ok(Done),
+        ),
+        (
+            "a standalone instance holds the name",
+            Some(east_replica("available", None)),
+            Err("IdentifierConflict"),
+        ),
+        (
+            "a replica of something else",
+            Some(east_replica(
+                "available",
+                Some("arn:aws:rds:eu-west-1:123456789012:db:mysql-replica"),
+            )),
+            Err("IdentifierConflict"),
+        ),
+        (
+            "ours, failed",
+            Some(east_replica("failed", ours)),
+            Err("TargetFailed"),
+        ),
+    ];
+    for (name, instance, expected) in cases {
+        let got = plan_replica(&replica_spec(), instance.as_ref(), Some("123456789012"))
+            .map(|p| p.state)
+            .map_err(|e| e.error_type());
+        assert_eq!(got, expected, "{name}");
+    }
+    let account = Some("123456789012");
+    let check = check_replica(
+        &replica_spec(),
+        Some(&east_replica("available", ours)),
+        account,
+    )
+    .unwrap();
+    assert_eq!(check.state, Readiness::Ready);
+    let check = check_replica(&replica_spec(), None, account).unwrap();
+    assert_eq!(check.state, Readiness::Pending);
+    // Someone took the name between the plan and the call: refused, not waited for.
+    let stranger = east_replica("available", None);
+    let refused = check_replica(&replica_spec(), Some(&stranger), account).map(|c| c.state);
+    assert_eq!(
+        refused.map_err(|e| e.error_type()),
+        Err("IdentifierConflict")
+    );
+    // A replica of the same name in another account is not ours.
+    let foreign = east_replica(
+        "available",
+        Some("arn:aws:rds:us-west-2:999999999999:db:mysql-replica"),
+    );
+    let refused = plan_replica(&replica_spec(), Some(&foreign), account).map(|p| p.state);
+    assert_eq!(
+        refused.map_err(|e| e.error_type()),
+        Err("IdentifierConflict")
+    );
 }
