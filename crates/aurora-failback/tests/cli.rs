@@ -477,17 +477,7 @@ async fn dr_plan_shows_each_resource_and_whether_it_can_go_on() {
     env.global_databases(&["orders-global", "billing-global"])
         .await;
     // The pilot light: a MySQL instance in the east, its read replica here in the west.
-    env.rds_client
-        .create_db_instance()
-        .db_instance_identifier("mysql")
-        .engine("mysql")
-        .db_instance_class("db.r6g.large")
-        .allocated_storage(20)
-        .master_username("app")
-        .master_user_password("not-a-real-password")
-        .send()
-        .await
-        .unwrap();
+    env.mysql_instance(&env.rds_client, "mysql").await;
     aws_sdk_rds::Client::new(&env.west_config())
         .create_db_instance_read_replica()
         .db_instance_identifier("mysql-replica")

@@ -311,34 +311,26 @@ impl Rds {
             .await
             .map(drop)
             .map_err(|err| {
-                let message = err
-                    .as_service_error()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                match err.as_service_error() {
-                    Some(e) if e.is_db_cluster_already_exists_fault() => {
-                        CreateInstanceFailure::AlreadyExists(spec.cluster_id.clone())
-                    }
-                    Some(e)
-                        if e.is_db_cluster_quota_exceeded_fault()
-                            || e.is_storage_quota_exceeded_fault() =>
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_db_cluster_already_exists_fault() {
+                        Some(CreateFault::AlreadyExists)
+                    } else if e.is_db_cluster_quota_exceeded_fault()
+                        || e.is_storage_quota_exceeded_fault()
                     {
-                        CreateInstanceFailure::QuotaExceeded(message)
-                    }
-                    Some(e) if e.is_insufficient_storage_cluster_capacity_fault() => {
-                        CreateInstanceFailure::InsufficientCapacity(message)
-                    }
-                    Some(e)
-                        if e.is_invalid_global_cluster_state_fault()
-                            || e.is_invalid_db_cluster_state_fault() =>
+                        Some(CreateFault::Quota)
+                    } else if e.is_insufficient_storage_cluster_capacity_fault() {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_invalid_global_cluster_state_fault()
+                        || e.is_invalid_db_cluster_state_fault()
                     {
-                        CreateInstanceFailure::ClusterBusy(message)
+                        Some(CreateFault::Busy)
+                    } else if e.is_global_cluster_not_found_fault() {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
                     }
-                    Some(e) if e.is_global_cluster_not_found_fault() => {
-                        CreateInstanceFailure::ClusterNotFound(message)
-                    }
-                    _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
-                }
+                });
+                create_failure(&err, &spec.cluster_id, fault)
             })
     }
 
@@ -402,31 +394,24 @@ impl Rds {
             .await
             .map(drop)
             .map_err(|err| {
-                let message = err
-                    .as_service_error()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                match err.as_service_error() {
-                    Some(e) if e.is_db_instance_already_exists_fault() => {
-                        CreateInstanceFailure::AlreadyExists(spec.instance_id.clone())
-                    }
-                    Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
-                        CreateInstanceFailure::InsufficientCapacity(message)
-                    }
-                    Some(e)
-                        if e.is_instance_quota_exceeded_fault()
-                            || e.is_storage_quota_exceeded_fault() =>
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_db_instance_already_exists_fault() {
+                        Some(CreateFault::AlreadyExists)
+                    } else if e.is_insufficient_db_instance_capacity_fault() {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_instance_quota_exceeded_fault()
+                        || e.is_storage_quota_exceeded_fault()
                     {
-                        CreateInstanceFailure::QuotaExceeded(message)
+                        Some(CreateFault::Quota)
+                    } else if e.is_invalid_db_instance_state_fault() {
+                        Some(CreateFault::Busy)
+                    } else if e.is_db_instance_not_found_fault() {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
                     }
-                    Some(e) if e.is_invalid_db_instance_state_fault() => {
-                        CreateInstanceFailure::ClusterBusy(message)
-                    }
-                    Some(e) if e.is_db_instance_not_found_fault() => {
-                        CreateInstanceFailure::ClusterNotFound(message)
-                    }
-                    _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(&err)),
-                }
+                });
+                create_failure(&err, &spec.instance_id, fault)
             })
     }
 
@@ -721,27 +706,57 @@ fn create_instance_failure(
     >,
     instance_id: &str,
 ) -> CreateInstanceFailure {
+    let fault = err.as_service_error().and_then(|e| {
+        if e.is_db_instance_already_exists_fault() {
+            Some(CreateFault::AlreadyExists)
+        } else if e.is_insufficient_db_instance_capacity_fault() {
+            Some(CreateFault::NoCapacity)
+        } else if e.is_instance_quota_exceeded_fault() || e.is_storage_quota_exceeded_fault() {
+            Some(CreateFault::Quota)
+        } else if e.is_invalid_db_cluster_state_fault() {
+            Some(CreateFault::Busy)
+        } else if e.is_db_cluster_not_found_fault() {
+            Some(CreateFault::Gone)
+        } else {
+            None
+        }
+    });
+    create_failure(err, instance_id, fault)
+}
+
+/// What a creation's refusal means, read from the operation's own typed error; each
+/// creation (cluster, instance, read replica) has its own error type with its own names
+/// for the same few cases.
+#[derive(Debug, Clone, Copy)]
+enum CreateFault {
+    AlreadyExists,
+    NoCapacity,
+    Quota,
+    Busy,
+    Gone,
+}
+
+/// A refused creation of `name`, sorted; anything without a `fault` keeps the general
+/// sorting (throttling, access, server errors).
+fn create_failure<E>(
+    err: &aws_sdk_rds::error::SdkError<E, aws_sdk_rds::config::http::HttpResponse>,
+    name: &str,
+    fault: Option<CreateFault>,
+) -> CreateInstanceFailure
+where
+    E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
     let message = err
         .as_service_error()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    match err.as_service_error() {
-        Some(e) if e.is_db_instance_already_exists_fault() => {
-            CreateInstanceFailure::AlreadyExists(instance_id.to_string())
-        }
-        Some(e) if e.is_insufficient_db_instance_capacity_fault() => {
-            CreateInstanceFailure::InsufficientCapacity(message)
-        }
-        Some(e) if e.is_instance_quota_exceeded_fault() || e.is_storage_quota_exceeded_fault() => {
-            CreateInstanceFailure::QuotaExceeded(message)
-        }
-        Some(e) if e.is_invalid_db_cluster_state_fault() => {
-            CreateInstanceFailure::ClusterBusy(message)
-        }
-        Some(e) if e.is_db_cluster_not_found_fault() => {
-            CreateInstanceFailure::ClusterNotFound(message)
-        }
-        _ => CreateInstanceFailure::Aws(AwsFailure::from_sdk(err)),
+    match fault {
+        Some(CreateFault::AlreadyExists) => CreateInstanceFailure::AlreadyExists(name.to_string()),
+        Some(CreateFault::NoCapacity) => CreateInstanceFailure::InsufficientCapacity(message),
+        Some(CreateFault::Quota) => CreateInstanceFailure::QuotaExceeded(message),
+        Some(CreateFault::Busy) => CreateInstanceFailure::ClusterBusy(message),
+        Some(CreateFault::Gone) => CreateInstanceFailure::ClusterNotFound(message),
+        None => CreateInstanceFailure::Aws(AwsFailure::from_sdk(err)),
     }
 }
 

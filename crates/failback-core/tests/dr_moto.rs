@@ -478,17 +478,7 @@ async fn a_dr_run_that_died_before_its_finishing_step_is_recorded_failed() {
 #[tokio::test]
 async fn the_pilot_light_replica_in_the_dr_region_is_promoted() {
     let env = TestEnv::start().await;
-    env.rds_client
-        .create_db_instance()
-        .db_instance_identifier("mysql")
-        .engine("mysql")
-        .db_instance_class("db.r6g.large")
-        .allocated_storage(20)
-        .master_username("app")
-        .master_user_password("not-a-real-password")
-        .send()
-        .await
-        .unwrap();
+    env.mysql_instance(&env.rds_client, "mysql").await;
     let west = aws_sdk_rds::Client::new(&env.west_config());
     west.create_db_instance_read_replica()
         .db_instance_identifier("mysql-replica")
@@ -550,17 +540,11 @@ async fn the_pilot_light_replica_in_the_dr_region_is_promoted() {
 #[tokio::test]
 async fn a_read_replica_is_made_back_in_the_old_region_once() {
     let env = TestEnv::start().await;
-    aws_sdk_rds::Client::new(&env.west_config())
-        .create_db_instance()
-        .db_instance_identifier("rds-mysql-replica")
-        .engine("mysql")
-        .db_instance_class("db.r6g.large")
-        .allocated_storage(20)
-        .master_username("app")
-        .master_user_password("not-a-real-password")
-        .send()
-        .await
-        .unwrap();
+    env.mysql_instance(
+        &aws_sdk_rds::Client::new(&env.west_config()),
+        "rds-mysql-replica",
+    )
+    .await;
     export(
         &env.config,
         "east-keys",

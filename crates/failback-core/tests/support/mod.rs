@@ -170,6 +170,21 @@ impl TestEnv {
         }
     }
 
+    /// A standalone RDS for MySQL instance, through `client` (so in its region).
+    pub async fn mysql_instance(&self, client: &aws_sdk_rds::Client, id: &str) {
+        client
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .engine("mysql")
+            .db_instance_class("db.r6g.large")
+            .allocated_storage(20)
+            .master_username("app")
+            .master_user_password("not-a-real-password")
+            .send()
+            .await
+            .expect("create a MySQL instance");
+    }
+
     /// The same moto, seen from the DR region.
     pub fn west_config(&self) -> SdkConfig {
         self.config
