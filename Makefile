@@ -22,8 +22,9 @@ build:
 drill: tools build
 	$(PYTHON) tools/drill/drill.py
 
-# statemachine/dr.asl.json in us-west-2 with events/dr/switchover-two-global-databases.json:
-# three Aurora global databases switched over from us-east-1, layer by layer.
+# statemachine/dr.asl.json in us-west-2 with events/dr/full-region-failover.json: two Aurora
+# global databases switched over from us-east-1 (layer 1), then an RDS MySQL read replica
+# promoted and an ElastiCache global datastore failed over (layer 2).
 drill-dr: tools build
 	$(PYTHON) tools/drill/drill.py --scenario dr-switchover
 

@@ -9,7 +9,11 @@
 #     SAM template, and check that both state machines (statemachine/failback.asl.json
 #     and statemachine/dr.asl.json) get exactly the substitutions their `${...}`
 #     placeholders ask for, in both templates (the definitions themselves are
-#     validated by `make test`'s asl-validator step; both templates only point at them).
+#     validated by `make test`'s asl-validator step; both templates only point at them);
+#   - cfn-lint and checkov on the example app synthesised twice: as deployed by default,
+#     and with every optional part on (the DR lists and the scheduled readiness check),
+#     so that the resources and statements the construct adds only on request are
+#     checked too (the SAM template holds them all, under its conditions).
 # It installs what it needs, and only when the pinned lists changed: a Python 3.11 venv
 # in .tools/venv-infra from tools/requirements-infra.txt, and infra/cdk/node_modules
 # from infra/cdk/package-lock.json. Nothing is deployed and no Rust is built.
@@ -22,6 +26,9 @@ venv="$root/.tools/venv-infra"
 requirements="$root/tools/requirements-infra.txt"
 synth_dir="$cdk/cdk.out"
 synth_stack=AuroraFailback
+# The example app with every optional part on: each DR list set, and readiness scheduled.
+full_synth_dir="$root/.tools/cdk.out-full"
+full_context='{"aws:cdk:bundling-stacks":[],"drGlobalClusters":"orders-global","drInstances":"orders-replica","drGlobalReplicationGroups":"ldgnf-sessions,ldgnf-carts","drReplicaClusters":"orders-replica-cluster","drReadinessPayloadParameter":"/aurora-failback/dr/payload","drReadinessMinutes":"5","drReadinessAlarmChecks":"2"}'
 
 passed=0
 failed=0
@@ -180,21 +187,31 @@ if $node_ok; then
       fail "CDK tests"
     fi
 
-    synthesise() {
-      rm -rf "$synth_dir"
+    synthesise() { # output directory, context (JSON)
+      rm -rf "$1"
       # An empty bundling-stacks list skips asset bundling: no cargo build.
-      (cd "$cdk" && CDK_OUTDIR="$synth_dir" CDK_CONTEXT_JSON='{"aws:cdk:bundling-stacks":[]}' node dist/bin/app.js) &&
-        [ -s "$synth_dir/$synth_stack.template.json" ]
+      (cd "$cdk" && CDK_OUTDIR="$1" CDK_CONTEXT_JSON="$2" node dist/bin/app.js) &&
+        [ -s "$1/$synth_stack.template.json" ]
     }
-    if check "cdk synth (example app, without bundling)" synthesise; then
-      template="$synth_dir/$synth_stack.template.json"
+    lint_synthesised() { # label, output directory
+      local template="$2/$synth_stack.template.json"
       if [ -x "$venv/bin/cfn-lint" ]; then
         # W3005 (a DependsOn that a GetAtt already implies): the CDK adds these on purpose,
         # so that a function waits for its role's policy as well as its role.
-        check "cfn-lint synthesised CDK template" "$venv/bin/cfn-lint" --ignore-checks W3005 -- "$template"
+        check "cfn-lint synthesised CDK template$1" "$venv/bin/cfn-lint" --ignore-checks W3005 -- "$template"
       fi
       if [ -x "$venv/bin/checkov" ]; then
-        checkov_check "checkov synthesised CDK template" "$template"
+        checkov_check "checkov synthesised CDK template$1" "$template"
+      fi
+    }
+    if check "cdk synth (example app, without bundling)" synthesise "$synth_dir" '{"aws:cdk:bundling-stacks":[]}'; then
+      lint_synthesised "" "$synth_dir"
+    fi
+    if check "cdk synth (example app, every optional part on)" synthesise "$full_synth_dir" "$full_context"; then
+      # Every optional part is there: the readiness function, its schedule and alarm.
+      if check "synthesised full template has the readiness schedule and alarm" \
+        grep -q '"AWS::Scheduler::Schedule"' "$full_synth_dir/$synth_stack.template.json"; then
+        lint_synthesised " (every optional part on)" "$full_synth_dir"
       fi
     fi
   fi

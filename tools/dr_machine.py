@@ -59,6 +59,32 @@ def result(outcome, comment, extra):
     return {"Type": "Pass", "Comment": comment, "Parameters": parameters, "End": True}
 
 
+def handoff_choice(path, handoff_state, otherwise):
+    """Hands the cluster to the failback workflow when the plan or check at `path` asks for it."""
+    return {
+        "Type": "Choice",
+        "Comment": "Hands off to the failback workflow when AWS shows the cluster now taking writes with a writer smaller than its writer-class tag; otherwise the resource ends as it is.",
+        "Choices": [{"Variable": path, "IsPresent": True, "Next": handoff_state}],
+        "Default": otherwise,
+    }
+
+
+def handoff_request(path, after):
+    """What the hand-off needs, and the result the resource returns to afterwards."""
+    return {
+        "Type": "Pass",
+        "Comment": "Keeps the cluster to hand off, its writer-class tag and current writer class, and that the resource ends %s." % after,
+        "Parameters": {
+            "clusterId.$": path + ".clusterId",
+            "writerClass.$": path + ".writerClass",
+            "currentClass.$": path + ".currentClass",
+            "after": after,
+        },
+        "ResultPath": "$.handoffRequest",
+        "Next": "StartFailbackRun",
+    }
+
+
 def resource_states():
     busy = base.retry(["ClusterBusy"], 15, 8, 1.5, 120)
     states = {
@@ -70,13 +96,14 @@ def resource_states():
                 "dryRun.$": "$.dryRun",
                 "checks.$": "$.checks",
                 "polls": {"count": 1},
+                "handoff": None,
                 "startedAt.$": "$$.State.EnteredTime",
             },
             "Next": "PlanResource",
         },
         "PlanResource": dr_task(
             "DrCheck", {"question": "plan", "resource.$": "$.resource"}, "$.plan", "ResourceNeeds?",
-            "Reads what AWS reports of the resource here (a global cluster and its target, a secondary, a replica) and says done, act or in-progress; retries ClusterBusy while a switch or change settles, and any other error fails this resource.",
+            "Reads what AWS reports of the resource here (a global cluster and its target, a secondary, a replica, a global datastore) and the replication lag CloudWatch has for it, and says done, act or in-progress; retries ClusterBusy while a switch or change settles, and any other error fails this resource.",
             "ResourceFailed", extra_retry=busy, timeout=30,
         ),
         "ResourceNeeds?": {
@@ -84,7 +111,7 @@ def resource_states():
             "Comment": "A dry run stops at the plan; a resource already done needs nothing; otherwise act (dr-act plans again and calls only if still needed).",
             "Choices": [
                 {"Variable": "$.dryRun", "BooleanEquals": True, "Next": "ResourcePlanned"},
-                {"Variable": "$.plan.state", "StringEquals": "done", "Next": "ResourceAlreadyDone"},
+                {"Variable": "$.plan.state", "StringEquals": "done", "Next": "HandOffAfterAlreadyDone?"},
             ],
             "Default": "ActOnResource",
         },
@@ -108,7 +135,7 @@ def resource_states():
             "Type": "Choice",
             "Comment": "Done when the check says ready; failed once ResourceCheckBudget checks are made; otherwise counts the check and waits again.",
             "Choices": [
-                {"Variable": "$.check.state", "StringEquals": "ready", "Next": "ResourceSucceeded"},
+                {"Variable": "$.check.state", "StringEquals": "ready", "Next": "HandOffAfterDone?"},
                 {"Variable": "$.polls.count", "NumericGreaterThanEqualsPath": "$.checks", "Next": "ResourceWaitExhausted"},
             ],
             "Default": "CountResourceCheck",
@@ -130,6 +157,37 @@ def resource_states():
             "ResultPath": "$.error",
             "Next": "ResourceFailed",
         },
+        "HandOffAfterDone?": handoff_choice("$.check.handoff", "PrepareHandOffAfterDone", "ResourceSucceeded"),
+        "PrepareHandOffAfterDone": handoff_request("$.check.handoff", "done"),
+        "HandOffAfterAlreadyDone?": handoff_choice("$.plan.handoff", "PrepareHandOffAfterAlreadyDone", "ResourceAlreadyDone"),
+        "PrepareHandOffAfterAlreadyDone": handoff_request("$.plan.handoff", "already-done"),
+        "StartFailbackRun": {
+            "Type": "Task",
+            "Comment": "Starts the failback workflow for the cluster now taking writes with a smaller writer than its writer-class tag, so the new primary gets its capacity back; the name is derived from this run and the cluster, so a retried start is refused as already existing, never run twice. A failed start is recorded and does not fail the resource: the region did move.",
+            "Resource": "arn:aws:states:::states:startExecution",
+            "Parameters": {
+                "StateMachineArn": "${FailbackStateMachineArn}",
+                "Name.$": "States.Format('dr-{}', States.Hash(States.Format('{}/{}', $$.Execution.Name, $.handoffRequest.clusterId), 'SHA-256'))",
+                "Input": {"clusterId.$": "$.handoffRequest.clusterId"},
+            },
+            "ResultSelector": {"executionArn.$": "$.ExecutionArn", "startDate.$": "$.StartDate"},
+            "ResultPath": "$.handoff",
+            "TimeoutSeconds": 30,
+            # A start whose answer was lost is retried under the same name: Step Functions
+            # refuses it as already existing, which is caught, never retried.
+            "Retry": [
+                base.retry(["StepFunctions.ExecutionAlreadyExistsException"], 1, 0),
+                base.retry(["States.ALL"], 2, 4, 2.0, 30),
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.handoff", "Next": "HandedOff?"}],
+            "Next": "HandedOff?",
+        },
+        "HandedOff?": {
+            "Type": "Choice",
+            "Comment": "Returns to the result the resource had before the hand-off: done after this run's own change, already-done otherwise.",
+            "Choices": [{"Variable": "$.handoffRequest.after", "StringEquals": "done", "Next": "ResourceSucceeded"}],
+            "Default": "ResourceAlreadyDone",
+        },
         "ResourceFailed": result(
             "failed",
             "Ends this resource as failed with the error that stopped it; the layer still finishes, so its record says which resources failed.",
@@ -143,12 +201,12 @@ def resource_states():
         "ResourceAlreadyDone": result(
             "already-done",
             "Ends this resource with nothing done: AWS already shows it at its target.",
-            {"plan.$": "$.plan"},
+            {"plan.$": "$.plan", "handoff.$": "$.handoff"},
         ),
         "ResourceSucceeded": result(
             "done",
             "Ends this resource done: AWS shows it at its target and available.",
-            {"plan.$": "$.plan", "act.$": "$.act", "check.$": "$.check"},
+            {"plan.$": "$.plan", "act.$": "$.act", "check.$": "$.check", "handoff.$": "$.handoff"},
         ),
     }
     return base.ordered_states("StartResource", states)
@@ -311,7 +369,7 @@ def dr_machine():
     }
     start = "PrepareRun"
     return {
-        "Comment": "aurora-failback DR: run a DR Orchestrator payload (layers in order, resources of a layer at once) against Aurora global databases in this region. Generated by tools/gen_asl.py.",
+        "Comment": "aurora-failback DR: run a DR Orchestrator payload (layers in order, resources of a layer at once) against Aurora global databases and replica clusters, RDS read replicas and ElastiCache global datastores in this region; a cluster left with a small writer is handed to the failback workflow. Generated by tools/gen_asl.py.",
         "StartAt": start,
         "TimeoutSeconds": MACHINE_TIMEOUT_SECONDS,
         "States": base.ordered_states(start, states),

@@ -411,6 +411,9 @@ def condition(rule):
     if "BooleanEquals" in rule:
         flag = rule["Variable"].rsplit(".", 1)[-1]
         return flag if rule["BooleanEquals"] else "not " + flag
+    if "IsPresent" in rule:
+        field = rule["Variable"].rsplit(".", 1)[-1]
+        return field if rule["IsPresent"] else "no " + field
     operators = {"NumericGreaterThan": ">", "NumericGreaterThanEquals": ">=", "NumericLessThan": "<",
                  "NumericLessThanEquals": "<=", "NumericEquals": "="}
     for key, symbol in operators.items():

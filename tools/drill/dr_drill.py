@@ -15,7 +15,23 @@ the preparation from us-east-1. The proxy answers CreateDBInstanceReadReplica as
 documents it too (read_replicas.py; moto looks a cross-region replica's subnet group up in
 the wrong region and makes the replica available at once).
 
-    drill.py --scenario dr-switchover     what `make drill-dr` runs, with the whole output
+The other services of a region failover: ElastiCache global datastores
+(FailoverElastiCacheCluster; the proxy answers the global datastore calls, moto having
+none: global_datastores.py) and Aurora cross-region replica clusters
+(PromoteAuroraReadReplicaCluster; the proxy answers PromoteReadReplicaDBCluster:
+replica_clusters.py). Replication lag is published to moto's CloudWatch, which the Lambdas
+read through the proxy in CloudWatch's Query protocol, which moto parses (their SDK is held at
+the last Query release, see Cargo.toml).
+The capacity hand-off (dr-capacity-handoff) and dr-readiness run in a world of their own,
+"dr-plus": the DR machine in us-west-2 with the failback workflow's Lambdas beside its own
+(run_machine.mjs runs statemachine/failback.asl.json when StartFailbackRun, a
+states:startExecution Task, starts it) and dr-readiness, invoked directly as its schedule
+would.
+
+    drill.py --scenario dr-switchover     what `make drill-dr` runs, with the whole output:
+                                          events/dr/full-region-failover.json (global
+                                          databases, then an RDS replica and an ElastiCache
+                                          global datastore), the world built from what it names
     drill.py --all                        these scenarios after the failback ones
 
 Each scenario checks the execution, the ledger (the run record under #dr-runs, each
@@ -24,14 +40,17 @@ resource's record under #dr:<resource key>, no lease left) and the emulated topo
 standalone instance), and counts the switch and promote calls that reached the proxy to
 prove "once". A resource's key is its global cluster's identifier, or
 instance/<identifier> for an RDS instance (PromoteRDSReadReplica: the replica promoted;
-CreateRDSReadReplica: the replica created).
+CreateRDSReadReplica: the replica created), cluster/<identifier> for a replica cluster
+promoted, cache/<global datastore id> for a global datastore.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
 import dataclasses
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -41,8 +60,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 import drill as base
 from drill import ACCOUNT, ROOT, TABLE, Drill, Execution, LiveStates, Machine, Scenario, check, read_event
 from fault_proxy import Behaviour
+from global_datastores import ID_PREFIXES
 from global_clusters import SWITCH_ACTIONS
 from lambda_service import LocalLambdaService
+import emulation_checks
 
 PRIMARY = "us-east-1"
 DR = "us-west-2"
@@ -50,7 +71,10 @@ DR_FUNCTIONS = ["dr-validate", "dr-check", "dr-act", "record-run"]
 
 
 def dr_machine(region: str) -> Machine:
-    """The DR machine as the stack deploys it in `region`, with its Lambdas there."""
+    """The DR machine as the stack deploys it in `region`, with its Lambdas there, and the
+    failback machine of that region, which its capacity hand-off (StartFailbackRun,
+    states:startExecution) starts."""
+    failback = base.failback_machine(region)
     return Machine(
         ROOT / "statemachine/dr.asl.json", "aurora-failback-dr", region,
         {
@@ -58,9 +82,11 @@ def dr_machine(region: str) -> Machine:
             "DrCheckFunctionArn": base.function_arn("dr-check", region),
             "DrActFunctionArn": base.function_arn("dr-act", region),
             "RecordRunFunctionArn": base.function_arn("record-run", region),
+            "FailbackStateMachineArn": failback.arn,
             # The templates' default for the per-resource check budget.
             "ResourceCheckBudget": "90",
         },
+        children=(failback,),
     )
 
 
@@ -115,8 +141,13 @@ class DrDrill(Drill):
     (us-west-2 unless told), and in each of `other_regions` a deployment of its own (the
     machine, its four Lambdas, its ledger table): a run picks its region (run_dr)."""
 
-    def __init__(self, log_dir: Path, machine: Machine = DR_MACHINE, other_regions: tuple = ()) -> None:
-        super().__init__(log_dir, machine, DR_FUNCTIONS)
+    def __init__(self, log_dir: Path, machine: Machine = DR_MACHINE, other_regions: tuple = (),
+                 extra_functions: tuple = ()) -> None:
+        """extra_functions: Lambdas besides the DR machine's, in each deployment: the
+        failback workflow's (the capacity hand-off starts it), dr-readiness (invoked
+        directly, as its schedule would)."""
+        functions = DR_FUNCTIONS + [f for f in extra_functions if f not in DR_FUNCTIONS]
+        super().__init__(log_dir, machine, functions)
         proxy = f"http://127.0.0.1:{self.proxy.port}"
 
         def client(service: str, region: str, endpoint: str, config: Config | None = None):
@@ -127,7 +158,7 @@ class DrDrill(Drill):
         self.deployments: dict[str, tuple[Machine, LocalLambdaService]] = {machine.region: (machine, self.lambdas)}
         for region in other_regions:
             env = {**self.lambda_env, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
-            lambdas = LocalLambdaService(ROOT / "target/debug", DR_FUNCTIONS, env, log_dir / region, region=region, account=ACCOUNT)
+            lambdas = LocalLambdaService(ROOT / "target/debug", functions, env, log_dir / region, region=region, account=ACCOUNT)
             self.stack.append(lambdas.stop)
             self.deployments[region] = (dr_machine(region), lambdas)
         # Each deployment's ledger table; a run's records are in its region's (run_regions).
@@ -149,6 +180,11 @@ class DrDrill(Drill):
         # Through the proxy, as any caller: one attempt, to find out whether a region answers.
         once = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10)
         self.caller_in = {region: client("rds", region, proxy, once) for region in (PRIMARY, DR)}
+        # ElastiCache through the proxy (the global datastore calls are the proxy's own);
+        # CloudWatch straight to moto (the metrics the scenarios publish).
+        self.elasticache_in = {region: client("elasticache", region, proxy) for region in (PRIMARY, DR)}
+        self.cloudwatch_in = {region: client("cloudwatch", region, self.moto.endpoint) for region in (PRIMARY, DR)}
+        self.proxy_endpoint = proxy
 
     # --- the deployments -----------------------------------------------------------------
 
@@ -245,6 +281,42 @@ class DrDrill(Drill):
     def add_kms_key(self, description: str, region: str | None = None) -> str:
         """A KMS key in the machine's region (or `region`); its ARN."""
         return self.kms_in[region or self.machine.region].create_key(Description=description)["KeyMetadata"]["Arn"]
+
+    def add_datastore(self, store: "Datastore") -> str:
+        """An ElastiCache global datastore (global_datastores.py) built as AWS builds one:
+        its primary replication group in us-east-1, the datastore made from it, its
+        secondary in us-west-2 joining it; settled. Its id."""
+        global_id = emulation_checks.seed_datastore(self.proxy_endpoint, self.proxy, store.suffix, store.primary,
+                                                    store.secondary)
+        if global_id != store.global_id:
+            raise RuntimeError(f"the datastore was made as {global_id}, not {store.global_id}")
+        return global_id
+
+    def add_replica_cluster(self, pair: "ReplicaCluster") -> None:
+        """An Aurora MySQL cluster in us-east-1 and its cross-region read replica cluster in
+        us-west-2 (replica_clusters.py), each with one instance."""
+        emulation_checks.seed_replica_cluster(self.moto.endpoint, pair.source, pair.replica, pair.engine, pair.version)
+
+    def put_metric(self, region: str, metric: str, dimension: str, value: str, amount: float, unit: str) -> None:
+        """One AWS/RDS data point a minute ago, as RDS publishes them every minute."""
+        when = datetime.now(timezone.utc) - timedelta(minutes=1)
+        self.cloudwatch_in[region].put_metric_data(Namespace="AWS/RDS", MetricData=[{
+            "MetricName": metric, "Dimensions": [{"Name": dimension, "Value": value}], "Value": amount, "Unit": unit,
+            "Timestamp": when}])
+
+    def datastores(self) -> list[dict]:
+        """Every global datastore as the Lambdas would see it (a peek): id, status, members
+        (region, replication group, role)."""
+        self.proxy.peek = True
+        try:
+            found = self.elasticache_in[DR].describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"]
+        finally:
+            self.proxy.peek = False
+        return [{
+            "global": g["GlobalReplicationGroupId"],
+            "status": g["Status"],
+            "members": sorted(((m["ReplicationGroupRegion"], m["ReplicationGroupId"], m["Role"]) for m in g.get("Members", []))),
+        } for g in found]
 
     def detach(self, db: GlobalDb) -> None:
         """The old primary taken out of its global database, left standalone
@@ -403,7 +475,9 @@ def summarise_dr(state: str, result) -> str:
         return f"{plural(len(layers), 'layer')}, {plural(count, 'resource')} checked" + (", dry run" if result.get("dryRun") else "")
     # A promotion: its plan names an instance's key; its checks (no global cluster) say
     # whether the instance is standalone or still a replica.
-    if state == "PlanResource" and is_instance_key(result.get("resourceKey")):
+    if state == "PlanResource" and (is_instance_key(result.get("resourceKey")) or is_service_key(result.get("resourceKey"))):
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
+    if state == "CheckResource" and is_service_key(result.get("resourceKey")):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
     if state == "CheckResource" and re.search(r"standalone|replica of|^replica \S+ of", str(result.get("summary", ""))):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
@@ -451,7 +525,7 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
     listed = parse_resources(record)
     keys = resource_keys_by_name(run)
     print(f"\n  Ledger: resource records (#dr:<resource key>, run#{run.name})")
-    print(f"    {'layer':<6} {'resource key':<32} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
+    print(f"    {'layer':<6} {'resource key':<38} {'outcome':<14} {'seconds':>7}  {'writer before -> after':<66} error")
     for entry in listed:
         key = keys.get(entry.get("resourceName"), "?")
         item = drill.resource_record(key, run.name) or {}
@@ -467,9 +541,17 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
             moved = f"{str(item.get('writerBefore', '?')).split(':')[-1]} -> {str(item.get('writerAfter', '?')).split(':')[-1]}"
         seconds = item.get("secondsToRecover", "")
         error = item.get("error") or entry.get("error") or ""
-        print(f"    {entry.get('layer', ''):<6} {key:<32} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
+        print(f"    {entry.get('layer', ''):<6} {key:<38} {entry.get('outcome', ''):<14} {seconds!s:>7}  {moved:<66} {error}")
     if not listed:
         print("    (none: no resource was started)")
+    for entry in listed:
+        key = keys.get(entry.get("resourceName"), "?")
+        item = drill.resource_record(key, run.name) or {}
+        arn, error = handoff_arn_of(item), item.get("handoffError")
+        if arn or error:
+            print(f"    hand-off of {key}: the failback workflow {'started: ' + arn if arn else 'not started: ' + short(error, 150)}")
+    for child in run.children.values():
+        print(f"    execution started: {child.arn}: {child.status}" + (f" ({child.error})" if child.error else ""))
     held = drill.leases()
     print(f"\n  Leases held: {', '.join(i['clusterId'] for i in held) if held else 'none'}")
 
@@ -490,6 +572,15 @@ INSTANCE_KEY_PREFIX = "instance/"
 def is_instance_key(key) -> bool:
     """Whether a resource key names an RDS instance (instance/<identifier>), not a global cluster."""
     return isinstance(key, str) and key.startswith(INSTANCE_KEY_PREFIX)
+
+
+# The resource keys of an Aurora replica cluster promoted, and of an ElastiCache global datastore.
+CLUSTER_KEY_PREFIX, CACHE_KEY_PREFIX = "cluster/", "cache/"
+
+
+def is_service_key(key) -> bool:
+    """Whether a resource key names a replica cluster (cluster/...) or a global datastore (cache/...)."""
+    return isinstance(key, str) and key.startswith((CLUSTER_KEY_PREFIX, CACHE_KEY_PREFIX))
 
 
 def resource_keys_by_name(run: Execution) -> dict[str, str]:
@@ -582,7 +673,7 @@ def expect_switches(failures: list[str], drill: DrDrill, expected: dict, action:
 
 def run_dr(drill: DrDrill, name: str, payload: dict, source: str, verbose: bool, region: str | None = None) -> Execution:
     """One execution of the DR machine deployed in `region` (the drill's own by default)."""
-    live = LiveStates(summarise_dr, label_width=32, name_width=max(14, len(name)), outcome_width=70, show_changes=True)
+    live = LiveStates(summarise_dr, label_width=38, name_width=max(14, len(name)), outcome_width=70, show_changes=True)
     if verbose:
         print(f"\n  Started in {region or drill.machine.region} by {source}\n")
     run = drill.run(name, payload, live if verbose else None, region=region)
@@ -625,8 +716,8 @@ def prepare_with_orphan(drill: DrDrill) -> None:
 
 # --- the scenarios -----------------------------------------------------------------------
 
-def run_switchover(drill: DrDrill, verbose: bool) -> list[str]:
-    """make drill-dr: the seed payload, two global databases in layer 1, one in layer 2."""
+def run_seed_switchover(drill: DrDrill, verbose: bool) -> list[str]:
+    """The seed payload: two global databases in layer 1, one in layer 2."""
     show_world("Before", drill, verbose)
     run = run_dr(drill, "dr-switchover-1", read_event(SEED), f"events/{SEED}", verbose)
     show_world("After", drill, verbose)
@@ -1593,16 +1684,843 @@ def run_pilot_light_failback(drill: DrDrill, verbose: bool) -> list[str]:
     return failures
 
 
+# --- ElastiCache global datastores, Aurora replica clusters -------------------------------
+
+@dataclass(frozen=True)
+class Datastore:
+    """An ElastiCache global datastore: its primary replication group in us-east-1 (so its
+    id has us-east-1's prefix), its secondary in us-west-2."""
+    suffix: str
+    primary: str
+    secondary: str
+
+    @property
+    def global_id(self) -> str:
+        return f"{ID_PREFIXES[PRIMARY]}-{self.suffix}"
+
+    @property
+    def key(self) -> str:
+        return f"{CACHE_KEY_PREFIX}{self.global_id}"
+
+
+@dataclass(frozen=True)
+class ReplicaCluster:
+    """An Aurora MySQL cluster in us-east-1 and its cross-region read replica cluster in us-west-2."""
+    source: str
+    replica: str
+    engine: str = "aurora-mysql"
+    version: str = MYSQL_VERSION
+
+    @property
+    def source_arn(self) -> str:
+        return f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:{self.source}"
+
+    @property
+    def replica_arn(self) -> str:
+        return f"arn:aws:rds:{DR}:{ACCOUNT}:cluster:{self.replica}"
+
+    @property
+    def key(self) -> str:
+        return f"{CLUSTER_KEY_PREFIX}{self.replica}"
+
+
+SESSIONS = Datastore("sessions", "sessions-east", "sessions-west")
+INVENTORY = ReplicaCluster("inventory-east", "inventory-west")
+
+
+def datastore_resource(store: Datastore) -> dict:
+    return {"resourceType": "FailoverElastiCacheCluster",
+            "resourceName": f"Fail over the {store.suffix} global datastore to {DR}",
+            "parameters": {"GlobalReplicationGroupId": store.global_id, "TargetRegion": DR,
+                           "TargetReplicationGroupId": store.secondary}}
+
+
+def replica_cluster_resource(pair: ReplicaCluster) -> dict:
+    return {"resourceType": "PromoteAuroraReadReplicaCluster",
+            "resourceName": f"Promote the Aurora MySQL replica cluster {pair.replica}",
+            "parameters": {"DBClusterIdentifier": pair.replica}}
+
+
+def one_layer(*resources: dict) -> dict:
+    return {"StatePayload": [{"layer": 1, "resources": list(resources)}]}
+
+
+def print_datastores(title: str, rows: list[dict]) -> None:
+    print(f"\n  {title}")
+    print(f"    {'global datastore':<34} {'status':<11} {'region':<10} {'replication group':<28} role")
+    for g in rows:
+        for i, (region, group, role) in enumerate(g["members"]):
+            head = f"{g['global']:<34} {g['status']:<11}" if i == 0 else " " * 46
+            print(f"    {head} {region:<10} {group:<28} {role}")
+    if not rows:
+        print("    (none)")
+
+
+def show_datastores(title: str, drill: DrDrill, verbose: bool) -> list[dict]:
+    rows = drill.datastores()
+    if verbose:
+        print_datastores(title, rows)
+    return rows
+
+
+def replica_cluster_row(drill: DrDrill, pair: ReplicaCluster) -> dict:
+    """The replica cluster and its source as the Lambdas would see them (peeks)."""
+    replica = drill.cluster_in(DR, pair.replica) or {}
+    source = drill.cluster_in(PRIMARY, pair.source) or {}
+    return {"status": replica.get("Status", "gone"), "source": replica.get("ReplicationSourceIdentifier"),
+            "listed": list(source.get("ReadReplicaIdentifiers") or [])}
+
+
+def show_replica_clusters(title: str, drill: DrDrill, pairs, verbose: bool) -> dict:
+    rows = {pair.replica: replica_cluster_row(drill, pair) for pair in pairs}
+    if verbose:
+        print(f"\n  {title}")
+        print(f"    {'region':<10} {'cluster':<24} {'status':<11} {'replicates':<34} its source lists it")
+        for pair in pairs:
+            row = rows[pair.replica]
+            print(f"    {DR:<10} {pair.replica:<24} {row['status']:<11} {short(row['source'] or '- (standalone)', 34):<34} "
+                  f"{'yes' if pair.replica_arn in row['listed'] else 'no'}")
+    return rows
+
+
+def expect_datastore_primary(failures: list[str], drill: DrDrill, store: Datastore, region: str) -> None:
+    """The datastore's primary is its member in `region`, and the datastore is available."""
+    g = next((g for g in drill.datastores() if g["global"] == store.global_id), None)
+    if g is None:
+        failures.append(f"global datastore {store.global_id} is gone")
+        return
+    primaries = [(r, group) for r, group, role in g["members"] if role.upper() == "PRIMARY"]
+    expected = [(region, store.secondary if region == DR else store.primary)]
+    check(failures, primaries == expected and g["status"] == "available",
+          f"{store.global_id}: {g['status']}, primary {primaries}, expected available with primary {expected}")
+
+
+def expect_datastore_failovers(failures: list[str], drill: DrDrill, store: Datastore, count: int) -> None:
+    """Exactly `count` FailoverGlobalReplicationGroup calls for the datastore reached the
+    proxy, all accepted, from us-west-2, naming its member there."""
+    calls = drill.proxy.datastores.failover_calls(store.global_id)
+    check(failures, len(calls) == count and all(c.accepted and c.region == DR and c.primary_region == DR
+                                                and c.primary_group == store.secondary for c in calls),
+          f"{store.global_id}: FailoverGlobalReplicationGroup calls "
+          f"{[(c.region, c.primary_region, c.primary_group, c.accepted, c.error) for c in calls]}, "
+          f"expected {count} accepted from {DR} naming ({DR}, {store.secondary})")
+
+
+def expect_cluster_promotions(failures: list[str], drill: DrDrill, pair: ReplicaCluster, count: int) -> None:
+    calls = drill.proxy.replica_clusters.promote_calls(pair.replica)
+    check(failures, len(calls) == count and all(c.accepted and c.region == DR for c in calls),
+          f"{pair.replica}: PromoteReadReplicaDBCluster calls {[(c.region, c.accepted, c.error) for c in calls]}, "
+          f"expected {count} accepted in {DR}")
+
+
+def expect_standalone_cluster(failures: list[str], drill: DrDrill, pair: ReplicaCluster) -> None:
+    row = replica_cluster_row(drill, pair)
+    check(failures, row["status"] == "available" and not row["source"] and pair.replica_arn not in row["listed"],
+          f"{pair.replica}: {row['status']}, source {row['source']!r}, listed by its source: "
+          f"{pair.replica_arn in row['listed']}; expected a standalone available cluster")
+
+
+def expect_resource_record(failures: list[str], drill: DrDrill, run: Execution, key: str, resource_type: str,
+                           outcome: str) -> dict:
+    """The resource's own record under #dr:<key>, as this run left it."""
+    item = drill.resource_record(key, run.name) or {}
+    check(failures, item.get("resourceType") == resource_type and item.get("resourceKey") == key
+          and item.get("outcome") == outcome,
+          f"{run.name}: record under #dr:{key}: {item.get('resourceType')} {item.get('resourceKey')} {item.get('outcome')}, "
+          f"expected {resource_type} {key} {outcome}")
+    return item
+
+
+def changes_since(drill: DrDrill, mark: int) -> list[tuple]:
+    return [(c.region, c.action) for c in drill.proxy.counters.changes[mark:]]
+
+
+def prepare_datastore(drill: DrDrill) -> None:
+    drill.add_datastore(SESSIONS)
+
+
+def run_elasticache_failover(drill: DrDrill, verbose: bool) -> list[str]:
+    """A payload failing the sessions global datastore over to its us-west-2 replication
+    group: one FailoverGlobalReplicationGroup, checked until us-west-2 is the primary and
+    the datastore available; then the payload again: already done, nothing called."""
+    failures: list[str] = []
+    payload = one_layer(datastore_resource(SESSIONS))
+    before = show_datastores("Before (ElastiCache global datastores)", drill, verbose)
+    check(failures, [g["members"] for g in before if g["global"] == SESSIONS.global_id]
+          == [[(PRIMARY, SESSIONS.primary, "PRIMARY"), (DR, SESSIONS.secondary, "SECONDARY")]],
+          f"{SESSIONS.global_id} before the run: {before}")
+    mark = len(drill.proxy.counters.changes)
+    run = run_dr(drill, "dr-elasticache-failover-1", payload, f"a payload failing {SESSIONS.global_id} over to {DR}", verbose)
+    show_datastores("After", drill, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {SESSIONS.key: ("done", None)})
+    expect_resource_record(failures, drill, run, SESSIONS.key, "FailoverElastiCacheCluster", "done")
+    expect_datastore_primary(failures, drill, SESSIONS, DR)
+    expect_datastore_failovers(failures, drill, SESSIONS, 1)
+    made = changes_since(drill, mark)
+    check(failures, made == [(DR, "FailoverGlobalReplicationGroup")],
+          f"{run.name}: calls that change something: {made}, expected one FailoverGlobalReplicationGroup from {DR}")
+    checks = results_for(run, "CheckResource", SESSIONS.key)
+    check(failures, len(checks) >= 2 and "modifying" in json.dumps(checks[:-1]),
+          f"{run.name}: {len(checks)} checks, none saw the datastore modifying: {short(json.dumps(checks), 300)}")
+    check(failures, "restored" in drill.published_outcomes(), "no DR run-finished event with outcome restored")
+
+    mark = len(drill.proxy.counters.changes)
+    again = run_dr(drill, "dr-elasticache-failover-2", payload, "the same payload again", verbose)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {SESSIONS.key: ("already-done", None)})
+    expect_resource_record(failures, drill, again, SESSIONS.key, "FailoverElastiCacheCluster", "already-done")
+    check(failures, again.entered("ActOnResource") == 0, f"{again.name}: ActOnResource ran")
+    check(failures, not changes_since(drill, mark), f"{again.name}: calls that change something: {changes_since(drill, mark)}")
+    expect_datastore_failovers(failures, drill, SESSIONS, 1)
+    expect_datastore_primary(failures, drill, SESSIONS, DR)
+    print(f"   FailoverGlobalReplicationGroup calls: {len(drill.proxy.datastores.failover_calls())} "
+          f"(accepted {len(drill.proxy.datastores.accepted())}); checks of the first run: {len(checks)}", flush=True)
+    return failures
+
+
+# AuroraBinlogReplicaLag of the replica cluster before its promotion, in seconds.
+INVENTORY_LAG_SECONDS = 2.0
+
+
+def prepare_replica_cluster(drill: DrDrill) -> None:
+    drill.add_replica_cluster(INVENTORY)
+    drill.put_metric(DR, "AuroraBinlogReplicaLag", "DBClusterIdentifier", INVENTORY.replica, INVENTORY_LAG_SECONDS, "Seconds")
+
+
+def run_aurora_replica_promotion(drill: DrDrill, verbose: bool) -> list[str]:
+    """A payload promoting the Aurora MySQL replica cluster in us-west-2: one
+    PromoteReadReplicaDBCluster, checked through `promoting` until the cluster is
+    standalone; the plan reads its AuroraBinlogReplicaLag; the payload again: already done."""
+    failures: list[str] = []
+    payload = one_layer(replica_cluster_resource(INVENTORY))
+    before = show_replica_clusters("Before (Aurora replica clusters)", drill, [INVENTORY], verbose)[INVENTORY.replica]
+    check(failures, before == {"status": "available", "source": INVENTORY.source_arn, "listed": [INVENTORY.replica_arn]},
+          f"{INVENTORY.replica} before the run: {before}")
+    mark = len(drill.proxy.counters.changes)
+    run = run_dr(drill, "dr-aurora-replica-promotion-1", payload, f"a payload promoting {INVENTORY.replica}", verbose)
+    show_replica_clusters("After", drill, [INVENTORY], verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {INVENTORY.key: ("done", None)})
+    expect_resource_record(failures, drill, run, INVENTORY.key, "PromoteAuroraReadReplicaCluster", "done")
+    expect_standalone_cluster(failures, drill, INVENTORY)
+    expect_cluster_promotions(failures, drill, INVENTORY, 1)
+    made = changes_since(drill, mark)
+    check(failures, made == [(DR, "PromoteReadReplicaDBCluster")],
+          f"{run.name}: calls that change something: {made}, expected one PromoteReadReplicaDBCluster in {DR}")
+    checks = results_for(run, "CheckResource", INVENTORY.key)
+    check(failures, "promoting" in json.dumps(checks), f"{run.name}: no check saw the cluster promoting: {short(json.dumps(checks), 300)}")
+    plans = [r for r in results_for(run, "PlanResource", INVENTORY.key) if isinstance(r, dict)]
+    lags = [p.get("replicationLagMs") for p in plans]
+    check(failures, bool(lags) and lags[0] == INVENTORY_LAG_SECONDS * 1000,
+          f"{run.name}: the plan's replicationLagMs {lags}, expected {INVENTORY_LAG_SECONDS * 1000:.0f} "
+          f"(AuroraBinlogReplicaLag {INVENTORY_LAG_SECONDS} s, read through CloudWatch)")
+
+    mark = len(drill.proxy.counters.changes)
+    again = run_dr(drill, "dr-aurora-replica-promotion-2", payload, "the same payload again", verbose)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {INVENTORY.key: ("already-done", None)})
+    check(failures, again.entered("ActOnResource") == 0, f"{again.name}: ActOnResource ran")
+    check(failures, not changes_since(drill, mark), f"{again.name}: calls that change something: {changes_since(drill, mark)}")
+    expect_cluster_promotions(failures, drill, INVENTORY, 1)
+    expect_standalone_cluster(failures, drill, INVENTORY)
+    print(f"   PromoteReadReplicaDBCluster calls: {len(drill.proxy.replica_clusters.promote_calls())}; "
+          f"plan's lag {lags[:1]} ms; checks of the first run: {len(checks)}", flush=True)
+    return failures
+
+
+# --- the capacity hand-off: the DR run starts the failback workflow --------------------------
+
+# A global database whose secondary in us-west-2 runs a small writer (db.r6g.large) while its
+# writer-class tag asks for db.r6g.2xlarge, as its primary in us-east-1 has.
+LEDGER = GlobalDb("ledger-global", "aurora-postgresql", POSTGRES_VERSION, "ledger-east", "ledger-west")
+LEDGER_CLASS, LEDGER_SMALL = "db.r6g.2xlarge", "db.r6g.large"
+# The tags the failback workflow reads (crates/failback-core/src/model.rs: TAG_ENABLED,
+# TAG_WRITER_CLASS): a manual run (the hand-off's) acts only on an opted-in cluster.
+TAG_ENABLED, TAG_WRITER_CLASS = "aurora-failback:enabled", "aurora-failback:writer-class"
+FAILBACK_FUNCTIONS = ["describe-writer", "create-reader", "check-status", "failover", "record-run"]
+
+
+def handoff_name(dr_run_name: str, cluster_id: str) -> str:
+    """The failback execution's name the DR machine derives (StartFailbackRun's Name.$:
+    States.Format('dr-{}', States.Hash('<DR execution name>/<cluster>', 'SHA-256')))."""
+    return "dr-" + hashlib.sha256(f"{dr_run_name}/{cluster_id}".encode()).hexdigest()
+
+
+def prepare_capacity_handoff(drill: DrDrill) -> None:
+    drill.add_global_db(LEDGER)
+    east, west = drill.rds_in[PRIMARY], drill.rds_in[DR]
+    east.modify_db_instance(DBInstanceIdentifier=f"{LEDGER.primary}-1", DBInstanceClass=LEDGER_CLASS, ApplyImmediately=True)
+    tags = [{"Key": TAG_ENABLED, "Value": "true"}, {"Key": TAG_WRITER_CLASS, "Value": LEDGER_CLASS}]
+    east.add_tags_to_resource(ResourceName=LEDGER.primary_arn, Tags=tags)
+    west.add_tags_to_resource(ResourceName=LEDGER.secondary_arn, Tags=tags)
+
+
+def cluster_rows(drill: DrDrill, cluster_id: str) -> list[dict]:
+    return [r for r in drill.topology() if r["cluster"] == cluster_id]
+
+
+def handoff_arn_of(item: dict) -> str | None:
+    """The failback execution's ARN in a DR resource record: handoffExecutionArn, or a
+    `handoff` map (or its JSON) with executionArn."""
+    if item.get("handoffExecutionArn"):
+        return item["handoffExecutionArn"]
+    handoff = item.get("handoff")
+    if isinstance(handoff, str):
+        try:
+            handoff = json.loads(handoff)
+        except ValueError:
+            return None
+    if isinstance(handoff, dict):
+        value = handoff.get("executionArn")
+        return next(iter(value.values())) if isinstance(value, dict) else value
+    return None
+
+
+def run_capacity_handoff(drill: DrDrill, verbose: bool) -> list[str]:
+    """The switchover leaves us-west-2 taking writes on a db.r6g.large writer whose cluster's
+    writer-class tag says db.r6g.2xlarge: the DR machine starts the failback workflow for it
+    (StartFailbackRun, states:startExecution), which restores the class; the DR resource
+    record names that execution. The payload again: already done, no second hand-off."""
+    failures: list[str] = []
+    payload = one_layer({"resourceType": "PlannedFailoverAurora",
+                         "resourceName": "Switchover of the ledger global database",
+                         "parameters": {"GlobalClusterIdentifier": LEDGER.global_id, "DBClusterIdentifier": LEDGER.secondary}})
+    show_world("Before", drill, verbose)
+    if verbose:
+        base.print_topology(f"Before ({LEDGER.secondary}, {DR})", cluster_rows(drill, LEDGER.secondary))
+    before = [r for r in cluster_rows(drill, LEDGER.secondary) if r["writer"]]
+    check(failures, [r["class"] for r in before] == [LEDGER_SMALL], f"{LEDGER.secondary}'s writer before: {before}")
+    run = run_dr(drill, "dr-capacity-handoff-1", payload, f"a payload switching {LEDGER.global_id} over to {DR}", verbose)
+    show_world("After", drill, verbose)
+    after = cluster_rows(drill, LEDGER.secondary)
+    if verbose:
+        base.print_topology(f"After ({LEDGER.secondary}, {DR})", after)
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    expect_resources(failures, drill, run, {LEDGER.global_id: ("done", None)})
+    expect_writer(failures, drill, LEDGER, LEDGER.secondary_arn)
+    expect_switches(failures, drill, {LEDGER.global_id: 1})
+
+    name = handoff_name(run.name, LEDGER.secondary)
+    arn = f"arn:aws:states:{DR}:{ACCOUNT}:execution:aurora-failback:{name}"
+    children = list(run.children.values())
+    check(failures, [c.arn for c in children] == [arn],
+          f"{run.name}: executions started {[c.arn for c in children]}, expected [{arn}]")
+    child = run.children.get(arn)
+    if child is not None:
+        if verbose:
+            print(f"\n  Failback execution started by the hand-off: {child.name}: {child.status}")
+            print_ledger_brief(drill.item(LEDGER.secondary, f"run#{child.name}"))
+        check(failures, child.input == {"clusterId": LEDGER.secondary},
+              f"{child.name}: input {child.input}, expected {{'clusterId': '{LEDGER.secondary}'}}")
+        check(failures, child.status == "SUCCEEDED", f"{child.name}: {child.status} {child.error}: {short(child.cause, 300)}")
+        record = drill.item(LEDGER.secondary, f"run#{child.name}") or {}
+        check(failures, record.get("outcome") == "restored",
+              f"{child.name}: failback ledger outcome {record.get('outcome')!r} ({short(record.get('summary'), 200)})")
+    writers = [(r["instance"], r["class"]) for r in after if r["writer"]]
+    check(failures, [c for _, c in writers] == [LEDGER_CLASS],
+          f"{LEDGER.secondary}'s writer after the hand-off: {writers}, expected one {LEDGER_CLASS}")
+    check(failures, drill.proxy.counters.failovers_performed == 1 and drill.proxy.counters.create_instance_succeeded == 1,
+          f"the failback made {drill.proxy.counters.create_instance_succeeded} instances and "
+          f"{drill.proxy.counters.failovers_performed} failovers, expected 1 and 1")
+    item = drill.resource_record(LEDGER.global_id, run.name) or {}
+    check(failures, handoff_arn_of(item) == arn,
+          f"{run.name}: the resource record names hand-off {handoff_arn_of(item)!r}, expected {arn} "
+          f"(fields: {sorted(k for k in item if 'hand' in k.lower()) or sorted(item)})")
+
+    again = run_dr(drill, "dr-capacity-handoff-2", payload, "the same payload again", verbose)
+    if verbose:
+        print_dr_ledger(drill, again)
+    print(one_line(drill, again), flush=True)
+    expect_run(failures, drill, again, "no-op")
+    expect_resources(failures, drill, again, {LEDGER.global_id: ("already-done", None)})
+    check(failures, not again.children and again.entered("StartFailbackRun") == 0,
+          f"{again.name}: started {[c.arn for c in again.children.values()]} (the writer already is {LEDGER_CLASS})")
+    expect_switches(failures, drill, {LEDGER.global_id: 1})
+    print(f"   hand-off: {child.name if child else None} {child.status if child else ''}; writer now {writers}; "
+          f"resource record names {short(handoff_arn_of(item), 90)}", flush=True)
+    return failures
+
+
+def print_ledger_brief(record: dict | None) -> None:
+    record = record or {}
+    for key in ("runName", "outcome", "summary", "fromClass", "toClass", "createdInstanceId", "error"):
+        if key in record:
+            print(f"    {key:<18} {short(record[key], 110)}")
+
+
+# --- dr-readiness: would a DR run go through now? ------------------------------------------
+
+READINESS_PARAMETER = "/aurora-failback/dr/readiness-payload"
+# What the scenario publishes in CloudWatch (us-west-2), and what dr-readiness must report.
+READINESS_LAGS = {
+    PILOT.key: ("ReplicaLag", "DBInstanceIdentifier", PILOT.replica, 300.0, "Seconds", 300.0),
+    MYSQL.global_id: ("AuroraGlobalDBReplicationLag", "DBClusterIdentifier", MYSQL.secondary, 200.0, "Milliseconds", 0.2),
+    POSTGRES.global_id: ("AuroraGlobalDBReplicationLag", "DBClusterIdentifier", POSTGRES.secondary, 150.0, "Milliseconds", 0.15),
+    INVENTORY.key: ("AuroraBinlogReplicaLag", "DBClusterIdentifier", INVENTORY.replica, 3.0, "Seconds", 3.0),
+}
+# (ready, state) per resource key: the replica lags 300 s (above the default 60 s), the MySQL
+# global database is being switched over by someone; the others could go now.
+READINESS_EXPECTED = {
+    PILOT.key: (False, "act"),
+    MYSQL.global_id: (False, "in-progress"),
+    POSTGRES.global_id: (True, "act"),
+    INVENTORY.key: (True, "act"),
+}
+
+
+def readiness_payload() -> dict:
+    switch = read_event(SEED)["StatePayload"][0]["resources"]
+    return {"StatePayload": [
+        {"layer": 1, "resources": [
+            {**switch[0], "parameters": {"GlobalClusterIdentifier": MYSQL.global_id, "DBClusterIdentifier": MYSQL.secondary}},
+            {**switch[1], "parameters": {"GlobalClusterIdentifier": POSTGRES.global_id, "DBClusterIdentifier": POSTGRES.secondary}},
+        ]},
+        {"layer": 2, "resources": [
+            {**pilot_resource(), "parameters": {"RDSInstanceIdentifier": PILOT.replica, "TargetClusterIdentifier": PILOT.source_arn,
+                                                **PILOT_BACKUPS}},
+            replica_cluster_resource(INVENTORY),
+        ]},
+    ]}
+
+
+def prepare_readiness(drill: DrDrill) -> None:
+    for db in (MYSQL, POSTGRES):
+        drill.add_global_db(db)
+    drill.add_rds_replica(PILOT)
+    drill.add_replica_cluster(INVENTORY)
+    for metric, dimension, value, amount, unit, _ in READINESS_LAGS.values():
+        drill.put_metric(DR, metric, dimension, value, amount, unit)
+    drill.ssm.put_parameter(Name=READINESS_PARAMETER, Value=json.dumps(readiness_payload()), Type="String")
+    # Someone switches the MySQL global database over; it stays under way (the scenario's
+    # Behaviour: describes_while_switching is large).
+    drill.caller_in[DR].switchover_global_cluster(GlobalClusterIdentifier=MYSQL.global_id,
+                                                  TargetDbClusterIdentifier=MYSQL.secondary_arn)
+
+
+def emf_metric_names(line: dict) -> set[str]:
+    return {m.get("Name") for d in line.get("_aws", {}).get("CloudWatchMetrics", []) for m in d.get("Metrics", [])}
+
+
+def expect_readiness(failures: list[str], what: str, invoked, payload_name: str) -> dict:
+    """The report of one dr-readiness invocation against READINESS_EXPECTED; its EMF lines."""
+    report = invoked.body if isinstance(invoked.body, dict) else {}
+    check(failures, not invoked.error, f"{what}: dr-readiness failed: {short(json.dumps(invoked.body), 300)}")
+    check(failures, report.get("payload") == payload_name and report.get("ready") is False and report.get("notReady") == 2,
+          f"{what}: payload {report.get('payload')!r}, ready {report.get('ready')}, notReady {report.get('notReady')}; "
+          f"expected {payload_name!r}, false, 2")
+    by_key = {r.get("resourceKey"): r for r in report.get("resources", []) if isinstance(r, dict)}
+    check(failures, set(by_key) == set(READINESS_EXPECTED), f"{what}: resources {sorted(by_key)}")
+    for key, (ready, state) in READINESS_EXPECTED.items():
+        r = by_key.get(key, {})
+        check(failures, (r.get("ready"), r.get("state")) == (ready, state),
+              f"{what}: {key} ready {r.get('ready')} ({r.get('state')}: {short(r.get('reason'), 160)}), expected {ready} ({state})")
+        check(failures, bool(r.get("reason")), f"{what}: {key} has no reason")
+        lag = READINESS_LAGS[key][-1]
+        got = r.get("replicationLagSeconds")
+        check(failures, isinstance(got, (int, float)) and abs(got - lag) < 1e-6,
+              f"{what}: {key} replicationLagSeconds {got!r}, expected {lag} (from {READINESS_LAGS[key][0]})")
+    lag_reason = str(by_key.get(PILOT.key, {}).get("reason", "")).lower()
+    check(failures, "lag" in lag_reason and "300" in lag_reason,
+          f"{what}: the replica's reason does not give its lag (300 s): {lag_reason!r}")
+    lines = invoked.log_json()
+    totals = [line for line in lines if "ResourcesNotReady" in line]
+    check(failures, len(totals) == 1 and totals[0].get("ResourcesNotReady") == 2
+          and "ResourcesNotReady" in emf_metric_names(totals[0])
+          and all(d.get("Namespace") == "AuroraFailback" for d in totals[0].get("_aws", {}).get("CloudWatchMetrics", [])),
+          f"{what}: EMF lines with ResourcesNotReady: {totals}, expected one saying 2 in namespace AuroraFailback")
+    per_resource = {line.get("ResourceKey"): line for line in lines if "ResourceReady" in line}
+    check(failures, {k: v.get("ResourceReady") for k, v in per_resource.items()}
+          == {k: int(ready) for k, (ready, _) in READINESS_EXPECTED.items()},
+          f"{what}: EMF ResourceReady per resource {({k: v.get('ResourceReady') for k, v in per_resource.items()})}")
+    pilot_line = per_resource.get(PILOT.key, {})
+    check(failures, pilot_line.get("ReplicationLagSeconds") == 300 and "ReplicationLagSeconds" in emf_metric_names(pilot_line),
+          f"{what}: the replica's EMF line {pilot_line}: no ReplicationLagSeconds 300")
+    return by_key
+
+
+def run_readiness(drill: DrDrill, verbose: bool) -> list[str]:
+    """dr-readiness invoked as its schedule would, on a payload in SSM and inline: the RDS
+    replica lagging 300 s and the global database mid-switchover are not ready (with
+    their reasons), the healthy global database and replica cluster are; EMF says 2 not
+    ready; nothing changed."""
+    failures: list[str] = []
+    show_world("Before (one switchover under way, started by someone else)", drill, verbose)
+    mark = len(drill.proxy.counters.changes)
+    switches = len(drill.proxy.globals.switch_calls())
+    invoked = drill.lambdas.invoke("dr-readiness", {"payloadParameter": READINESS_PARAMETER})
+    by_key = expect_readiness(failures, f"payload {READINESS_PARAMETER}", invoked, READINESS_PARAMETER)
+    if verbose:
+        print(f"\n  dr-readiness {{\"payloadParameter\": \"{READINESS_PARAMETER}\"}}")
+        print(f"    {'resource key':<34} {'ready':<6} {'state':<12} {'lag s':>7}  reason")
+        for key in READINESS_EXPECTED:
+            r = by_key.get(key, {})
+            print(f"    {key:<34} {str(r.get('ready')):<6} {str(r.get('state')):<12} {r.get('replicationLagSeconds')!s:>7}  "
+                  f"{short(r.get('reason'), 90)}")
+        print("\n  EMF lines")
+        for line in invoked.log_json():
+            if "_aws" in line:
+                print(f"    {short(json.dumps({k: v for k, v in line.items() if k != '_aws'}), 150)}")
+    inline = drill.lambdas.invoke("dr-readiness", {"payload": readiness_payload()})
+    expect_readiness(failures, "inline payload", inline, "inline")
+    missing = drill.lambdas.invoke("dr-readiness", {"payloadParameter": "/aurora-failback/dr/no-such-payload"})
+    error_type = missing.body.get("errorType") if isinstance(missing.body, dict) else None
+    check(failures, missing.error and error_type == "InvalidInput",
+          f"a missing payload parameter: {'error' if missing.error else 'answered'} {error_type or short(json.dumps(missing.body), 200)}, "
+          "expected InvalidInput")
+    check(failures, not changes_since(drill, mark), f"dr-readiness changed something: {changes_since(drill, mark)}")
+    check(failures, len(drill.proxy.globals.switch_calls()) == switches, "dr-readiness switched a global cluster")
+    g = next((g for g in drill.global_topology() if g["global"] == MYSQL.global_id), {})
+    check(failures, g.get("switch") in ("pending", "switching-over"),
+          f"{MYSQL.global_id}'s switchover is no longer under way ({g.get('switch')}): the scenario did not test what it says")
+    print(f"   ready {by_key and sorted(k for k, r in by_key.items() if r.get('ready'))}, not ready "
+          f"{sorted(k for k, r in by_key.items() if not r.get('ready'))}; EMF ResourcesNotReady "
+          f"{[line.get('ResourcesNotReady') for line in invoked.log_json() if 'ResourcesNotReady' in line]}", flush=True)
+    return failures
+
+
+# --- the proxy's newer emulations, and run_machine's states:startExecution, checked alone ----
+
+HANDOFF_CHECK_PARENT = {
+    "Comment": "The drill's check of states:startExecution (run_machine.mjs).",
+    "StartAt": "Start",
+    "States": {
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                  "Parameters": {"StateMachineArn": "${ChildArn}", "Name.$": "$.name", "Input": {"clusterId.$": "$.cluster"}},
+                  "ResultPath": "$.started", "Next": "StartAgain"},
+        "StartAgain": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                       "Parameters": {"StateMachineArn": "${ChildArn}", "Name.$": "$.name", "Input": {"clusterId": "another"}},
+                       "ResultPath": "$.again",
+                       "Catch": [{"ErrorEquals": ["StepFunctions.ExecutionAlreadyExistsException"], "ResultPath": "$.refused",
+                                  "Next": "Done"}],
+                       "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+HANDOFF_CHECK_CHILD = {
+    "StartAt": "Wait",
+    "States": {"Wait": {"Type": "Wait", "Seconds": 5, "Next": "Answer"},
+               "Answer": {"Type": "Pass", "Parameters": {"cluster.$": "$.clusterId", "execution.$": "$$.Execution.Id"}, "End": True}},
+}
+
+
+def check_start_execution(drill: DrDrill, verbose: bool) -> list[str]:
+    """run_machine.mjs's states:startExecution: the child started and waited for, its
+    output seen; a second start of the name refused (ExecutionAlreadyExists, caught), in the
+    run and in a later run."""
+    import tempfile
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="drill-handoff-check-") as folder:
+        parent_path, child_path = Path(folder) / "parent.asl.json", Path(folder) / "child.asl.json"
+        parent_path.write_text(json.dumps(HANDOFF_CHECK_PARENT))
+        child_path.write_text(json.dumps(HANDOFF_CHECK_CHILD))
+        child = Machine(child_path, "handoff-check-child", DR, {})
+        parent = Machine(parent_path, "handoff-check", DR, {"ChildArn": child.arn}, children=(child,))
+        arn = f"arn:aws:states:{DR}:{ACCOUNT}:execution:{child.name}:check-1"
+        runs = []
+        for number in (1, 2):
+            execution, thread = Drill.start(drill, f"handoff-check-{number}", {"name": "check-1", "cluster": "orders"}, None,
+                                            machine=parent, lambdas_endpoint=drill.lambdas.endpoint)
+            thread.join()
+            runs.append(execution)
+        first, second = runs
+        started = (first.task_results("Start") or [None])[0] or {}
+        check(failures, first.status == "SUCCEEDED" and started.get("ExecutionArn") == arn
+              and isinstance(started.get("StartDate"), int),
+              f"the first start: {first.status} {first.error}, answered {started}")
+        refused = (first.output or {}).get("refused") or {}
+        check(failures, refused.get("Error") == "StepFunctions.ExecutionAlreadyExistsException",
+              f"a second start of the name in the same run: {first.output}")
+        child_run = first.children.get(arn)
+        check(failures, child_run is not None and child_run.status == "SUCCEEDED"
+              and child_run.output == {"cluster": "orders", "execution": arn}
+              and child_run.input == {"clusterId": "orders"},
+              f"the child: {child_run and (child_run.status, child_run.input, child_run.output)}")
+        check(failures, second.status == "FAILED" and second.error == "StepFunctions.ExecutionAlreadyExistsException"
+              and not second.children,
+              f"a later run starting the name again: {second.status} {second.error}, children {list(second.children)}")
+    if verbose:
+        print(f"\n  states:startExecution: {first.name} started {arn.split(':')[-1]} ({child_run and child_run.status}); "
+              f"{second.name}: {second.error}")
+    return failures
+
+
+def run_emulated_services(drill: DrDrill, verbose: bool) -> list[str]:
+    """The proxy's global datastores, replica cluster promotion, CloudWatch in the Query
+    protocol and orderable zones by region (emulation_checks.py), and run_machine.mjs's
+    states:startExecution, each checked alone against what AWS documents."""
+    failures: list[str] = []
+    for name, run_check in [
+        ("global datastores", lambda: emulation_checks.check_datastores(drill.proxy_endpoint, drill.proxy)),
+        ("replica clusters", lambda: emulation_checks.check_replica_clusters(drill.proxy_endpoint, drill.moto.endpoint, drill.proxy)),
+        ("CloudWatch (Query protocol)", lambda: emulation_checks.check_cloudwatch(drill.proxy_endpoint, drill.proxy)),
+        ("orderable zones by region", lambda: emulation_checks.check_orderable_zones(drill.proxy_endpoint)),
+        ("states:startExecution", lambda: check_start_execution(drill, verbose)),
+    ]:
+        drill.reset(Behaviour())
+        found = run_check()
+        print(f"   {name}: {'as documented' if not found else f'{len(found)} problem(s)'}", flush=True)
+        failures += [f"{name}: {problem}" for problem in found]
+    return failures
+
+
+# --- make drill-dr: a full region failover, layer by layer -----------------------------------
+
+# Layer 1 Aurora global databases; layer 2 an RDS MySQL read replica promoted and an
+# ElastiCache global datastore failed over. Used by dr-switchover (`make drill-dr`) when it
+# exists; otherwise dr-switchover runs the seed payload (SEED), which
+# dr-seed-switchover always runs.
+FULL_REGION = "dr/full-region-failover.json"
+
+
+def full_region_exists() -> bool:
+    return (ROOT / "events" / FULL_REGION).is_file()
+
+
+# What the references of the drill's samples name, where their names say less than their
+# values (the seed's exports and SSM parameter, the pilot light's exports).
+def known_references() -> dict:
+    known = {f"!Import {name}": value for name, value in EXPORTS.items()}
+    known.update({f"resolve:ssm:{name}": value for name, value in SSM_PARAMETERS.items()})
+    known.update({f"!Import {name}": value for name, value in pilot_exports().items()})
+    return known
+
+
+SUFFIXES = ("-global-identifier", "-cluster-identifier", "-instance-identifier", "-replication-group-id",
+            "-global-arn", "-identifier", "-arn", "-id", "-name")
+
+
+def reference_base(raw: str) -> str:
+    """`!Import orders-global-identifier` -> orders; `resolve:ssm:/dr/orders/global-cluster`
+    -> global-cluster (the parameter's last path segment), lowercase."""
+    name = raw.removeprefix("!Import ").strip() if raw.startswith("!Import ") else raw.removeprefix("resolve:ssm:").split("/")[-1]
+    name = name.lower()
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def primary_name(secondary: str) -> str:
+    """The name the drill gives the primary of a secondary it builds: ...-west -> ...-east,
+    ...-target or ...-secondary -> ...-primary, else ...-primary appended."""
+    for ending, instead in (("-west", "-east"), ("-target", "-primary"), ("-secondary", "-primary")):
+        if secondary.endswith(ending):
+            return secondary[: -len(ending)] + instead
+    return f"{secondary}-primary"
+
+
+def is_reference(value) -> bool:
+    return isinstance(value, str) and (value.startswith("!Import ") or value.startswith("resolve:ssm:"))
+
+
+@dataclass
+class PayloadWorld:
+    """What a payload names, made real: the resources to build, the exports and SSM
+    parameters its references resolve to, and per resource its key and expected kind."""
+    globals: list = dataclasses.field(default_factory=list)
+    replicas: list = dataclasses.field(default_factory=list)
+    replica_backups: dict = dataclasses.field(default_factory=dict)  # replica -> PromoteReadReplica's backup settings
+    stores: list = dataclasses.field(default_factory=list)
+    clusters: list = dataclasses.field(default_factory=list)
+    exports: dict = dataclasses.field(default_factory=dict)
+    ssm: dict = dataclasses.field(default_factory=dict)
+    layers: dict = dataclasses.field(default_factory=dict)  # layer -> [resource key]
+
+
+def payload_world(payload: dict) -> PayloadWorld:
+    """Reads a payload's resources and decides the world it needs: a literal is taken as
+    it is; a reference the drill knows (known_references) resolves to its known value;
+    any other resolves to a value made from its name (reference_base), which the world then
+    exports (or puts in SSM) under that name."""
+    world, known = PayloadWorld(), known_references()
+
+    def value(raw, made):
+        if not is_reference(raw):
+            return raw
+        resolved = known.get(raw, made)
+        if raw.startswith("!Import "):
+            world.exports[raw.removeprefix("!Import ").strip()] = resolved
+        else:
+            world.ssm[raw.removeprefix("resolve:ssm:")] = resolved
+        return resolved
+
+    for layer in payload.get("StatePayload", []):
+        keys = world.layers.setdefault(layer.get("layer"), [])
+        for resource in layer.get("resources", []):
+            kind, p = resource.get("resourceType"), resource.get("parameters", {})
+            if kind in ("PlannedFailoverAurora", "UnPlannedFailoverAurora"):
+                global_id = value(p["GlobalClusterIdentifier"], reference_base(p["GlobalClusterIdentifier"]))
+                secondary = str(value(p["DBClusterIdentifier"], f"{reference_base(p['DBClusterIdentifier'])}-west")).split(":")[-1]
+                primary = primary_name(secondary)
+                postgres = "postgres" in global_id
+                world.globals.append(GlobalDb(global_id, "aurora-postgresql" if postgres else "aurora-mysql",
+                                              POSTGRES_VERSION if postgres else MYSQL_VERSION, primary, secondary))
+                keys.append(global_id)
+            elif kind == "PromoteRDSReadReplica":
+                replica = value(p["RDSInstanceIdentifier"], f"{reference_base(p['RDSInstanceIdentifier'])}-replica")
+                made_source = replica[: -len("-replica")] + "-instance" if replica.endswith("-replica") else f"{replica}-source"
+                target = p.get("TargetClusterIdentifier")
+                source_arn = value(target, f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:db:{made_source}") if target else None
+                source = source_arn.split(":")[-1] if source_arn else made_source
+                world.replicas.append(RdsReplica(source, replica, PILOT.engine, PILOT.version))
+                world.replica_backups[replica] = {k: str(p[k]) for k in ("BackupRetentionPeriod", "PreferredBackupWindow") if k in p}
+                keys.append(f"{INSTANCE_KEY_PREFIX}{replica}")
+            elif kind == "FailoverElastiCacheCluster":
+                region = value(p.get("TargetRegion", DR), DR)
+                if region != DR:
+                    raise ValueError(f"{resource.get('resourceName')}: TargetRegion {region}; the drill's DR region is {DR}")
+                global_id = value(p["GlobalReplicationGroupId"], f"{ID_PREFIXES[PRIMARY]}-{reference_base(p['GlobalReplicationGroupId'])}")
+                secondary = value(p["TargetReplicationGroupId"], reference_base(p["TargetReplicationGroupId"]))
+                primary = primary_name(secondary)
+                prefix, _, suffix = global_id.partition("-")
+                if prefix != ID_PREFIXES[PRIMARY] or not suffix:
+                    raise ValueError(f"{global_id}: the drill builds global datastores whose primary is in {PRIMARY}, "
+                                     f"so their id starts with {ID_PREFIXES[PRIMARY]}-")
+                world.stores.append(Datastore(suffix, primary, secondary))
+                keys.append(f"{CACHE_KEY_PREFIX}{global_id}")
+            elif kind == "PromoteAuroraReadReplicaCluster":
+                replica = str(value(p["DBClusterIdentifier"], f"{reference_base(p['DBClusterIdentifier'])}-west")).split(":")[-1]
+                source = replica[: -len("-west")] + "-east" if replica.endswith("-west") else f"{replica}-source"
+                world.clusters.append(ReplicaCluster(source, replica))
+                keys.append(f"{CLUSTER_KEY_PREFIX}{replica}")
+            else:
+                raise ValueError(f"the drill cannot build a world for resourceType {kind!r}")
+    return world
+
+
+def build_payload_world(drill: DrDrill, world: PayloadWorld) -> None:
+    for db in world.globals:
+        drill.add_global_db(db)
+    for pair in world.replicas:
+        drill.add_rds_replica(pair)
+    for store in world.stores:
+        drill.add_datastore(store)
+    for pair in world.clusters:
+        drill.add_replica_cluster(pair)
+    if world.exports:
+        drill.add_exports(world.exports, stack_name="dr-payload-exports")
+    if world.ssm:
+        drill.add_ssm_parameters(world.ssm)
+
+
+def prepare_switchover_world(drill: DrDrill) -> None:
+    """dr-switchover's world: the full region failover's when its payload exists, else the seed's."""
+    if full_region_exists():
+        build_payload_world(drill, payload_world(read_event(FULL_REGION)))
+    else:
+        prepare_seed_world(drill)
+
+
+def run_switchover(drill: DrDrill, verbose: bool) -> list[str]:
+    """make drill-dr: events/dr/full-region-failover.json when it exists (global databases,
+    then an RDS replica and an ElastiCache global datastore), else the seed payload."""
+    if full_region_exists():
+        return run_full_region(drill, verbose)
+    return run_seed_switchover(drill, verbose)
+
+
+def show_everything(title: str, drill: DrDrill, world: PayloadWorld, verbose: bool) -> None:
+    if not verbose:
+        return
+    if world.globals:
+        show_world(f"{title}: Aurora global databases", drill, True)
+    if world.replicas:
+        show_instances(f"{title}: RDS instances", drill, True)
+    if world.stores:
+        show_datastores(f"{title}: ElastiCache global datastores", drill, True)
+    if world.clusters:
+        show_replica_clusters(f"{title}: Aurora replica clusters", drill, world.clusters, True)
+
+
+def run_full_region(drill: DrDrill, verbose: bool) -> list[str]:
+    """The full region failover: every layer's resources done, layer after layer; each
+    global database switched once to us-west-2, each RDS replica promoted once and
+    standalone, each global datastore failed over once to us-west-2, each replica cluster
+    promoted once."""
+    failures: list[str] = []
+    payload = read_event(FULL_REGION)
+    world = payload_world(payload)
+    if verbose:
+        made = {**{f"!Import {k}": v for k, v in world.exports.items()}, **{f"resolve:ssm:{k}": v for k, v in world.ssm.items()}}
+        print(f"\n  events/{FULL_REGION}: references resolved as " + ", ".join(f"{k} = {v}" for k, v in made.items()))
+    show_everything("Before", drill, world, verbose)
+    run = run_dr(drill, "dr-switchover-1", payload, f"events/{FULL_REGION}", verbose)
+    show_everything("After", drill, world, verbose)
+    if verbose:
+        print_dr_ledger(drill, run)
+    print(one_line(drill, run), flush=True)
+    expect_run(failures, drill, run, "restored")
+    keys = [key for layer in world.layers.values() for key in layer]
+    expect_resources(failures, drill, run, {key: ("done", None) for key in keys})
+    for db in world.globals:
+        expect_writer(failures, drill, db, db.secondary_arn)
+    expect_switches(failures, drill, {db.global_id: 1 for db in world.globals})
+    rows = {(r["region"], r["instance"]): r for r in drill.rds_instances()}
+    for pair in world.replicas:
+        calls = drill.proxy.replicas.promote_calls(pair.replica)
+        check(failures, len(calls) == 1 and calls[0].accepted and calls[0].region == DR,
+              f"{pair.replica}: PromoteReadReplica calls {[(c.region, c.accepted, c.error) for c in calls]}, expected one in {DR}")
+        replica = rows.get((DR, pair.replica)) or {}
+        check(failures, replica.get("status") == "available" and not replica.get("source"),
+              f"{pair.replica}: {replica.get('status')}, source {replica.get('source')!r}: not standalone")
+        backups = world.replica_backups.get(pair.replica, {})
+        if backups:
+            got = {"BackupRetentionPeriod": str(replica.get("retention")), "PreferredBackupWindow": replica.get("window")}
+            check(failures, {k: got[k] for k in backups} == backups, f"{pair.replica}: backups {got}, expected {backups}")
+    for store in world.stores:
+        expect_datastore_primary(failures, drill, store, DR)
+        expect_datastore_failovers(failures, drill, store, 1)
+    for pair in world.clusters:
+        expect_standalone_cluster(failures, drill, pair)
+        expect_cluster_promotions(failures, drill, pair, 1)
+    # Layer after layer: each layer's first state ran only after the layer before was recorded.
+    layers = sorted(world.layers)
+    for before, after in zip(layers, layers[1:]):
+        recorded = next((i for i, e in enumerate(run.events) if e.get("state") == "RecordLayer"
+                         and e.get("label") == f"layer {before}" and e["type"] == "StateExited"), None)
+        first = next((i for i, e in enumerate(run.events) if e.get("label") in world.layers[after]), None)
+        check(failures, recorded is not None and first is not None and recorded < first,
+              f"layer {after} started (event {first}) before layer {before} was recorded (event {recorded})")
+    check(failures, "restored" in drill.published_outcomes(), "no DR run-finished event with outcome restored")
+    print(f"   layers {', '.join(f'{n}: {len(k)} resource(s)' for n, k in sorted(world.layers.items()))}; switches "
+          f"{len(drill.proxy.globals.accepted())}, promotions {len(drill.proxy.replicas.accepted())}, datastore failovers "
+          f"{len(drill.proxy.datastores.accepted())}, cluster promotions {len(drill.proxy.replica_clusters.accepted())}",
+          flush=True)
+    return failures
+
+
 WORLDS = {
     "dr": lambda: DrDrill(ROOT / "target/drill-logs/dr"),
     # The DR machine deployed in us-east-1 (the scenario's failback preparation) and in
     # us-west-2 (its unplanned failover).
     "dr-east": lambda: DrDrill(ROOT / "target/drill-logs/dr-east", dr_machine(PRIMARY), other_regions=(DR,)),
+    # The DR machine in us-west-2 with the failback workflow's Lambdas beside its own (the
+    # capacity hand-off starts that workflow) and dr-readiness (invoked directly).
+    "dr-plus": lambda: DrDrill(ROOT / "target/drill-logs/dr-plus",
+                               extra_functions=tuple(FAILBACK_FUNCTIONS) + ("dr-readiness",)),
 }
 
 DR_SCENARIOS = [
-    Scenario("dr-switchover", "make drill-dr: two global databases switched over in layer 1 (!Import), one in layer 2 (SSM)",
-             Behaviour(), prepare_seed_world, None, None, run=run_switchover, world="dr"),
+    Scenario("dr-switchover", "make drill-dr: events/dr/full-region-failover.json layer by layer (global databases, then an "
+             "RDS replica and an ElastiCache datastore); without it, the seed payload",
+             Behaviour(), prepare_switchover_world, None, None, run=run_switchover, world="dr"),
+    Scenario("dr-seed-switchover", "the seed payload: two global databases switched over in layer 1 (!Import), "
+             "one in layer 2 (SSM)", Behaviour(), prepare_seed_world, None, None, run=run_seed_switchover, world="dr"),
     Scenario("dr-unplanned-failover", "us-east-1 down: FailoverGlobalCluster with data loss from us-west-2 alone",
              Behaviour(regions_down=(PRIMARY,)), lambda d: d.add_global_db(ORDERS), None, None,
              run=run_unplanned_failover, world="dr"),
@@ -1627,9 +2545,22 @@ DR_SCENARIOS = [
     Scenario("dr-emulated-promotion", "the proxy's PromoteReadReplica (refusals, modifying -> rebooting -> standalone), checked alone",
              Behaviour(instance_scripts={PILOT.replica: ["backing-up"]}), prepare_pilot_light, None, None,
              run=run_emulated_promotion, world="dr"),
+    Scenario("dr-elasticache-failover", "an ElastiCache global datastore failed over to us-west-2 once; again: already done",
+             Behaviour(), prepare_datastore, None, None, run=run_elasticache_failover, world="dr"),
+    Scenario("dr-aurora-replica-promotion", "an Aurora replica cluster in us-west-2 promoted once (its lag read); again: already done",
+             Behaviour(), prepare_replica_cluster, None, None, run=run_aurora_replica_promotion, world="dr"),
+    Scenario("dr-emulated-services", "the proxy's global datastores, replica cluster promotion, CloudWatch (Query), zones, and "
+             "states:startExecution, checked alone",
+             Behaviour(), lambda d: None, None, None, run=run_emulated_services, world="dr"),
     Scenario("dr-failback-preparation", "after an unplanned failover, us-east-1 made a secondary again (once), from us-east-1",
              Behaviour(regions_down=(PRIMARY,)), prepare_failback_preparation, None, None,
              run=run_failback_preparation, world="dr-east"),
     Scenario("dr-pilot-light-failback", "after the pilot light's promotion, a read replica of it made in us-east-1 (once), from us-east-1",
              Behaviour(), prepare_pilot_light_failback, None, None, run=run_pilot_light_failback, world="dr-east"),
+    Scenario("dr-capacity-handoff", "a switchover leaves a small writer: the DR run starts the failback workflow, which "
+             "restores db.r6g.2xlarge; recorded; once",
+             Behaviour(), prepare_capacity_handoff, None, None, run=run_capacity_handoff, world="dr-plus"),
+    Scenario("dr-readiness", "dr-readiness: a lagging replica and a global database mid-switchover not ready, two ready; "
+             "EMF says 2",
+             Behaviour(describes_while_switching=10_000), prepare_readiness, None, None, run=run_readiness, world="dr-plus"),
 ]

@@ -10,6 +10,10 @@ behind a lifecycle-and-fault proxy.
 Failover events are re-dated to "now" before a run starts (see fresh()): the Lambdas skip
 events older than MAX_EVENT_AGE_SECONDS, and the samples in events/ carry fixed dates.
 
+A machine's states:startExecution Task (the DR machine's capacity hand-off) starts the
+machine file it names (Machine.children), run by run_machine.mjs to its end with the same
+Lambdas; the execution's `children` hold what it started.
+
 Everything it starts (moto, the proxy, the Lambda processes, Node) it stops, on success,
 failure or Ctrl-C. Exits non-zero when the writer was not restored or a scenario failed.
 """
@@ -70,29 +74,45 @@ def function_arn(name: str, region: str = REGION) -> str:
     return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
 
 
-SUBSTITUTIONS = {
-    "DescribeWriterFunctionArn": function_arn("describe-writer"),
-    "CreateReaderFunctionArn": function_arn("create-reader"),
-    "CheckStatusFunctionArn": function_arn("check-status"),
-    "FailoverFunctionArn": function_arn("failover"),
-    "RecordRunFunctionArn": function_arn("record-run"),
-    # The templates' defaults for the poll-loop budgets.
-    "ReaderCheckBudget": "60",
-    "WriterCheckBudget": "30",
-}
+def failback_substitutions(region: str = REGION) -> dict:
+    """The failback machine's DefinitionSubstitutions as the stack gives them in `region`."""
+    return {
+        "DescribeWriterFunctionArn": function_arn("describe-writer", region),
+        "CreateReaderFunctionArn": function_arn("create-reader", region),
+        "CheckStatusFunctionArn": function_arn("check-status", region),
+        "FailoverFunctionArn": function_arn("failover", region),
+        "RecordRunFunctionArn": function_arn("record-run", region),
+        # The templates' defaults for the poll-loop budgets.
+        "ReaderCheckBudget": "60",
+        "WriterCheckBudget": "30",
+    }
+
+
+SUBSTITUTIONS = failback_substitutions()
 
 
 @dataclass(frozen=True)
 class Machine:
     """A state machine file as it is deployed: its name (in execution ARNs), its region
-    (where its Lambdas run and its events go), its DefinitionSubstitutions."""
+    (where its Lambdas run and its events go), its DefinitionSubstitutions, and the
+    machines its states:startExecution Tasks may start (each by its ARN; run by
+    run_machine.mjs with the same Lambda service)."""
     definition: Path
     name: str
     region: str
     substitutions: dict
+    children: tuple = ()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{self.name}"
 
 
-FAILBACK = Machine(ROOT / "statemachine/failback.asl.json", "aurora-failback", REGION, SUBSTITUTIONS)
+def failback_machine(region: str = REGION) -> Machine:
+    return Machine(ROOT / "statemachine/failback.asl.json", "aurora-failback", region, failback_substitutions(region))
+
+
+FAILBACK = failback_machine()
 
 
 def read_event(name: str) -> dict:
@@ -152,6 +172,14 @@ class Execution:
     cause: str | None = None
     events: list = field(default_factory=list)
     seconds: float = 0.0
+    arn: str | None = None
+    input: object = None
+    output: object = None
+    # Executions this one started (states:startExecution), by execution ARN, with their
+    # own events, status and output: run_machine.mjs waits for them before it exits.
+    children: dict = field(default_factory=dict)
+    # How LiveStates shows its name (a child's is long: shortened, marked as started).
+    shown_as: str | None = None
 
     def task_results(self, state: str) -> list:
         return [e.get("result") for e in self.events if e["type"] == "StateExited" and e.get("state") == state]
@@ -191,6 +219,11 @@ class Drill:
         self.lambdas = LocalLambdaService(ROOT / "target/debug", functions, env, log_dir, region=machine.region, account=ACCOUNT)
         self.log_dir = log_dir
         self.stack.append(self.lambdas.stop)
+        # The executions states:startExecution started, across runs (run_machine.mjs):
+        # an execution name is unique per state machine. Emptied by reset().
+        self.executions_dir = tempfile.TemporaryDirectory(prefix="drill-executions-")
+        self.stack.append(self.executions_dir.cleanup)
+        self.executions_file = Path(self.executions_dir.name) / "executions.json"
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=machine.region)
         self.rds = session.client("rds", endpoint_url=self.moto.endpoint)
         self.peek_rds = session.client("rds", endpoint_url=f"http://127.0.0.1:{self.proxy.port}")
@@ -210,6 +243,7 @@ class Drill:
     def reset(self, behaviour: Behaviour) -> None:
         self.moto.post("/moto-api/reset")
         self.proxy.configure(behaviour)
+        self.executions_file.unlink(missing_ok=True)
         create_ledger_table(self.dynamodb)
         queue_url = self.sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -307,7 +341,8 @@ class Drill:
               machine: Machine | None = None, lambdas_endpoint: str | None = None) -> tuple[Execution, threading.Thread]:
         """Starts the machine (this drill's, or `machine` with its Lambdas at `lambdas_endpoint`)."""
         machine = machine or self.machine
-        execution = Execution(name=name)
+        execution_arn = f"arn:aws:states:{machine.region}:{ACCOUNT}:execution:{machine.name}:{name}"
+        execution = Execution(name=name, arn=execution_arn, input=trigger)
         config = {
             "definitionPath": str(machine.definition),
             "substitutions": machine.substitutions,
@@ -316,9 +351,14 @@ class Drill:
             "eventsEndpoint": self.moto.endpoint,
             "input": trigger,
             "executionName": name,
-            "executionId": f"arn:aws:states:{machine.region}:{ACCOUNT}:execution:{machine.name}:{name}",
+            "executionId": execution_arn,
             "waitMs": WAIT_MS,
             "retryMs": RETRY_MS,
+            "executionsFile": str(self.executions_file),
+            "childMachines": {
+                child.arn: {"definitionPath": str(child.definition), "substitutions": child.substitutions}
+                for child in machine.children
+            },
         }
         config_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(config, config_file)
@@ -333,9 +373,24 @@ class Drill:
             began = time.monotonic()
             for line in process.stdout:
                 event = json.loads(line)
+                if "executionArn" in event:  # a child's (states:startExecution)
+                    name = event.get("execution", "")
+                    child = execution.children.setdefault(
+                        event["executionArn"],
+                        Execution(name=name, arn=event["executionArn"],
+                                  shown_as=f"↳ {name[:16]}…" if len(name) > 18 else f"↳ {name}"))
+                    if event["type"] == "ChildExecutionEnded":
+                        child.status, child.output = event.get("status", "FAILED"), event.get("output")
+                        child.error, child.cause, child.input = event.get("error"), event.get("cause"), event.get("input")
+                    else:
+                        child.events.append(event)
+                    if show:
+                        show(child, event)
+                    continue
                 execution.events.append(event)
                 if event["type"] == "ExecutionSucceeded":
                     execution.status = "SUCCEEDED"
+                    execution.output = event.get("output")
                 elif event["type"] == "ExecutionFailed":
                     execution.status, execution.error, execution.cause = "FAILED", event.get("error"), event.get("cause")
                 if show:
@@ -427,7 +482,8 @@ class LiveStates:
             else:
                 outcome = f"{'caught' if event['type'] == 'StateCaught' else 'FAILED'} {event.get('error', '')}"
             where = f" {label:<{self.label_width}}" if self.label_width else ""
-            print(f"  {execution.name:<{self.name_width}} {state:<20}{where} {outcome:<{self.outcome_width}} {took:>6} ms", flush=True)
+            name = execution.shown_as or execution.name
+            print(f"  {name:<{self.name_width}} {state:<20}{where} {outcome:<{self.outcome_width}} {took:>6} ms", flush=True)
 
     def flush_hidden(self) -> None:
         if self.hidden:

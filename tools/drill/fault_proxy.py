@@ -16,6 +16,14 @@ failover target from another cluster. Per scenario, this proxy:
     implement them) and rewrites DescribeGlobalClusters with the switch's FailoverState and
     the members' new roles, and shows a cluster's GlobalClusterIdentifier only while it is
     a member (global_clusters.py says what is emulated, with the AWS references);
+  * answers the ElastiCache global datastore calls (CreateGlobalReplicationGroup,
+    DescribeGlobalReplicationGroups, FailoverGlobalReplicationGroup) itself, moto having
+    none of them, checks CreateReplicationGroup with a GlobalReplicationGroupId, and
+    rewrites DescribeReplicationGroups' GlobalReplicationGroupInfo (global_datastores.py);
+    requests are told apart by the service of their credential scope (`elasticache`);
+  * answers PromoteReadReplicaDBCluster (an Aurora cross-region replica cluster made
+    standalone) as AWS documents it, moto failing inside for most calls, and rewrites
+    DescribeDBClusters with the promotion's `promoting` phase (replica_clusters.py);
   * answers PromoteReadReplica as AWS documents it (moto leaves the promoted instance
     naming its source, and promotes what is no replica) and rewrites DescribeDBInstances
     with the promotion's phases and the standalone instance (read_replicas.py);
@@ -27,8 +35,8 @@ failover target from another cluster. Per scenario, this proxy:
     header's credential scope) has its connection reset, or is answered HTTP 503.
 It counts what went through, so scenarios can assert "exactly one instance created",
 "exactly one switchover per global cluster" or "exactly one promotion", and keeps every
-RDS call that changes something (Counters.changes: its region, action, parameters and
-HTTP status).
+Query call (RDS, ElastiCache) that changes something (Counters.changes: its region,
+action, parameters, HTTP status and service).
 """
 from __future__ import annotations
 
@@ -47,7 +55,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
 from global_clusters import SWITCH_ACTIONS, GlobalClusterEmulation
+from global_datastores import DATASTORE_ACTIONS, ELASTICACHE_VERSION, GlobalDatastoreEmulation
 from read_replicas import ReadReplicaEmulation, instance_seen
+from replica_clusters import ReplicaClusterEmulation, cluster_seen
 
 
 @dataclass
@@ -90,6 +100,14 @@ class Behaviour:
     # inaccessible while it is being created"):
     # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
     new_replica_statuses: list[str] = field(default_factory=lambda: ["creating", "creating"])
+    # How many DescribeGlobalReplicationGroups answers show a global datastore's change
+    # (created, a secondary joined, failed over) under way (`creating`, `modifying`) before
+    # it is done (global_datastores.py).
+    datastore_describes: int = 3
+    # What the next DescribeDBClusters answers show of an Aurora replica cluster after an
+    # accepted PromoteReadReplicaDBCluster, before it is available and standalone
+    # (replica_clusters.py); it names its source meanwhile.
+    cluster_promotion_statuses: list[str] = field(default_factory=lambda: ["promoting", "promoting", "promoting"])
 
 
 @dataclass
@@ -105,8 +123,9 @@ class Counters:
     # Requests refused because their region was down, by region, and by "region action".
     region_refused: dict = field(default_factory=dict)
     region_refused_calls: dict = field(default_factory=dict)
-    # Every RDS call that changes something (CHANGING_ACTIONS) that reached the proxy and
-    # was answered (not refused by an outage): Change(region, action, params, status).
+    # Every Query call (RDS, ElastiCache) that changes something (CHANGING_ACTIONS) that
+    # reached the proxy and was answered (not refused by an outage):
+    # Change(region, action, params, status, service).
     changes: list = field(default_factory=list)
 
 
@@ -116,6 +135,8 @@ class Change:
     action: str
     params: dict
     status: int
+    # The service of the request's credential scope: "rds", "elasticache".
+    service: str | None = "rds"
 
 
 # RDS actions that change something, by their verb.
@@ -168,6 +189,8 @@ class AwsLifecycleProxy:
             self.counters = Counters()
             self.globals = GlobalClusterEmulation(self.query_upstream, behaviour.describes_while_switching)
             self.replicas = ReadReplicaEmulation(behaviour.promotion_statuses)
+            self.datastores = GlobalDatastoreEmulation(self.query_elasticache, behaviour.datastore_describes)
+            self.replica_clusters = ReplicaClusterEmulation(behaviour.cluster_promotion_statuses)
 
     def set_scripted_faults(self, scripted_faults: dict) -> None:
         """New scripts (their counts from zero), keeping everything else: the emulated
@@ -191,9 +214,12 @@ class AwsLifecycleProxy:
         body = request.rfile.read(length) if length else b""
         target = request.headers.get("X-Amz-Target", "")
         is_dynamodb = target.startswith("DynamoDB_")
-        params = {} if target else {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        # The Query protocol (RDS, ElastiCache, CloudWatch): the action is in the form body.
+        query = not target
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()} if query else {}
         action = target.split(".")[-1] if target else params.get("Action", "")
         region = signed_region(request.headers.get("Authorization", ""))
+        service = signed_service(request.headers.get("Authorization", ""))
 
         with self.lock:
             down = region in self.behaviour.regions_down and not self.peek
@@ -220,8 +246,21 @@ class AwsLifecycleProxy:
                     self.counters.failovers_refused += 1
                 return self.reply_error(request, False, 400, *refusal)
 
-        if action == "DescribeOrderableDBInstanceOptions" and not target:
-            status, headers, payload = describe_orderable_db_instance_options(params)
+        if query and service == "elasticache" and action in DATASTORE_ACTIONS:
+            # Not forwarded: moto does not implement them (global_datastores.py).
+            status, headers, payload = self.datastores.handle(action, params, region, self.peek)
+        elif query and service == "elasticache" and action == "CreateReplicationGroup" and params.get("GlobalReplicationGroupId"):
+            status, headers, payload = self.datastores.join(params, region, lambda: self.forward(request, body))
+        elif query and service == "elasticache" and action == "DescribeReplicationGroups":
+            status, headers, payload = self.forward(request, body)
+            if status == 200:
+                payload = self.datastores.replication_groups_described(payload, region)
+        elif query and action == "PromoteReadReplicaDBCluster":
+            # Checked here, forwarded only when AWS would accept it (replica_clusters.py).
+            status, headers, payload = self.replica_clusters.promote(params, region, self.cluster_seen,
+                                                                     lambda: self.forward(request, body))
+        elif action == "DescribeOrderableDBInstanceOptions" and not target:
+            status, headers, payload = describe_orderable_db_instance_options(params, region)
         elif action in SWITCH_ACTIONS and not target:
             # Not forwarded: moto does not implement them (global_clusters.py).
             status, headers, payload = self.globals.switch(action, params, region)
@@ -248,9 +287,9 @@ class AwsLifecycleProxy:
             status, headers, payload = self.forward(request, body)
             if status == 200:
                 payload = self.after_success(action, params, payload, region)
-        if not target and CHANGING_ACTIONS.match(action):
+        if query and CHANGING_ACTIONS.match(action):
             with self.lock:
-                self.counters.changes.append(Change(region, action, dict(params), status))
+                self.counters.changes.append(Change(region, action, dict(params), status, service))
         if fault == "500-after":
             # The call took effect upstream; its answer is lost on the way back.
             return self.reply_error(request, is_dynamodb, 500, "InternalFailure", "injected: answer lost")
@@ -261,8 +300,8 @@ class AwsLifecycleProxy:
         with self.lock:
             self.counters.requests += 1
             self.counters.calls[action] = self.counters.calls.get(action, 0) + 1
-            named = (params.get("GlobalClusterIdentifier") or params.get("DBClusterIdentifier")
-                     or params.get("DBInstanceIdentifier"))
+            named = (params.get("GlobalClusterIdentifier") or params.get("GlobalReplicationGroupId")
+                     or params.get("DBClusterIdentifier") or params.get("DBInstanceIdentifier"))
             key = f"{action}:{named.lower()}" if named else action
             if key not in self.behaviour.scripted_faults:
                 key = action
@@ -317,19 +356,24 @@ class AwsLifecycleProxy:
         except OSError:
             pass
 
-    def query_upstream(self, action: str, params: dict, region: str) -> tuple[int, str]:
-        """A Query-protocol call straight to moto, signed (in name) for `region`."""
-        body = urlencode({"Action": action, "Version": "2014-10-31", **params}).encode()
+    def query_upstream(self, action: str, params: dict, region: str, service: str = "rds",
+                       version: str = "2014-10-31") -> tuple[int, str]:
+        """A Query-protocol call straight to moto, signed (in name) for `region` and
+        `service` (moto routes a request by the service of its credential scope)."""
+        body = urlencode({"Action": action, "Version": version, **params}).encode()
         connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
             connection.request("POST", "/", body=body, headers={
                 "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/rds/aws4_request",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/{service}/aws4_request",
             })
             response = connection.getresponse()
             return response.status, response.read().decode()
         finally:
             connection.close()
+
+    def query_elasticache(self, action: str, params: dict, region: str) -> tuple[int, str]:
+        return self.query_upstream(action, params, region, "elasticache", ELASTICACHE_VERSION)
 
     def reply_error(self, request, is_dynamodb: bool, status: int, code: str, message: str) -> None:
         request_id = str(uuid.uuid4())
@@ -381,6 +425,7 @@ class AwsLifecycleProxy:
             return self.replicas.described(payload, self.peek)
         if action == "DescribeDBClusters":
             payload = self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
+            payload = self.replica_clusters.described(payload, self.peek)
             return self.globals.clusters_described(payload, region or "us-east-1")
         return payload
 
@@ -399,6 +444,15 @@ class AwsLifecycleProxy:
         payload = self.rewrite_blocks(text.encode(), "DBInstance", lambda block: self.instance_status(block, peek=True))
         return instance_seen(self.replicas.described(payload, peek=True).decode())
 
+    def cluster_seen(self, cluster_id: str, region: str):
+        """The cluster as the Lambdas in `region` would read it now, every rewrite applied,
+        without using up a poll (replica_clusters.ClusterSeen), or None if there is none."""
+        status, text = self.query_upstream("DescribeDBClusters", {"DBClusterIdentifier": cluster_id}, region)
+        if status != 200:
+            return None
+        payload = self.rewrite_blocks(text.encode(), "DBCluster", lambda block: self.cluster_status(block, peek=True))
+        return cluster_seen(self.replica_clusters.described(payload, peek=True).decode())
+
     def instance_status(self, block: str, peek: bool | None = None) -> str:
         peek = self.peek if peek is None else peek
         found = re.search(r"<DBInstanceIdentifier>([^<]+)</DBInstanceIdentifier>", block)
@@ -414,18 +468,19 @@ class AwsLifecycleProxy:
                 status = self.behaviour.final_instance_status
         return re.sub(r"<DBInstanceStatus>[^<]*</DBInstanceStatus>", f"<DBInstanceStatus>{status}</DBInstanceStatus>", block, count=1)
 
-    def cluster_status(self, block: str) -> str:
+    def cluster_status(self, block: str, peek: bool | None = None) -> str:
+        peek = self.peek if peek is None else peek
         found = re.search(r"<DBClusterIdentifier>([^<]+)</DBClusterIdentifier>", block)
         with self.lock:
             script = self.cluster_scripts.get(found.group(1)) if found else None
             if script:
-                status = script[0] if self.peek else script.pop(0)
+                status = script[0] if peek else script.pop(0)
                 # The cluster's own Status comes before the nested ones (VpcSecurityGroups').
                 return re.sub(r"<Status>[^<]*</Status>", f"<Status>{status}</Status>", block, count=1)
             remaining = self.failing_over.get(found.group(1), 0) if found else 0
             if remaining <= 0:
                 return block
-            if not self.peek:
+            if not peek:
                 self.failing_over[found.group(1)] = remaining - 1
         return block.replace("<Status>available</Status>", "<Status>failing-over</Status>", 1)
 
@@ -438,12 +493,20 @@ def check_scripts(scripted_faults: dict) -> None:
 
 
 _CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
 
 
 def signed_region(authorization: str) -> str | None:
     """The region of a SigV4 Authorization header's credential scope
     (Credential=AKID/20261130/us-east-1/rds/aws4_request)."""
     found = _CREDENTIAL_REGION.search(authorization)
+    return found.group(1) if found else None
+
+
+def signed_service(authorization: str) -> str | None:
+    """The service of a SigV4 Authorization header's credential scope (rds, elasticache,
+    monitoring, ...)."""
+    found = _CREDENTIAL_SERVICE.search(authorization)
     return found.group(1) if found else None
 
 
@@ -475,13 +538,25 @@ class _Discard:
 # DBInstanceClass, LicenseModel, AvailabilityZones/AvailabilityZone/Name, Vpc,
 # SupportsStorageEncryption, StorageType, ...). Simplifications, all deliberate:
 #   * any EngineVersion is orderable; the answer echoes the one asked for (or a default);
-#   * every class is offered in every zone of ORDERABLE_ZONES;
+#   * every class is offered in every zone of the caller's region (orderable_zones: us-east-1's
+#     ORDERABLE_ZONES, us-west-2a..d, else <region>a..c);
 #   * one option per (engine, class): no per-storage-type or per-version rows;
 #   * everything matching comes back in one page, without a Marker (MaxRecords is ignored).
 # Not in the table, so "not orderable": db.m5.* (Aurora does not offer it) and every class
 # or engine not listed.
 
 ORDERABLE_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f")
+# The zones answered for a region (the caller's, from its credential scope); others get
+# <region>a, b, c.
+ZONES_BY_REGION = {
+    "us-east-1": ORDERABLE_ZONES,
+    "us-west-2": ("us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"),
+}
+
+
+def orderable_zones(region: str | None) -> tuple:
+    region = region or "us-east-1"
+    return ZONES_BY_REGION.get(region, tuple(f"{region}{z}" for z in "abc"))
 _R6G_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
 ORDERABLE_CLASSES = (
     [f"db.r5.{s}" for s in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")]
@@ -499,7 +574,7 @@ ORDERABLE_ENGINES = {
 
 
 def orderable_options(engine: str, engine_version: str | None = None, instance_class: str | None = None,
-                      license_model: str | None = None, vpc: str | None = None) -> list[dict]:
+                      license_model: str | None = None, vpc: str | None = None, region: str | None = None) -> list[dict]:
     """The table's rows for these filters; an empty list means "not orderable"."""
     if engine not in ORDERABLE_ENGINES:
         return []
@@ -518,7 +593,7 @@ def orderable_options(engine: str, engine_version: str | None = None, instance_c
             "EngineVersion": engine_version or default_version,
             "DBInstanceClass": class_name,
             "LicenseModel": license_,
-            "AvailabilityZones": list(ORDERABLE_ZONES),
+            "AvailabilityZones": list(orderable_zones(region)),
             "MultiAZCapable": False,
             "ReadReplicaCapable": False,
             "Vpc": True,
@@ -541,8 +616,9 @@ def _xml_text(value) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def describe_orderable_db_instance_options(params: dict):
-    """(status, headers, payload) for a DescribeOrderableDBInstanceOptions Query request."""
+def describe_orderable_db_instance_options(params: dict, region: str | None = None):
+    """(status, headers, payload) for a DescribeOrderableDBInstanceOptions Query request
+    signed for `region` (its zones; us-east-1 when unsigned)."""
     request_id = str(uuid.uuid4())
     headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
     engine = params.get("Engine")
@@ -554,7 +630,7 @@ def describe_orderable_db_instance_options(params: dict):
         ).encode()
         return 400, headers, payload
     rows = orderable_options(engine, params.get("EngineVersion"), params.get("DBInstanceClass"),
-                             params.get("LicenseModel"), params.get("Vpc"))
+                             params.get("LicenseModel"), params.get("Vpc"), region)
     options = []
     for row in rows:
         fields = []

@@ -11,6 +11,10 @@ Each invocation hands the binary its invoked function ARN,
 `arn:aws:lambda:<region>:<account>:function:<name>`, from which the Lambdas read where they
 run (their home region); the region and account are the service's (LocalLambdaService's
 `region`, `account`): us-east-1 for the failback drill, us-west-2 for the DR drill.
+
+A function is invoked by a state machine (run_machine.mjs, through the Invoke API) or
+directly, as a person or a schedule would (LocalLambdaService.invoke: the answer and the
+log lines the invocation wrote, e.g. dr-readiness's EMF metrics).
 """
 from __future__ import annotations
 
@@ -23,11 +27,35 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 RUNTIME_PREFIX = "/2018-06-01/runtime"
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([A-Za-z0-9_-]+)/invocations$")
+
+
+@dataclass
+class Invoked:
+    """A direct invocation's outcome: the function's answer (parsed JSON, or the raw text),
+    whether it is an error (X-Amz-Function-Error), and the log lines written meanwhile."""
+    error: bool
+    body: object
+    logs: list[str]
+
+    def log_json(self) -> list[dict]:
+        """The log lines that are JSON objects (structured logs, EMF)."""
+        found = []
+        for line in self.logs:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(value, dict):
+                    found.append(value)
+        return found
 
 
 class Invocation:
@@ -100,6 +128,7 @@ class LocalFunction:
         self.lock = threading.Lock()
         self.runtime = _server(self.runtime_api)
         self.binary, self.env = binary, env
+        self.log_path = log_path
         self.log = open(log_path, "ab")
         self.restarts = 0
         # Bumped by restart(): a /next request from an earlier process must not take work.
@@ -245,6 +274,29 @@ class LocalLambdaService:
         if invocation.error:
             headers["X-Amz-Function-Error"] = "Unhandled"
         request.answer(200, invocation.body, headers)
+
+    def invoke(self, name: str, payload, timeout: float | None = None, settle_s: float = 0.2) -> Invoked:
+        """Invokes the function directly with `payload` (JSON-encoded unless bytes), as the
+        Invoke API would (RequestResponse); the log lines it wrote are read after the answer,
+        once the log has been quiet for `settle_s`."""
+        function = self.functions[name]
+        offset = function.log_path.stat().st_size if function.log_path.exists() else 0
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        invocation = function.invoke(data, timeout or self.invoke_timeout)
+        size, quiet_since = -1, time.monotonic()
+        while time.monotonic() - quiet_since < settle_s:
+            now = function.log_path.stat().st_size
+            if now != size:
+                size, quiet_since = now, time.monotonic()
+            time.sleep(0.05)
+        with open(function.log_path, "rb") as log:
+            log.seek(offset)
+            logs = log.read().decode("utf-8", "replace").splitlines()
+        try:
+            body = json.loads(invocation.body)
+        except ValueError:
+            body = invocation.body.decode("utf-8", "replace")
+        return Invoked(invocation.error, body, logs)
 
     def stop(self) -> None:
         self.invoke_api.shutdown()

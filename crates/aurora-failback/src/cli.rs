@@ -125,6 +125,10 @@ pub enum DrCommand {
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
+        /// A resource whose replication lag (as CloudWatch reports it) is above this is
+        /// not ready.
+        #[arg(long, default_value_t = 60)]
+        max_lag_seconds: u64,
     },
     /// Start PAYLOAD on the deployed DR state machine of this region.
     Start {

@@ -4,14 +4,13 @@
 use std::path::Path;
 
 use aws_config::SdkConfig;
-use failback_core::dr::payload::{read_payload, resolve_payload, DrAction, DrResource, Lookups};
-use failback_core::dr::plan::{
-    plan_global_switch, plan_promotion, plan_replica, plan_secondary, DrRefusal, ResourcePlan,
-};
+use failback_core::dr::observe::{DrServices, Lag};
+use failback_core::dr::payload::{read_payload, resolve_payload, DrResource, Lookups};
+use failback_core::dr::plan::{plan_request, readiness_of, ResourcePlan, ResourceReadiness};
+use failback_core::dr::request::checked_request;
 use failback_core::identifier::short_hash;
 use failback_core::outcome::Outcome;
 use failback_core::payload::parse_strict;
-use failback_core::rds::Rds;
 use failback_core::references::References;
 use serde::Serialize;
 use serde_json::Value;
@@ -30,7 +29,11 @@ const START_DEDUPLICATION_SECONDS: u64 = 600;
 
 pub async fn run(config: &SdkConfig, args: &AwsArgs, command: DrCommand) -> Result<u8, Failure> {
     match command {
-        DrCommand::Plan { payload, json } => plan(config, &payload, json).await,
+        DrCommand::Plan {
+            payload,
+            json,
+            max_lag_seconds,
+        } => plan(config, &payload, json, max_lag_seconds).await,
         DrCommand::Start {
             payload,
             dry_run,
@@ -85,46 +88,38 @@ pub struct PlannedResource {
     pub resource: DrResource,
     /// The plan, or why the resource cannot go on now.
     pub plan: Result<ResourcePlan, String>,
+    /// Whether a DR run started now would go through, as the scheduled check reports it.
+    pub readiness: ResourceReadiness,
 }
 
-async fn plan(config: &SdkConfig, path: &Path, as_json: bool) -> Result<u8, Failure> {
+async fn plan(
+    config: &SdkConfig,
+    path: &Path,
+    as_json: bool,
+    max_lag_seconds: u64,
+) -> Result<u8, Failure> {
     let payload = read_file(path)?;
-    let rds = Rds::from_conf(config);
+    let aws = DrServices::from_conf(config);
     let home = setup::home(config);
     let mut planned = Vec::new();
     for resource in checked(config, &payload).await? {
-        let refused = |refusal: DrRefusal| format!("{}: {refusal}", refusal.error_type());
-        let plan = match (resource.action.switch(), &resource.action) {
-            (Some((how, global_cluster_id, target)), _) => {
-                let global = rds.global_cluster(global_cluster_id).await?;
-                let cluster = rds.cluster(&target.cluster_id).await?;
-                plan_global_switch(
-                    how,
-                    global_cluster_id,
-                    global.as_ref(),
-                    cluster.as_ref(),
-                    &target.cluster_id,
-                )
-                .map_err(refused)
-            }
-            (None, DrAction::CreateSecondary(spec)) => {
-                let global = rds.global_cluster(&spec.global_cluster_id).await?;
-                let cluster = rds.cluster(&spec.cluster_id).await?;
-                plan_secondary(spec, global.as_ref(), cluster.as_ref(), &home.region)
-                    .map_err(refused)
-            }
-            (None, DrAction::PromoteReplica { instance_id, .. }) => {
-                let instance = rds.instance_view(instance_id).await?;
-                plan_promotion(instance_id, instance.as_ref()).map_err(refused)
-            }
-            (None, DrAction::CreateReplica(spec)) => {
-                let instance = rds.instance_view(&spec.instance_id).await?;
-                // The CLI does not know the account: the source is matched by region and name.
-                plan_replica(spec, instance.as_ref(), home.account.as_deref()).map_err(refused)
-            }
-            (None, _) => Err("an action of no kind this version knows".to_string()),
-        };
-        planned.push(PlannedResource { resource, plan });
+        // The same request, reads and plan as dr-check's (the CLI does not know the
+        // account, so a replica's source is matched by region and name).
+        let request = checked_request(&resource, &home)?;
+        let seen = aws.observe(&request, Lag::Read).await?;
+        let plan = plan_request(&request, &seen, &home)
+            .map_err(|refusal| (refusal.error_type(), refusal.to_string()));
+        let readiness = readiness_of(
+            &resource,
+            &plan,
+            seen.lag_ms,
+            max_lag_seconds.saturating_mul(1000),
+        );
+        planned.push(PlannedResource {
+            resource,
+            plan: plan.map_err(|(name, message)| format!("{name}: {message}")),
+            readiness,
+        });
     }
     if as_json {
         println!(
@@ -134,8 +129,8 @@ async fn plan(config: &SdkConfig, path: &Path, as_json: bool) -> Result<u8, Fail
     } else {
         print!("{}", render::dr_plan(&planned));
     }
-    // Ready only if every resource can go on: a readiness check for scripts.
-    Ok(if planned.iter().all(|p| p.plan.is_ok()) {
+    // Ready only if every resource is: a readiness check for scripts.
+    Ok(if planned.iter().all(|p| p.readiness.ready) {
         0
     } else {
         crate::failure::EXIT_NOT_RESTORED

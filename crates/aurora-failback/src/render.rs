@@ -239,8 +239,22 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
                 (None, DrAction::CreateReplica(spec)) => {
                     ("-".to_string(), spec.instance_id.clone())
                 }
+                (
+                    None,
+                    DrAction::CacheFailover {
+                        global_group_id,
+                        target_group_id,
+                    },
+                ) => (global_group_id.clone(), target_group_id.clone()),
+                (None, DrAction::PromoteReplicaCluster { target }) => {
+                    ("-".to_string(), target.cluster_id.clone())
+                }
                 (None, _) => (String::new(), String::new()),
             };
+            let ready = &p.readiness;
+            let lag = ready
+                .replication_lag_seconds
+                .map_or_else(|| "-".to_string(), |s| format!("{s} s"));
             let (state, call, writer) = match &p.plan {
                 Ok(plan) => (
                     serde_json::to_value(plan.state)
@@ -268,6 +282,8 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
                 writer,
                 state,
                 call,
+                if ready.ready { "yes" } else { "no" }.to_string(),
+                lag,
             ]
         })
         .collect();
@@ -281,6 +297,8 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
             "writer now",
             "plan",
             "call",
+            "ready",
+            "lag",
         ],
         &rows,
     );
@@ -297,6 +315,10 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
             parameters.join("\n  ")
         ));
         out += &printable(&match &p.plan {
+            Ok(plan) if !p.readiness.ready => format!(
+                "  -> {}\n  !! not ready: {}\n",
+                plan.summary, p.readiness.reason
+            ),
             Ok(plan) => format!("  -> {}\n", plan.summary),
             Err(why) => format!("  !! {why}\n"),
         });

@@ -485,6 +485,29 @@ async fn dr_plan_shows_each_resource_and_whether_it_can_go_on() {
         .send()
         .await
         .unwrap();
+    // The replica lags two minutes, as CloudWatch reports it: not ready (60 s allowed).
+    aws_sdk_cloudwatch::Client::new(&env.west_config())
+        .put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name("ReplicaLag")
+                .dimensions(
+                    aws_sdk_cloudwatch::types::Dimension::builder()
+                        .name("DBInstanceIdentifier")
+                        .value("mysql-replica")
+                        .build(),
+                )
+                .value(120.0)
+                .unit(aws_sdk_cloudwatch::types::StandardUnit::Seconds)
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(
+                    std::time::SystemTime::now() - std::time::Duration::from_secs(30),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     let payload = json!({"StatePayload": [
         {"layer": 1, "resources": [
             {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
@@ -532,7 +555,13 @@ async fn dr_start_registers_the_payload_once_and_status_follows_it() {
         "dr.asl.json",
         "us-west-2",
         &["DrValidate", "DrCheck", "DrAct", "RecordRun"],
-        &[("ResourceCheckBudget", "90")],
+        &[
+            ("ResourceCheckBudget", "90"),
+            (
+                "FailbackStateMachineArn",
+                "arn:aws:states:us-west-2:123456789012:stateMachine:aurora-failback",
+            ),
+        ],
     );
     let sfn = aws_sdk_sfn::Client::new(&env.west_config());
     let machine = sfn

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::clock::EpochSeconds;
 use crate::dr::outcome::{DrResourceRecord, DrRunFinished};
+use crate::dr::plan::ResourceReadiness;
 use crate::outcome::RunFinished;
 
 /// One EMF line: a count per outcome, and the time to restore when there was one.
@@ -64,6 +65,49 @@ pub fn dr_emf_lines<'a>(
             })
             .to_string(),
         );
+    }
+    lines
+}
+
+/// A readiness check's lines: per resource, ready (1) or not (0) and its replication lag
+/// where AWS reports one; and for the payload, how many resources are not ready (the
+/// stack's alarm watches that one).
+pub fn readiness_emf_lines(
+    payload_name: &str,
+    resources: &[ResourceReadiness],
+    now: EpochSeconds,
+) -> Vec<String> {
+    let timestamp = (now * 1000.0) as i64;
+    let not_ready = resources.iter().filter(|r| !r.ready).count();
+    let mut lines = vec![json!({
+        "Payload": payload_name,
+        "ResourcesNotReady": not_ready,
+        "_aws": {
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["Payload"]],
+                "Metrics": [{"Name": "ResourcesNotReady", "Unit": "Count"}]}],
+        },
+    })
+    .to_string()];
+    for resource in resources {
+        let mut metrics = vec![json!({"Name": "ResourceReady", "Unit": "Count"})];
+        let mut line = json!({
+            "Payload": payload_name,
+            "ResourceKey": resource.resource_key,
+            "ResourceType": resource.resource_type,
+            "ResourceReady": u8::from(resource.ready),
+            "Reason": resource.reason,
+        });
+        if let Some(lag) = resource.replication_lag_seconds {
+            metrics.push(json!({"Name": "ReplicationLagSeconds", "Unit": "Seconds"}));
+            line["ReplicationLagSeconds"] = json!(lag);
+        }
+        line["_aws"] = json!({
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{"Namespace": "AuroraFailback",
+                "Dimensions": [["Payload", "ResourceKey"]], "Metrics": metrics}],
+        });
+        lines.push(line.to_string());
     }
     lines
 }

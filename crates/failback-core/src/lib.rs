@@ -7,7 +7,9 @@
 
 pub mod class_rank;
 pub mod clock;
+pub mod cloudwatch;
 pub mod dr;
+pub mod elasticache;
 pub mod emf;
 pub mod errors;
 pub mod failback;

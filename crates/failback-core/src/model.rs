@@ -23,6 +23,10 @@ pub struct ClusterView {
     pub engine_mode: Option<String>,
     pub status: String,
     pub global_cluster_id: Option<String>,
+    /// ReplicationSourceIdentifier: set while the cluster is a cross-region read replica
+    /// of another cluster (binlog replication).
+    #[serde(default)]
+    pub replication_source: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub members: Vec<MemberView>,
 }
@@ -67,6 +71,38 @@ impl ClusterView {
         self.tags
             .get(TAG_ENABLED)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+}
+
+/// An ElastiCache global datastore as DescribeGlobalReplicationGroups reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheGlobalView {
+    pub global_group_id: String,
+    /// creating, available, modifying, primary-only, deleting, ...
+    pub status: String,
+    pub members: Vec<CacheMemberView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheMemberView {
+    pub replication_group_id: String,
+    pub region: String,
+    /// PRIMARY or SECONDARY.
+    pub role: String,
+    pub status: String,
+}
+
+impl CacheGlobalView {
+    pub fn primary(&self) -> Option<&CacheMemberView> {
+        self.members.iter().find(|m| m.role == "PRIMARY")
+    }
+
+    pub fn member(&self, replication_group_id: &str, region: &str) -> Option<&CacheMemberView> {
+        self.members
+            .iter()
+            .find(|m| m.replication_group_id == replication_group_id && m.region == region)
     }
 }
 

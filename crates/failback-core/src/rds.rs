@@ -159,6 +159,10 @@ impl Rds {
                 .global_cluster_identifier()
                 .filter(|g| !g.is_empty())
                 .map(str::to_string),
+            replication_source: cluster
+                .replication_source_identifier()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             tags: tag_map(cluster.tag_list()),
             members,
         }))
@@ -357,6 +361,31 @@ impl Rds {
                     (
                         e.is_invalid_db_instance_state_fault(),
                         e.is_db_instance_not_found_fault(),
+                    )
+                });
+                global_switch_failure(&err, busy, gone)
+            })
+    }
+
+    /// Promotes the cross-region replica cluster to a standalone cluster. Sent once: a lost
+    /// answer shows next time as a cluster `promoting`, or one without a source.
+    pub async fn promote_read_replica_cluster(
+        &self,
+        cluster_id: &str,
+    ) -> Result<(), GlobalSwitchFailure> {
+        self.client
+            .promote_read_replica_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let (busy, gone) = err.as_service_error().map_or((false, false), |e| {
+                    (
+                        e.is_invalid_db_cluster_state_fault(),
+                        e.is_db_cluster_not_found_fault(),
                     )
                 });
                 global_switch_failure(&err, busy, gone)

@@ -19,12 +19,25 @@ use aws_sdk_rds::types::{
 use aws_sdk_ssm::operation::get_parameters::GetParametersOutput;
 use aws_sdk_ssm::types::Parameter;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use failback_core::cloudwatch::CloudWatch;
+use failback_core::dr::observe::DrServices;
 use failback_core::dr::resource::{dr_act, dr_check};
+use failback_core::elasticache::ElastiCache;
 use failback_core::errors::StepError;
 use failback_core::rds::Rds;
 use failback_core::references::References;
 use failback_core::trigger::Home;
 use serde_json::json;
+
+/// The DR steps' services around a mocked RDS; ElastiCache and CloudWatch answer nothing
+/// (a plan's lag read fails, and is recorded as unknown).
+fn services(rds: Rds) -> DrServices {
+    DrServices {
+        rds,
+        cache: ElastiCache::new(mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [])),
+        metrics: CloudWatch::new(mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [])),
+    }
+}
 
 const EAST: &str = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east";
 const WEST: &str = "arn:aws:rds:us-west-2:123456789012:cluster:orders-west";
@@ -170,7 +183,7 @@ async fn a_switchover_is_sent_once_and_only_when_the_plan_says_act() {
             RuleMode::MatchAny,
             [&globals, &clusters, &instances, &call]
         ));
-        let got = dr_act(&rds, &west_home(), resource("switchover"))
+        let got = dr_act(&services(rds), &west_home(), resource("switchover"))
             .await
             .map(|out| out.requested)
             .map_err(|e| e.error_type());
@@ -195,7 +208,7 @@ async fn a_lost_answer_is_not_sent_again_by_the_sdk() {
         RuleMode::MatchAny,
         [&globals, &clusters, &instances, &call]
     ));
-    let err = dr_act(&rds, &west_home(), resource("switchover"))
+    let err = dr_act(&services(rds), &west_home(), resource("switchover"))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "AwsUnavailable", "{err}");
@@ -213,7 +226,7 @@ async fn done_is_read_from_the_global_cluster_not_from_a_status() {
         ));
         let mut input = resource("switchover");
         input["question"] = json!("done");
-        let answer = dr_check(&rds, &west_home(), input).await.unwrap();
+        let answer = dr_check(&services(rds), &west_home(), input).await.unwrap();
         let answer = serde_json::to_value(answer).unwrap();
         assert_eq!(answer["state"], expected, "{answer}");
     }
@@ -229,7 +242,9 @@ async fn a_resource_from_another_region_or_account_is_refused_before_any_call() 
     ] {
         let mut input = resource("switchover");
         input["resource"]["action"]["target"]["arn"] = json!(arn);
-        let err = dr_act(&rds, &west_home(), input).await.unwrap_err();
+        let err = dr_act(&services(rds.clone()), &west_home(), input)
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput", "{arn}: {err}");
     }
 }
@@ -337,7 +352,7 @@ async fn a_replica_is_promoted_once_with_its_backup_settings_and_never_twice() {
             RuleMode::MatchAny,
             [&described, &call]
         ));
-        let got = dr_act(&rds, &west_home(), promotion())
+        let got = dr_act(&services(rds), &west_home(), promotion())
             .await
             .map(|out| out.requested)
             .map_err(|e| e.error_type());
@@ -348,6 +363,115 @@ async fn a_replica_is_promoted_once_with_its_backup_settings_and_never_twice() {
     let mut forged = promotion();
     forged["resource"]["resourceKey"] = json!("orders-global");
     let rds = Rds::new(mock_client!(aws_sdk_rds, RuleMode::MatchAny, []));
-    let err = dr_act(&rds, &west_home(), forged).await.unwrap_err();
+    let err = dr_act(&services(rds), &west_home(), forged)
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput", "{err}");
+}
+
+fn datastore_described(primary_region: &str) -> Rule {
+    use aws_sdk_elasticache::operation::describe_global_replication_groups::DescribeGlobalReplicationGroupsOutput;
+    use aws_sdk_elasticache::types::{GlobalReplicationGroup, GlobalReplicationGroupMember};
+    let member = |id: &str, region: &str| {
+        GlobalReplicationGroupMember::builder()
+            .replication_group_id(id)
+            .replication_group_region(region)
+            .role(if region == primary_region {
+                "PRIMARY"
+            } else {
+                "SECONDARY"
+            })
+            .status("associated")
+            .build()
+    };
+    let group = GlobalReplicationGroup::builder()
+        .global_replication_group_id("ldgnf-sessions")
+        .status("available")
+        .members(member("sessions-east", "us-east-1"))
+        .members(member("sessions-west", "us-west-2"))
+        .build();
+    mock!(aws_sdk_elasticache::Client::describe_global_replication_groups).then_output(move || {
+        DescribeGlobalReplicationGroupsOutput::builder()
+            .global_replication_groups(group.clone())
+            .build()
+    })
+}
+
+fn datastore_failover() -> serde_json::Value {
+    json!({"resource": {
+        "layer": 1, "resourceType": "FailoverElastiCacheCluster", "resourceName": "sessions",
+        "parameters": {"GlobalReplicationGroupId": "ldgnf-sessions", "TargetRegion": "us-west-2",
+                       "TargetReplicationGroupId": "sessions-west"},
+        "action": {"kind": "cacheFailover", "globalGroupId": "ldgnf-sessions", "targetGroupId": "sessions-west"},
+        "resourceKey": "cache/ldgnf-sessions"}})
+}
+
+fn services_with_cache(cache: aws_sdk_elasticache::Client) -> DrServices {
+    DrServices {
+        cache: ElastiCache::new(cache),
+        ..services(Rds::new(mock_client!(aws_sdk_rds, RuleMode::MatchAny, [])))
+    }
+}
+
+#[tokio::test]
+async fn a_global_datastore_is_failed_over_once_to_this_region_and_a_refusal_is_typed() {
+    use aws_sdk_elasticache::operation::failover_global_replication_group::{
+        FailoverGlobalReplicationGroupError, FailoverGlobalReplicationGroupOutput,
+    };
+    use aws_sdk_elasticache::types::error::InvalidGlobalReplicationGroupStateFault;
+    // Primary in the east: one call, naming this region and its group.
+    let described = datastore_described("us-east-1");
+    let call = mock!(aws_sdk_elasticache::Client::failover_global_replication_group)
+        .match_requests(|r| {
+            r.global_replication_group_id() == Some("ldgnf-sessions")
+                && r.primary_region() == Some("us-west-2")
+                && r.primary_replication_group_id() == Some("sessions-west")
+        })
+        .then_output(|| FailoverGlobalReplicationGroupOutput::builder().build());
+    let cache = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&described, &call]);
+    let act = dr_act(
+        &services_with_cache(cache),
+        &west_home(),
+        datastore_failover(),
+    )
+    .await
+    .unwrap();
+    assert!(act.requested);
+    assert_eq!(call.num_calls(), 1);
+
+    // Already primary here: nothing is called.
+    let described = datastore_described("us-west-2");
+    let call = mock!(aws_sdk_elasticache::Client::failover_global_replication_group)
+        .then_output(|| FailoverGlobalReplicationGroupOutput::builder().build());
+    let cache = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&described, &call]);
+    let act = dr_act(
+        &services_with_cache(cache),
+        &west_home(),
+        datastore_failover(),
+    )
+    .await
+    .unwrap();
+    assert!(!act.requested);
+    assert_eq!(call.num_calls(), 0);
+
+    // Refused as not in a state to fail over: ClusterBusy, which the machine retries; sent once.
+    let described = datastore_described("us-east-1");
+    let call =
+        mock!(aws_sdk_elasticache::Client::failover_global_replication_group).then_error(|| {
+            FailoverGlobalReplicationGroupError::InvalidGlobalReplicationGroupStateFault(
+                InvalidGlobalReplicationGroupStateFault::builder()
+                    .message("modifying")
+                    .build(),
+            )
+        });
+    let cache = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&described, &call]);
+    let err = dr_act(
+        &services_with_cache(cache),
+        &west_home(),
+        datastore_failover(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "ClusterBusy", "{err}");
+    assert_eq!(call.num_calls(), 1);
 }

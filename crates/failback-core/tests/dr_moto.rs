@@ -8,11 +8,11 @@
 mod support;
 
 use aws_sdk_ssm::types::ParameterType;
+use failback_core::dr::observe::DrServices;
 use failback_core::dr::resource::dr_check;
 use failback_core::dr::validate::{validate, ValidateSettings};
 use failback_core::errors::StepError;
 use failback_core::failback::steps::record_run::record_run;
-use failback_core::rds::Rds;
 use failback_core::references::References;
 use failback_core::trigger::Home;
 use serde_json::{json, Value};
@@ -159,7 +159,7 @@ async fn a_switchover_is_planned_from_the_dr_regions_view_of_the_global_cluster(
     let env = TestEnv::start().await;
     env.global_databases(&["orders-global", "other-global"])
         .await;
-    let rds = Rds::from_conf(&env.west_config());
+    let dr = DrServices::from_conf(&env.west_config());
     let references = References::from_conf(&env.west_config());
     let valid = validate(
         &references,
@@ -171,7 +171,7 @@ async fn a_switchover_is_planned_from_the_dr_regions_view_of_the_global_cluster(
     .unwrap();
     let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
     let plan = dr_check(
-        &rds,
+        &dr,
         &west_home(),
         json!({"question": "plan", "resource": resource}),
     )
@@ -184,7 +184,7 @@ async fn a_switchover_is_planned_from_the_dr_regions_view_of_the_global_cluster(
         format!("arn:aws:rds:us-east-1:{ACCOUNT}:cluster:orders-global-east")
     );
     let done = dr_check(
-        &rds,
+        &dr,
         &west_home(),
         json!({"question": "done", "resource": resource}),
     )
@@ -217,7 +217,7 @@ async fn a_switchover_is_planned_from_the_dr_regions_view_of_the_global_cluster(
     .unwrap();
     let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
     let err = dr_check(
-        &rds,
+        &dr,
         &west_home(),
         json!({"question": "plan", "resource": resource}),
     )
@@ -371,7 +371,7 @@ async fn the_old_region_is_made_a_secondary_again_and_a_rerun_changes_nothing() 
     let env = TestEnv::start().await;
     writer_in_the_west(&env).await;
     let east_home = support::home();
-    let act = failback_core::dr::resource::dr_act(&env.rds, &east_home, secondary_resource())
+    let act = failback_core::dr::resource::dr_act(&env.dr(), &east_home, secondary_resource())
         .await
         .unwrap();
     let act = serde_json::to_value(act).unwrap();
@@ -383,10 +383,10 @@ async fn the_old_region_is_made_a_secondary_again_and_a_rerun_changes_nothing() 
 
     let mut done = secondary_resource();
     done["question"] = json!("done");
-    let check = dr_check(&env.rds, &east_home, done).await.unwrap();
+    let check = dr_check(&env.dr(), &east_home, done).await.unwrap();
     assert_eq!(serde_json::to_value(check).unwrap()["state"], "ready");
 
-    let again = failback_core::dr::resource::dr_act(&env.rds, &east_home, secondary_resource())
+    let again = failback_core::dr::resource::dr_act(&env.dr(), &east_home, secondary_resource())
         .await
         .unwrap();
     assert!(
@@ -432,16 +432,17 @@ async fn a_cluster_of_that_name_outside_the_global_database_is_left_alone() {
         .send()
         .await
         .unwrap();
-    let err = failback_core::dr::resource::dr_act(&env.rds, &support::home(), secondary_resource())
-        .await
-        .unwrap_err();
+    let err =
+        failback_core::dr::resource::dr_act(&env.dr(), &support::home(), secondary_resource())
+            .await
+            .unwrap_err();
     assert_eq!(err.error_type(), "TargetNotInGlobalCluster", "{err}");
     let untouched = env.rds.cluster("orders-east").await.unwrap().unwrap();
     assert!(untouched.members.is_empty(), "no instance was added");
     assert_eq!(untouched.global_cluster_id, None, "not joined");
 
     // Run from the west (where the writer is), the payload is pointed the wrong way.
-    let err = failback_core::dr::resource::dr_act(&env.rds, &west_home(), secondary_resource())
+    let err = failback_core::dr::resource::dr_act(&env.dr(), &west_home(), secondary_resource())
         .await
         .unwrap_err();
     assert_eq!(
@@ -513,21 +514,25 @@ async fn the_pilot_light_replica_in_the_dr_region_is_promoted() {
     .await
     .unwrap();
     let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
-    let rds = Rds::from_conf(&env.west_config());
+    let dr = DrServices::from_conf(&env.west_config());
     let plan = dr_check(
-        &rds,
+        &dr,
         &west_home(),
         json!({"question": "plan", "resource": resource}),
     )
     .await
     .unwrap();
     assert_eq!(serde_json::to_value(plan).unwrap()["state"], "act");
-    let act =
-        failback_core::dr::resource::dr_act(&rds, &west_home(), json!({"resource": resource}))
-            .await
-            .unwrap();
+    let act = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap();
     assert!(act.requested);
-    let promoted = rds.instance_view("mysql-replica").await.unwrap().unwrap();
+    let promoted = dr
+        .rds
+        .instance_view("mysql-replica")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         promoted.backup_retention_period,
         Some(7),
@@ -580,7 +585,7 @@ async fn a_read_replica_is_made_back_in_the_old_region_once() {
     let resource = serde_json::to_value(&valid.layers[0].resources[0]).unwrap();
     assert_eq!(resource["resourceKey"], "instance/rds-mysql-instance-east");
     let act =
-        failback_core::dr::resource::dr_act(&env.rds, &east_home, json!({"resource": resource}))
+        failback_core::dr::resource::dr_act(&env.dr(), &east_home, json!({"resource": resource}))
             .await
             .unwrap();
     assert!(act.requested);
@@ -595,7 +600,7 @@ async fn a_read_replica_is_made_back_in_the_old_region_once() {
         Some("arn:aws:rds:us-west-2:123456789012:db:rds-mysql-replica")
     );
     let done = dr_check(
-        &env.rds,
+        &env.dr(),
         &east_home,
         json!({"question": "done", "resource": resource}),
     )
@@ -603,8 +608,102 @@ async fn a_read_replica_is_made_back_in_the_old_region_once() {
     .unwrap();
     assert_eq!(serde_json::to_value(done).unwrap()["state"], "ready");
     let again =
-        failback_core::dr::resource::dr_act(&env.rds, &east_home, json!({"resource": resource}))
+        failback_core::dr::resource::dr_act(&env.dr(), &east_home, json!({"resource": resource}))
             .await
             .unwrap();
     assert!(!again.requested, "found again, not made twice");
+}
+
+/// ReplicaLag of `instance_id` as RDS would publish it, half a minute ago.
+async fn replica_lag(config: &aws_config::SdkConfig, instance_id: &str, seconds: f64) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    aws_sdk_cloudwatch::Client::new(config)
+        .put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("ReplicaLag")
+                .dimensions(
+                    Dimension::builder()
+                        .name("DBInstanceIdentifier")
+                        .value(instance_id)
+                        .build(),
+                )
+                .value(seconds)
+                .unit(StandardUnit::Seconds)
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(
+                    std::time::SystemTime::now() - std::time::Duration::from_secs(30),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn readiness_reads_the_stored_payload_and_reports_a_lagging_replica_not_ready() {
+    use failback_core::dr::readiness::{dr_readiness, ReadinessSettings};
+    let env = TestEnv::start().await;
+    env.global_databases(&["orders-global"]).await;
+    env.mysql_instance(&env.rds_client, "mysql").await;
+    let west = env.west_config();
+    aws_sdk_rds::Client::new(&west)
+        .create_db_instance_read_replica()
+        .db_instance_identifier("mysql-replica")
+        .source_db_instance_identifier(format!("arn:aws:rds:us-east-1:{ACCOUNT}:db:mysql"))
+        .send()
+        .await
+        .unwrap();
+    replica_lag(&west, "mysql-replica", 300.0).await;
+    let payload = json!({"StatePayload": [
+        {"layer": 1, "resources": [
+            {"resourceType": "PlannedFailoverAurora", "resourceName": "orders",
+             "parameters": {"GlobalClusterIdentifier": "orders-global", "DBClusterIdentifier": "orders-global-west"}}]},
+        {"layer": 2, "resources": [
+            {"resourceType": "PromoteRDSReadReplica", "resourceName": "pilot light",
+             "parameters": {"RDSInstanceIdentifier": "mysql-replica"}}]}]});
+    aws_sdk_ssm::Client::new(&west)
+        .put_parameter()
+        .name("/aurora-failback/dr/readiness-payload")
+        .value(payload.to_string())
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let settings = ReadinessSettings {
+        validate: ValidateSettings::default(),
+        max_lag_ms: 60_000,
+    };
+    let dr = DrServices::from_conf(&west);
+    let references = References::from_conf(&west);
+    let input = json!({"payloadParameter": "/aurora-failback/dr/readiness-payload"});
+    let report = dr_readiness(&dr, &references, &west_home(), &settings, input)
+        .await
+        .unwrap();
+    assert_eq!(report.payload, "/aurora-failback/dr/readiness-payload");
+    assert_eq!((report.ready, report.not_ready), (false, 1), "{report:?}");
+    let orders = &report.resources[0];
+    assert!(orders.ready, "{orders:?}");
+    let replica = &report.resources[1];
+    assert_eq!(replica.resource_key, "instance/mysql-replica");
+    assert!(!replica.ready);
+    assert_eq!(replica.replication_lag_seconds, Some(300.0));
+    assert!(replica.reason.contains("300 s"), "{}", replica.reason);
+
+    // Nothing changed: the replica is still a replica, the writer still in the east.
+    let still = dr
+        .rds
+        .instance_view("mysql-replica")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.replica_source.is_some());
+
+    // A parameter that does not exist is a typed error, not an empty report.
+    let missing = json!({"payloadParameter": "/aurora-failback/dr/nothing-here"});
+    let err = dr_readiness(&dr, &references, &west_home(), &settings, missing)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
 }

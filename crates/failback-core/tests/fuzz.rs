@@ -24,7 +24,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use failback_core::class_rank::{check_requested_class, measure_class};
+use failback_core::dr::payload::is_cache_group_id;
 use failback_core::dr::payload::{read_payload, resolve_payload, valid_resource_key, Lookups};
+use failback_core::dr::readiness::{read_readiness_input, PayloadSource};
+use failback_core::dr::request::DrRequest;
 use failback_core::dr::resource as dr_resource;
 use failback_core::failback::plan::{plan_restore, Action, PlanPolicy, MAX_CLUSTER_INSTANCES};
 use failback_core::failback::steps::{
@@ -318,6 +321,18 @@ fn check_dr_steps(value: &Value, home: &Home) -> Result<(), String> {
             check_switch_request(&request, home)?;
         }
     }
+    // The scheduled readiness check: a parameter name it accepts is one SSM could hold.
+    for input in [
+        json!({"payloadParameter": value}),
+        json!({"payload": value}),
+        value.clone(),
+    ] {
+        if let Ok(PayloadSource::Parameter(name)) = read_readiness_input(input) {
+            if name.is_empty() || name.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(format!("dr-readiness accepted the parameter name {name:?}"));
+            }
+        }
+    }
     let execution = "arn:aws:states:us-east-1:123456789012:execution:aurora-failback-dr:fuzz-1";
     let _ = record_run::read_input(
         json!({"action": "dr-layer", "executionArn": execution, "runName": "fuzz-1", "layer": 1, "results": [value]}),
@@ -332,10 +347,10 @@ fn check_dr_steps(value: &Value, home: &Home) -> Result<(), String> {
     Ok(())
 }
 
-fn check_switch_request(request: &dr_resource::DrRequest, home: &Home) -> Result<(), String> {
+fn check_switch_request(request: &DrRequest, home: &Home) -> Result<(), String> {
     let valid = |id: &str| validate_identifier(id).as_deref() == Ok(id);
     let accepted = match request {
-        dr_resource::DrRequest::Switch(switch) => {
+        DrRequest::Switch(switch) => {
             valid(&switch.global_cluster_id)
                 && valid(&switch.target.cluster_id)
                 && switch
@@ -344,20 +359,25 @@ fn check_switch_request(request: &dr_resource::DrRequest, home: &Home) -> Result
                     .as_ref()
                     .is_none_or(|arn| arn.contains(&format!(":{}:", home.region)))
         }
-        dr_resource::DrRequest::Replica { spec, source_arn } => {
+        DrRequest::Replica { spec, source_arn } => {
             valid(&spec.instance_id)
                 && valid(&spec.source_instance_id)
                 && spec.source_region != home.region
                 && source_arn.ends_with(&format!(":db:{}", spec.source_instance_id))
                 && check_requested_class(&spec.instance_class).is_ok()
         }
-        dr_resource::DrRequest::Promote(promote) => {
+        DrRequest::Promote(promote) => {
             valid(&promote.instance_id)
                 && promote
                     .backup_retention_period
                     .is_none_or(|days| (0..=35).contains(&days))
         }
-        dr_resource::DrRequest::Secondary(spec) => {
+        DrRequest::CacheFailover {
+            global_group_id,
+            target_group_id,
+        } => is_cache_group_id(global_group_id) && is_cache_group_id(target_group_id),
+        DrRequest::PromoteCluster { cluster_id } => valid(cluster_id),
+        DrRequest::Secondary(spec) => {
             valid(&spec.global_cluster_id)
                 && valid(&spec.cluster_id)
                 && valid(&spec.instance_id)
@@ -435,6 +455,7 @@ fn check_plan(request: &failback_core::trigger::RunRequest, value: &Value) -> Re
             engine_mode: Some("provisioned".into()),
             status: "available".into(),
             global_cluster_id: None,
+            replication_source: None,
             tags: [
                 (TAG_ENABLED.to_string(), "true".to_string()),
                 (TAG_WRITER_CLASS.to_string(), tag.clone()),

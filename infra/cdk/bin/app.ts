@@ -8,7 +8,12 @@
 //                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
 //                  [-c drGlobalClusters=orders-global,payments-global]
 //                  [-c drInstances=orders-replica,payments-replica]
+//                  [-c drGlobalReplicationGroups=ldgnf-sessions,ldgnf-carts]
+//                  [-c drReplicaClusters=orders-replica-cluster]
 //                  [-c drParameterPathPrefix=/aurora-failback/dr/] [-c resourceCheckBudget=90]
+//                  [-c drReadinessPayloadParameter=/aurora-failback/dr/payload]
+//                  [-c drReadinessMinutes=15] [-c drReadinessAlarmChecks=3]
+//                  [-c drReadinessMaxLagSeconds=60]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AuroraFailback } from '../lib';
@@ -35,6 +40,12 @@ const retentionDays = context('logRetentionDays');
 const drGlobalClusters = context('drGlobalClusters');
 const drInstances = context('drInstances');
 const resourceCheckBudget = context('resourceCheckBudget');
+const drGlobalReplicationGroups = context('drGlobalReplicationGroups');
+const drReplicaClusters = context('drReplicaClusters');
+const number = (name: string) => {
+  const value = context(name);
+  return value === undefined ? undefined : Number(value);
+};
 const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
   description: "aurora-failback: restores an Aurora cluster's writer class after a failover",
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -53,8 +64,16 @@ const failback = new AuroraFailback(stack, 'AuroraFailback', {
   drGlobalClusters: drGlobalClusters ? drGlobalClusters.split(',') : undefined,
   // Comma-separated, as the SAM parameter DrInstances.
   drInstances: drInstances ? drInstances.split(',') : undefined,
+  // Comma-separated, as the SAM parameters DrGlobalReplicationGroups and DrReplicaClusters.
+  drGlobalReplicationGroups: drGlobalReplicationGroups ? drGlobalReplicationGroups.split(',') : undefined,
+  drReplicaClusters: drReplicaClusters ? drReplicaClusters.split(',') : undefined,
   drParameterPathPrefix: context('drParameterPathPrefix'),
   resourceCheckBudget: resourceCheckBudget ? Number(resourceCheckBudget) : undefined,
+  // Readiness on a schedule: off unless drReadinessPayloadParameter is given.
+  drReadinessPayloadParameter: context('drReadinessPayloadParameter'),
+  drReadinessMinutes: number('drReadinessMinutes'),
+  drReadinessAlarmChecks: number('drReadinessAlarmChecks'),
+  drReadinessMaxLagSeconds: number('drReadinessMaxLagSeconds'),
 });
 
 // The same outputs as infra/template.yaml.
@@ -67,6 +86,10 @@ const outputs: Record<string, [string, string]> = {
   DeadLetterQueueUrl: [failback.deadLetterQueue.queueUrl, 'Events and ledger updates that could not be delivered'],
   KeyArn: [failback.key.keyArn, 'The KMS key of the ledger, topic, queue and logs (retained when the stack is deleted)'],
 };
+if (failback.readinessFunction) {
+  outputs.DrReadinessFunctionName = [failback.readinessFunction.functionName,
+    'The scheduled DR readiness check (invoke it by hand with {"payloadParameter":"<name>"})'];
+}
 for (const [name, [value, description]] of Object.entries(outputs)) {
   new CfnOutput(stack, name, { value, description });
 }

@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -30,6 +31,14 @@ export const FUNCTION_BINARIES = {
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTION_BINARIES;
+
+/**
+ * The readiness function's binary: deployed only with `drReadinessPayloadParameter` (the SAM
+ * condition HasDrReadiness), so it is not one of FUNCTION_BINARIES, which are always there.
+ */
+export const DR_READINESS_BINARY = 'dr-readiness';
+/** Every Lambda function the construct may create: the eight always, and the readiness function. */
+export type LambdaKey = FunctionKey | 'drReadiness';
 
 /** The five functions the failback state machine invokes. */
 export const FAILBACK_FUNCTIONS = ['describeWriter', 'createReader', 'checkStatus', 'failover', 'recordRun'] as const;
@@ -55,6 +64,12 @@ export const DR_DEFINITION_SUBSTITUTIONS: Record<DrFunctionKey, string> = {
   drAct: 'DrActFunctionArn',
   recordRun: 'RecordRunFunctionArn',
 };
+
+/**
+ * statemachine/dr.asl.json's placeholder for the failback state machine's ARN: the capacity
+ * hand-off (a Task `arn:aws:states:::states:startExecution`, without .sync) starts a run of it.
+ */
+export const FAILBACK_STATE_MACHINE_SUBSTITUTION = 'FailbackStateMachineArn';
 
 /** The failover events that start a run (Aurora cluster events, category failover). */
 export const FAILOVER_EVENT_IDS = ['RDS-EVENT-0071', 'RDS-EVENT-0072', 'RDS-EVENT-0073'];
@@ -100,6 +115,42 @@ export const DB_INSTANCE_ID_PATTERN = GLOBAL_CLUSTER_ID_PATTERN;
 export function dbInstanceArnPattern(dbInstanceId: string): string {
   return `arn:*:rds:*:*:db:${dbInstanceId}`;
 }
+
+/**
+ * An ElastiCache global datastore identifier (as the SAM parameter DrGlobalReplicationGroups'
+ * AllowedPattern): the prefix ElastiCache gives it, a hyphen and the suffix, such as
+ * `ldgnf-sessions`; the same rules as a global cluster identifier.
+ */
+export const GLOBAL_REPLICATION_GROUP_ID_PATTERN = GLOBAL_CLUSTER_ID_PATTERN;
+/**
+ * How dr-act's role names a global datastore it may fail over:
+ * `arn:*:elasticache::*:globalreplicationgroup:<id>` (no region: a global datastore's ARN has
+ * none), for the same reason as globalClusterArnPattern. The statement's
+ * `aws:RequestedRegion` condition keeps the call to the stack's region.
+ */
+export function globalReplicationGroupArnPattern(globalReplicationGroupId: string): string {
+  return `arn:*:elasticache::*:globalreplicationgroup:${globalReplicationGroupId}`;
+}
+
+/** An Aurora DB cluster identifier (as the SAM parameter DrReplicaClusters' AllowedPattern). */
+export const DB_CLUSTER_ID_PATTERN = GLOBAL_CLUSTER_ID_PATTERN;
+/**
+ * How dr-act's role names an Aurora replica cluster it may promote: `arn:*:rds:*:*:cluster:<id>`,
+ * as dbInstanceArnPattern; the statement's `aws:RequestedRegion` condition takes the region
+ * wildcard back to the stack's region.
+ */
+export function dbClusterArnPattern(dbClusterId: string): string {
+  return `arn:*:rds:*:*:cluster:${dbClusterId}`;
+}
+
+/** A full SSM parameter name from "/" (as the SAM parameter DrReadinessPayloadParameter's AllowedPattern). */
+export const SSM_PARAMETER_NAME_PATTERN = /^(\/[a-zA-Z0-9_.-]+)+$/;
+/** How often the readiness check may run, in minutes (the SAM parameter DrReadinessMinutes' AllowedValues). */
+export const DR_READINESS_MINUTES = [5, 10, 15, 30, 60] as const;
+/** What the readiness function publishes (EMF), and the readiness alarm watches. */
+export const READINESS_NAMESPACE = 'AuroraFailback';
+export const READINESS_METRIC = 'ResourcesNotReady';
+export const READINESS_DIMENSION = 'Payload';
 
 /** The cluster tag that opts a cluster in, and the tag every created instance carries. */
 export const TAG_ENABLED = 'aurora-failback:enabled';
@@ -187,6 +238,24 @@ export interface AuroraFailbackProps {
   readonly drInstances?: string[];
 
   /**
+   * The ElastiCache global datastores (full GlobalReplicationGroupId, with the prefix
+   * ElastiCache gave it) that DR runs may fail over to their member in this stack's region
+   * (FailoverElastiCacheCluster). Empty: neither dr-check nor dr-act holds any ElastiCache
+   * permission.
+   * @default [] - no ElastiCache permission at all
+   */
+  readonly drGlobalReplicationGroups?: string[];
+
+  /**
+   * The Aurora DB clusters of this stack's region that replicate a cluster in another region
+   * as cross-region read replicas, and that DR runs may promote to standalone clusters
+   * (PromoteAuroraReadReplicaCluster). Empty: dr-act's role holds no
+   * PromoteReadReplicaDBCluster.
+   * @default [] - dr-act may promote no cluster
+   */
+  readonly drReplicaClusters?: string[];
+
+  /**
    * The SSM parameter path (starting and ending with "/") under which the DR payloads'
    * `resolve:ssm` references live; dr-validate may read and decrypt only parameters under it.
    * Passed to dr-validate as DR_PARAMETER_PATH_PREFIX: it refuses references outside the
@@ -204,6 +273,34 @@ export interface AuroraFailbackProps {
   readonly resourceCheckBudget?: number;
 
   /**
+   * The name (from "/") of an SSM parameter holding a DR payload (JSON) whose readiness is
+   * checked on a schedule by the dr-readiness function; an alarm notifies the topic when
+   * `drReadinessAlarmChecks` checks in a row find it not ready, or find no check at all.
+   * @default - no readiness function, schedule or alarm
+   */
+  readonly drReadinessPayloadParameter?: string;
+
+  /**
+   * How often the readiness check runs, in minutes: 5, 10, 15, 30 or 60 (the alarm's period).
+   * @default 15
+   */
+  readonly drReadinessMinutes?: number;
+
+  /**
+   * How many readiness checks in a row must find the payload not ready (or be missing)
+   * before the alarm notifies (1 to 24).
+   * @default 3
+   */
+  readonly drReadinessAlarmChecks?: number;
+
+  /**
+   * The largest replica lag, in seconds, at which the readiness check still counts a
+   * replicating resource as ready (1 to 86400); passed as DR_READINESS_MAX_LAG_SECONDS.
+   * @default 60
+   */
+  readonly drReadinessMaxLagSeconds?: number;
+
+  /**
    * The workspace Cargo.toml that holds the five Lambda binaries.
    * @default - the Cargo.toml at the root of the repository this package sits in
    */
@@ -217,7 +314,7 @@ export interface AuroraFailbackProps {
 
   /**
    * The DR state machine definition (ASL, JSONPath) with its four `${...FunctionArn}`
-   * placeholders and `${ResourceCheckBudget}`.
+   * placeholders, `${FailbackStateMachineArn}` and `${ResourceCheckBudget}`.
    * @default - statemachine/dr.asl.json at the root of the repository
    */
   readonly drDefinitionPath?: string;
@@ -236,8 +333,11 @@ export interface AuroraFailbackProps {
  * too with `allowUntaggedManualRuns`). A second workflow runs cross-region DR payloads
  * (switchover or failover of the global databases in `drGlobalClusters`, or a new
  * secondary cluster here for one of them; promotion of the read replicas in
- * `drInstances`, or a new read replica here of or as one of them) from this region. Same
- * resources and roles as infra/template.yaml.
+ * `drInstances`, or a new read replica here of or as one of them; failover of the ElastiCache
+ * global datastores in `drGlobalReplicationGroups`; promotion of the Aurora replica clusters
+ * in `drReplicaClusters`) from this region, and, with `drReadinessPayloadParameter`, checks a
+ * stored DR payload's readiness on a schedule with an alarm. Same resources and roles as
+ * infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -245,7 +345,12 @@ export class AuroraFailback extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly notificationTopic: sns.Topic;
   public readonly functions: Record<FunctionKey, RustFunction>;
-  public readonly roles: Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>;
+  public readonly roles: Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>
+    & Partial<Record<'drReadiness' | 'drReadinessSchedule', iam.Role>>;
+  /** The readiness function, its schedule and its alarm: only with `drReadinessPayloadParameter`. */
+  public readonly readinessFunction?: RustFunction;
+  public readonly readinessSchedule?: scheduler.CfnSchedule;
+  public readonly readinessAlarm?: cloudwatch.Alarm;
   public readonly stateMachine: sfn.StateMachine;
   public readonly drStateMachine: sfn.StateMachine;
   public readonly failoverEventRule: events.Rule;
@@ -271,6 +376,14 @@ export class AuroraFailback extends Construct {
     const drInstances = dbInstanceIds(props.drInstances ?? []);
     const drParameterPathPrefix = parameterPathPrefix(props.drParameterPathPrefix ?? DEFAULT_DR_PARAMETER_PATH_PREFIX);
     const resourceCheckBudget = wholeNumber(props.resourceCheckBudget ?? 90, 1, 600, 'resourceCheckBudget');
+    const drGlobalReplicationGroups = identifiers(props.drGlobalReplicationGroups ?? [], GLOBAL_REPLICATION_GROUP_ID_PATTERN,
+      'drGlobalReplicationGroups', 'an ElastiCache global datastore identifier');
+    const drReplicaClusters = identifiers(props.drReplicaClusters ?? [], DB_CLUSTER_ID_PATTERN, 'drReplicaClusters',
+      'a DB cluster identifier');
+    const readinessParameter = payloadParameterName(props.drReadinessPayloadParameter);
+    const readinessMinutes = allowedValue(props.drReadinessMinutes ?? 15, DR_READINESS_MINUTES, 'drReadinessMinutes');
+    const readinessAlarmChecks = wholeNumber(props.drReadinessAlarmChecks ?? 3, 1, 24, 'drReadinessAlarmChecks');
+    const readinessMaxLagSeconds = wholeNumber(props.drReadinessMaxLagSeconds ?? 60, 1, 86400, 'drReadinessMaxLagSeconds');
 
     // --- Encryption: one key for the ledger, the topic, the dead-letter queue and the logs.
     this.key = new kms.Key(this, 'Key', {
@@ -332,8 +445,9 @@ export class AuroraFailback extends Construct {
     });
 
     // --- Log groups.
-    const functionLogGroup = (key: FunctionKey) => new logs.LogGroup(this, `${pascal(key)}LogGroup`, {
-      logGroupName: `${lambdaLogPrefix}/${FUNCTION_BINARIES[key]}`,
+    const binaries: Record<LambdaKey, string> = { ...FUNCTION_BINARIES, drReadiness: DR_READINESS_BINARY };
+    const functionLogGroup = (key: LambdaKey) => new logs.LogGroup(this, `${pascal(key)}LogGroup`, {
+      logGroupName: `${lambdaLogPrefix}/${binaries[key]}`,
       retention,
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -364,6 +478,9 @@ export class AuroraFailback extends Construct {
     //   lists the instance classes RDS offers for an engine and version.
     // - cloudformation:ListExports has no resource-level permissions; it lists the stack
     //   exports of this account and region (dr-validate resolves !Import against them).
+    // - cloudwatch:GetMetricStatistics has no resource-level permissions; it reads metrics
+    //   (replica lag) of this account and region. Only dr-check and the readiness function
+    //   hold it (GetMetricData is not granted: nothing calls it).
     const readClusters = [
       new iam.PolicyStatement({ sid: 'ReadClusters', actions: ['rds:DescribeDBClusters'], resources: [rdsArn('cluster')] }),
       new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['rds:DescribeDBInstances'], resources: [rdsArn('db')] }),
@@ -506,7 +623,58 @@ export class AuroraFailback extends Construct {
       }),
     ];
 
-    const statements: Record<FunctionKey, iam.PolicyStatement[]> = {
+    // The replica lag recorded before a promotion or failover (dr-check) and the readiness
+    // check's lag (dr-readiness): no resource-level permissions.
+    const readReplicaLagMetrics = new iam.PolicyStatement({
+      sid: 'ReadReplicaLagMetrics',
+      actions: ['cloudwatch:GetMetricStatistics'],
+      resources: ['*'],
+    });
+    // ElastiCache global datastores: any of this account (their ARNs have no region).
+    // DescribeGlobalReplicationGroups is authorised on the global datastore, so the functions
+    // ask for one by its identifier.
+    const readGlobalReplicationGroups = new iam.PolicyStatement({
+      sid: 'ReadGlobalReplicationGroups',
+      actions: ['elasticache:DescribeGlobalReplicationGroups'],
+      resources: [`arn:${stack.partition}:elasticache::${stack.account}:globalreplicationgroup:*`],
+    });
+    // FailoverElastiCacheCluster, only with drGlobalReplicationGroups (none: no ElastiCache
+    // permission at all for dr-check and dr-act). The failover is authorised only on the global
+    // datastore (the Service Authorization Reference lists no replication group for it):
+    // exactly those named (see globalReplicationGroupArnPattern), and only in calls sent to
+    // this region, where dr-act sends it naming this region as PrimaryRegion (a request
+    // parameter no condition key shows).
+    const elastiCacheReadStatements = drGlobalReplicationGroups.length === 0 ? [] : [readGlobalReplicationGroups];
+    const elastiCacheFailoverStatements = drGlobalReplicationGroups.length === 0 ? [] : [
+      new iam.PolicyStatement({
+        sid: 'FailOverConfiguredGlobalReplicationGroupsOnly',
+        actions: ['elasticache:FailoverGlobalReplicationGroup'],
+        resources: drGlobalReplicationGroups.map(globalReplicationGroupArnPattern),
+        conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      }),
+    ];
+    // PromoteAuroraReadReplicaCluster: PromoteReadReplicaDBCluster (authorised on the cluster)
+    // on exactly the clusters named, in this region (see dbClusterArnPattern). Without
+    // drReplicaClusters the statement does not exist.
+    const promoteClusterStatements = drReplicaClusters.length === 0 ? [] : [
+      new iam.PolicyStatement({
+        sid: 'PromoteConfiguredReplicaClustersInThisRegionOnly',
+        actions: ['rds:PromoteReadReplicaDBCluster'],
+        resources: drReplicaClusters.map(dbClusterArnPattern),
+        conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      }),
+    ];
+    const ssmParameterArn = (name: string) => `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${name}`;
+    // SecureString parameters: the user's key, usable here only through SSM.
+    const decryptThroughSsm = new iam.PolicyStatement({
+      sid: 'DecryptSecureStringsThroughSsmOnly',
+      actions: ['kms:Decrypt'],
+      resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
+      conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
+    });
+    const readStackExports = new iam.PolicyStatement({ sid: 'ReadStackExports', actions: ['cloudformation:ListExports'], resources: ['*'] });
+
+    const statements: Record<LambdaKey, iam.PolicyStatement[]> = {
       // A secondary of a global database shows in DescribeDBClusters (GlobalClusterIdentifier).
       describeWriter: [...readClusters, readOrderableClasses],
       createReader: [
@@ -581,51 +749,65 @@ export class AuroraFailback extends Construct {
         }),
       ],
       drValidate: [
-        new iam.PolicyStatement({ sid: 'ReadStackExports', actions: ['cloudformation:ListExports'], resources: ['*'] }),
+        readStackExports,
         // The prefix starts with "/": ...:parameter/aurora-failback/dr/*.
         new iam.PolicyStatement({
           sid: 'ReadDrParametersOnly',
           actions: ['ssm:GetParameters'],
-          resources: [`arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${drParameterPathPrefix}*`],
+          resources: [ssmParameterArn(`${drParameterPathPrefix}*`)],
         }),
-        // SecureString parameters: the user's key, usable here only through SSM.
-        new iam.PolicyStatement({
-          sid: 'DecryptSecureStringsThroughSsmOnly',
-          actions: ['kms:Decrypt'],
-          resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
-          conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
-        }),
+        decryptThroughSsm,
       ],
-      drCheck: [readGlobalClusters, ...readClusters],
+      drCheck: [readGlobalClusters, ...readClusters, readReplicaLagMetrics, ...elastiCacheReadStatements],
       drAct: [
         readGlobalClusters, ...readClusters, ...switchStatements, ...secondaryStatements, ...promoteStatements,
-        ...replicaStatements, ...newInstanceStatements,
+        ...replicaStatements, ...newInstanceStatements, ...elastiCacheReadStatements, ...elastiCacheFailoverStatements,
+        ...promoteClusterStatements,
+      ],
+      // Reads only: what dr-validate and dr-check read, and the payload parameter itself
+      // (its name starts with "/": ...:parameter/<name>), read as dr-validate reads, with
+      // GetParameters (decrypted).
+      drReadiness: [
+        readStackExports,
+        new iam.PolicyStatement({
+          sid: 'ReadPayloadAndDrParametersOnly',
+          actions: ['ssm:GetParameters'],
+          resources: [ssmParameterArn(readinessParameter ?? ''), ssmParameterArn(`${drParameterPathPrefix}*`)],
+        }),
+        decryptThroughSsm,
+        readGlobalClusters,
+        ...readClusters,
+        readGlobalReplicationGroups,
+        readReplicaLagMetrics,
       ],
     };
 
-    const descriptions: Record<FunctionKey, string> = {
+    const descriptions: Record<LambdaKey, string> = {
       describeWriter: 'Reads the cluster and plans the run (restore, no-op, skip or dry run).',
       createReader: 'Creates a writer-sized, tier-0 reader copying the reference instance.',
       checkStatus: "Reports the new reader's and the cluster's status for the poll loop.",
       failover: 'Fails the cluster over to the new reader.',
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',
       drValidate: 'Checks a DR payload whole and resolves its !Import and resolve:ssm references.',
-      drCheck: 'Plans a DR resource and checks whether its writer moved (reads only).',
-      drAct: 'Switches over or fails over a global database, adds a secondary cluster to one, promotes a read replica or creates one here, once, if the plan still says so.',
+      drCheck: 'Plans a DR resource, records its replica lag and checks whether its writer moved (reads only).',
+      drAct: 'Switches over or fails over a global database or an ElastiCache global datastore, adds a secondary cluster to one, promotes a read replica (instance or cluster) or creates one here, once, if the plan still says so.',
+      drReadiness: "Checks a DR payload's readiness on a schedule and publishes it as metrics (reads only).",
     };
-    const timeouts: Partial<Record<FunctionKey, Duration>> = {
+    const timeouts: Partial<Record<LambdaKey, Duration>> = {
       createReader: Duration.seconds(60),
       failover: Duration.seconds(60),
       drValidate: Duration.seconds(60),
       drAct: Duration.seconds(60),
+      drReadiness: Duration.seconds(60),
     };
-    const calls: Record<FunctionKey, string> = {
+    const calls: Record<LambdaKey, string> = {
       describeWriter: 'RDS', createReader: 'RDS', checkStatus: 'RDS', failover: 'RDS', recordRun: 'DynamoDB',
-      drValidate: 'CloudFormation, SSM', drCheck: 'RDS', drAct: 'RDS',
+      drValidate: 'CloudFormation, SSM', drCheck: 'RDS, ElastiCache, CloudWatch', drAct: 'RDS, ElastiCache',
+      drReadiness: 'SSM, CloudFormation, RDS, ElastiCache, CloudWatch',
     };
-    const isDr = (key: FunctionKey) => key.startsWith('dr');
+    const isDr = (key: LambdaKey) => key.startsWith('dr');
     const allowUntaggedFlag = allowUntagged ? 'true' : 'false';
-    const environments: Partial<Record<FunctionKey, Record<string, string>>> = {
+    const environments: Partial<Record<LambdaKey, Record<string, string>>> = {
       describeWriter: {
         DRY_RUN_ONLY: props.dryRunOnly ? 'true' : 'false',
         MAX_EVENT_AGE_SECONDS: String(maxEventAgeSeconds),
@@ -637,12 +819,19 @@ export class AuroraFailback extends Construct {
       // The role reads only parameters under this path; dr-validate refuses references
       // outside it as InvalidInput before any lookup, naming the path.
       drValidate: { DR_PARAMETER_PATH_PREFIX: drParameterPathPrefix },
+      // As dr-validate's prefix, and the lag up to which a replica counts as ready.
+      drReadiness: {
+        DR_PARAMETER_PATH_PREFIX: drParameterPathPrefix,
+        DR_READINESS_MAX_LAG_SECONDS: String(readinessMaxLagSeconds),
+      },
     };
 
-    const roles = {} as Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>;
-    const functions = {} as Record<FunctionKey, RustFunction>;
-    for (const key of Object.keys(FUNCTION_BINARIES) as FunctionKey[]) {
-      const binary = FUNCTION_BINARIES[key];
+    const roles = {} as AuroraFailback['roles'];
+    const functions = {} as Record<FunctionKey, RustFunction> & Partial<Record<'drReadiness', RustFunction>>;
+    // The eight functions always; the readiness function only with a payload parameter.
+    const keys: LambdaKey[] = [...Object.keys(FUNCTION_BINARIES) as FunctionKey[], ...(readinessParameter ? ['drReadiness' as const] : [])];
+    for (const key of keys) {
+      const binary = binaries[key];
       const logGroup = functionLogGroup(key);
       const role = new iam.Role(this, `${pascal(key)}Role`, {
         description: `aurora-failback ${binary}`,
@@ -673,11 +862,18 @@ export class AuroraFailback extends Construct {
         logGroup,
         environment: environments[key],
         deadLetterQueue: key === 'recordRun' ? this.deadLetterQueue : undefined,
+        // The readiness check is invoked asynchronously by its schedule: a failed check is not
+        // run again late (the next is due in drReadinessMinutes; the alarm reports the gap).
+        ...(key === 'drReadiness' ? { retryAttempts: 0, maxEventAge: Duration.minutes(5) } : {}),
       });
       skipChecks(fn, [
-        key === 'recordRun' ? undefined : ['CKV_AWS_116', `Invoked only synchronously by the ${isDr(key) ? 'DR ' : ''}state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.`],
+        key === 'recordRun' ? undefined : ['CKV_AWS_116', key === 'drReadiness'
+          ? 'Invoked asynchronously by its schedule, with no retry (schedule and function); a check that fails or never runs publishes no datapoint, and the readiness alarm treats a missing datapoint as not ready, so a queue of failed checks would add nothing.'
+          : `Invoked only synchronously by the ${isDr(key) ? 'DR ' : ''}state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.`],
         ['CKV_AWS_117', `Calls only AWS APIs (${calls[key]}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
-        ['CKV_AWS_115', isDr(key)
+        ['CKV_AWS_115', key === 'drReadiness'
+          ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; one check runs every drReadinessMinutes minutes.'
+          : isDr(key)
           ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; DR runs are few and one per database at a time (ledger lease).'
           : 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
         environments[key] ? ['CKV_AWS_173', environmentReason(Object.keys(environments[key]!))] : undefined,
@@ -685,7 +881,9 @@ export class AuroraFailback extends Construct {
       roles[key] = role;
       functions[key] = fn;
     }
-    this.functions = functions;
+    const { drReadiness: readinessFunction, ...alwaysThere } = functions;
+    this.functions = alwaysThere;
+    this.readinessFunction = readinessFunction;
 
     // --- The state machine: invokes only its five functions, puts events only on the
     // default bus with its own source and detail-type.
@@ -761,6 +959,14 @@ export class AuroraFailback extends Construct {
                 StringEquals: { 'events:source': RUN_FINISHED_SOURCE, 'events:detail-type': DR_RUN_FINISHED_DETAIL_TYPE },
               },
             }),
+            // The capacity hand-off: a Task startExecution (no .sync) starts a run of this
+            // stack's failback state machine and does not wait for it; StartExecution on that
+            // machine is all it needs.
+            new iam.PolicyStatement({
+              sid: 'StartFailbackStateMachineOnly',
+              actions: ['states:StartExecution'],
+              resources: [this.stateMachine.stateMachineArn],
+            }),
           ],
         }),
       },
@@ -770,6 +976,7 @@ export class AuroraFailback extends Construct {
     for (const key of DR_FUNCTIONS) {
       drSubstitutions[DR_DEFINITION_SUBSTITUTIONS[key]] = functions[key].functionArn;
     }
+    drSubstitutions[FAILBACK_STATE_MACHINE_SUBSTITUTION] = this.stateMachine.stateMachineArn;
     // A string, as every substitution; the ASL reads it with States.StringToJson.
     drSubstitutions.ResourceCheckBudget = String(resourceCheckBudget);
     if (!fs.existsSync(drDefinitionPath)) {
@@ -912,6 +1119,58 @@ export class AuroraFailback extends Construct {
       alarm('DeadLetterAlarm', 'An aurora-failback event or ledger update was not delivered; read the dead-letter queue.',
         dlq.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })),
     ];
+
+    // --- DR readiness on a schedule (only with drReadinessPayloadParameter).
+    if (readinessParameter && readinessFunction) {
+      const scheduleRole = new iam.Role(this, 'DrReadinessScheduleRole', {
+        description: 'EventBridge Scheduler runs the aurora-failback DR readiness check',
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        inlinePolicies: {
+          'invoke-dr-readiness': new iam.PolicyDocument({
+            statements: [new iam.PolicyStatement({
+              sid: 'InvokeReadinessFunctionOnly',
+              actions: ['lambda:InvokeFunction'],
+              resources: [readinessFunction.functionArn],
+            })],
+          }),
+        },
+      });
+      roles.drReadinessSchedule = scheduleRole;
+      this.readinessSchedule = new scheduler.CfnSchedule(this, 'DrReadinessSchedule', {
+        description: `aurora-failback DR readiness of the payload in SSM parameter ${readinessParameter}`,
+        scheduleExpression: `rate(${readinessMinutes} minutes)`,
+        flexibleTimeWindow: { mode: 'OFF' },
+        state: 'ENABLED',
+        target: {
+          arn: readinessFunction.functionArn,
+          roleArn: scheduleRole.roleArn,
+          input: JSON.stringify({ payloadParameter: readinessParameter }),
+          // A check that could not be delivered is not delivered late: the alarm reports it.
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 300 },
+        },
+      });
+      // One ResourcesNotReady datapoint per check and one check per period: a period without
+      // a datapoint means no check ran, and counts as not ready (breaching).
+      this.readinessAlarm = new cloudwatch.Alarm(this, 'DrReadinessAlarm', {
+        alarmDescription: `The DR payload in SSM parameter ${readinessParameter} was not known to be ready in ${readinessAlarmChecks} readiness checks in a row: a resource was not ready, or no check ran; see the dr-readiness function's log.`,
+        metric: new cloudwatch.Metric({
+          namespace: READINESS_NAMESPACE,
+          metricName: READINESS_METRIC,
+          dimensionsMap: { [READINESS_DIMENSION]: readinessParameter },
+          statistic: 'Maximum',
+          period: Duration.minutes(readinessMinutes),
+        }),
+        threshold: 1,
+        evaluationPeriods: readinessAlarmChecks,
+        datapointsToAlarm: readinessAlarmChecks,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      this.readinessAlarm.addAlarmAction(alarmAction);
+      this.alarms.push(this.readinessAlarm);
+    }
     this.roles = roles;
   }
 }
@@ -977,6 +1236,35 @@ function dbInstanceIds(ids: string[]): string[] {
     }
   }
   return [...ids];
+}
+
+/** Identifiers, each checked against a pattern (as the SAM parameter's AllowedPattern), or an error at synth time. */
+function identifiers(ids: string[], pattern: RegExp, name: string, what: string): string[] {
+  for (const id of ids) {
+    if (!pattern.test(id) || id.length > 63) {
+      throw new Error(`${name}: ${JSON.stringify(id)} is not ${what}`);
+    }
+  }
+  return [...ids];
+}
+
+/** The readiness payload parameter's name (undefined or '' for none), or an error at synth time. */
+function payloadParameterName(name: string | undefined): string | undefined {
+  if (name === undefined || name === '') {
+    return undefined;
+  }
+  if (!SSM_PARAMETER_NAME_PATTERN.test(name) || name.length > 1011) {
+    throw new Error(`drReadinessPayloadParameter must be an SSM parameter name that starts with "/", not ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/** One of the allowed values (as the SAM parameter's AllowedValues), or an error at synth time. */
+function allowedValue(value: number, allowed: readonly number[], name: string): number {
+  if (!allowed.includes(value)) {
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, not ${value}`);
+  }
+  return value;
 }
 
 /** An SSM parameter path that starts and ends with "/", or an error at synth time. */

@@ -7,12 +7,23 @@ import {
   DR_DEFINITION_SUBSTITUTIONS,
   DR_FUNCTIONS,
   FAILBACK_FUNCTIONS,
+  FAILBACK_STATE_MACHINE_SUBSTITUTION,
   FAILOVER_EVENT_IDS,
   FUNCTION_BINARIES,
   FunctionKey,
 } from '../lib';
 import {
   DR_CHECK_PERMISSIONS,
+  DR_ELASTICACHE_FAILOVER_ACTIONS,
+  DR_ELASTICACHE_READ_ACTIONS,
+  DR_LISTED_ACTIONS,
+  DR_PROMOTE_CLUSTER_ACTIONS,
+  drCheckPermissions,
+  drListedStatements,
+  METRIC_READ_ACTIONS,
+  READINESS_ACTIONS,
+  READINESS_SCHEDULE_PERMISSIONS,
+  readinessPermissions,
   DR_CREATION_ACTIONS,
   DR_NEW_INSTANCE_ACTIONS,
   DR_PROMOTE_ACTIONS,
@@ -159,12 +170,16 @@ describe('AuroraFailback construct', () => {
   it('substitutes exactly the placeholders of the DR state machine definition, every one', () => {
     const substitutions = drMachine().Properties.DefinitionSubstitutions;
     assert.deepEqual(placeholders(REAL_DR_DEFINITION),
-      ['DrActFunctionArn', 'DrCheckFunctionArn', 'DrValidateFunctionArn', 'RecordRunFunctionArn', 'ResourceCheckBudget']);
+      ['DrActFunctionArn', 'DrCheckFunctionArn', 'DrValidateFunctionArn', 'FailbackStateMachineArn', 'RecordRunFunctionArn',
+        'ResourceCheckBudget']);
     assert.deepEqual(Object.keys(substitutions).sort(), placeholders(REAL_DR_DEFINITION),
       `substitutions must match the placeholders of ${REAL_DR_DEFINITION}`);
     for (const key of DR_FUNCTIONS) {
       assert.deepEqual(substitutions[DR_DEFINITION_SUBSTITUTIONS[key]], { 'Fn::GetAtt': [fnId(key), 'Arn'] }, key);
     }
+    // The capacity hand-off starts this stack's failback state machine (its ARN is its Ref).
+    assert.equal(FAILBACK_STATE_MACHINE_SUBSTITUTION, 'FailbackStateMachineArn');
+    assert.deepEqual(substitutions[FAILBACK_STATE_MACHINE_SUBSTITUTION], { Ref: logicalId(stack, construct.stateMachine) });
     // Both machines share record-run, and nothing else.
     const failbackArns = Object.values(failbackMachine().Properties.DefinitionSubstitutions).map((v) => JSON.stringify(v));
     const shared = Object.values(substitutions).filter((v) => failbackArns.includes(JSON.stringify(v)));
@@ -395,6 +410,10 @@ describe('AuroraFailback construct', () => {
   });
 
   it('gives each role exactly the actions its function calls', () => {
+    assert.ok(EXPECTED_ACTIONS.drStateMachine.includes('states:StartExecution'));
+    for (const action of DR_LISTED_ACTIONS) {
+      assert.ok(!EXPECTED_ACTIONS.drAct.includes(action) && !EXPECTED_ACTIONS.drCheck.includes(action), action);
+    }
     for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
       assert.deepEqual(roleActions(json, roleId(key)), expectedActions(key, false), key);
     }
@@ -420,13 +439,192 @@ describe('AuroraFailback construct', () => {
     }
   });
 
-  it('lets dr-check only read global databases, clusters and instances', () => {
+  it('lets dr-check only read global databases, clusters, instances and metrics, and global datastores when listed', () => {
     assert.deepEqual(rolePermissions(json, roleId('drCheck')), DR_CHECK_PERMISSIONS);
     for (const props of [{ drGlobalClusters: ['orders-global'] }, { drInstances: ['orders-replica'] },
-      { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica', 'reporting-replica'] }]) {
+      { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica', 'reporting-replica'] },
+      { drReplicaClusters: ['orders-replica-cluster'] }]) {
       const configured = synth(props);
       assert.deepEqual(rolePermissions(configured.json, logicalId(configured.stack, configured.construct.roles.drCheck)),
         DR_CHECK_PERMISSIONS, JSON.stringify(props));
+    }
+    const withDatastores = synth({ drGlobalReplicationGroups: ['ldgnf-sessions'] });
+    assert.deepEqual(rolePermissions(withDatastores.json, logicalId(withDatastores.stack, withDatastores.construct.roles.drCheck)),
+      drCheckPermissions(true));
+    // The metrics: one statement, on "*" (no resource-level permissions), without condition.
+    const metrics = roleStatements(json, roleId('drCheck')).filter((s) => asList(s.Action).some((a) => METRIC_READ_ACTIONS.includes(a)));
+    assert.deepEqual(metrics.map((s) => [s.Sid, asList(s.Action), asList(s.Resource), s.Condition]),
+      [['ReadReplicaLagMetrics', METRIC_READ_ACTIONS, ['*'], undefined]]);
+  });
+
+  it('gives dr-check and dr-act no ElastiCache permission by default, and fails over only the listed global datastores, from this region', () => {
+    for (const key of FUNCTION_KEYS) {
+      for (const action of [...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS, ...DR_PROMOTE_CLUSTER_ACTIONS]) {
+        assert.ok(!roleActions(json, roleId(key)).includes(action), `${key} ${action} by default`);
+      }
+    }
+    assert.deepEqual(statementShapes(json, roleId('drAct'), DR_LISTED_ACTIONS), []);
+    const variants: Array<{ drGlobalReplicationGroups?: string[]; drReplicaClusters?: string[]; drGlobalClusters?: string[] }> = [
+      { drGlobalReplicationGroups: ['ldgnf-sessions'] },
+      { drGlobalReplicationGroups: ['ldgnf-sessions', 'ldgnf-carts'] },
+      { drReplicaClusters: ['orders-replica-cluster'] },
+      { drReplicaClusters: ['orders-replica-cluster', 'reporting-replica-cluster'], drGlobalReplicationGroups: ['ldgnf-sessions'] },
+      { drReplicaClusters: ['orders-replica-cluster'], drGlobalClusters: ['orders-global'] },
+    ];
+    for (const props of variants) {
+      const label = JSON.stringify(props);
+      const groups = props.drGlobalReplicationGroups ?? [];
+      const clusters = props.drReplicaClusters ?? [];
+      const globalClusters = props.drGlobalClusters ?? [];
+      const configured = synth(props);
+      const role = (key: RoleKey) => logicalId(configured.stack, configured.construct.roles[key]);
+      // Exactly: the read (any global datastore of the account) and the failover (the listed
+      // ones, from this region) with global datastores; the promotion (the listed clusters, in
+      // this region) with replica clusters; last among dr-act's statements.
+      assert.deepEqual(statementShapes(configured.json, role('drAct'), DR_LISTED_ACTIONS), drListedStatements(groups, clusters), label);
+      const inline: Json[] = configured.json.Resources[role('drAct')].Properties.Policies[0].PolicyDocument.Statement;
+      assert.deepEqual(inline.slice(inline.length - drListedStatements(groups, clusters).length).map((s) => s.Sid),
+        drListedStatements(groups, clusters).map((s) => s.Sid), `last (${label})`);
+      assert.deepEqual(rolePermissions(configured.json, role('drAct')), drActPermissions(globalClusters, [], groups, clusters), label);
+      assert.deepEqual(rolePermissions(configured.json, role('drCheck')), drCheckPermissions(groups.length > 0), label);
+      // Nothing else changes with the lists.
+      for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+        assert.deepEqual(roleActions(configured.json, role(key)),
+          expectedActions(key, globalClusters.length > 0, false, { replicationGroups: groups.length > 0, replicaClusters: clusters.length > 0 }),
+          `${key} ${label}`);
+      }
+    }
+    for (const drGlobalReplicationGroups of [[''], ['1ldgnf'], ['ldgnf-'], ['ldgnf--sessions'], ['ldgnf sessions'], ['a'.repeat(64)],
+      ['arn:aws:elasticache::123456789012:globalreplicationgroup:ldgnf-sessions']]) {
+      assert.throws(() => synth({ drGlobalReplicationGroups }),
+        /drGlobalReplicationGroups: .* is not an ElastiCache global datastore identifier/, JSON.stringify(drGlobalReplicationGroups));
+    }
+    for (const drReplicaClusters of [[''], ['1orders'], ['orders-'], ['orders_cluster'], ['arn:aws:rds:eu-west-1:123456789012:cluster:x']]) {
+      assert.throws(() => synth({ drReplicaClusters }), /drReplicaClusters: .* is not a DB cluster identifier/,
+        JSON.stringify(drReplicaClusters));
+    }
+    synth({ drGlobalReplicationGroups: ['a', 'A1-b2', 'a'.repeat(63)], drReplicaClusters: ['a', 'A1-b2'] });
+  });
+
+  it('deploys no readiness function, schedule or alarm by default', () => {
+    assert.equal(construct.readinessFunction, undefined);
+    assert.equal(construct.readinessSchedule, undefined);
+    assert.equal(construct.readinessAlarm, undefined);
+    assert.equal(construct.roles.drReadiness, undefined);
+    assert.equal(construct.roles.drReadinessSchedule, undefined);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    assert.equal(Object.keys(construct.functions).length, FUNCTION_KEYS.length);
+    // Setting only the other readiness props deploys nothing either (as the SAM condition HasDrReadiness).
+    const without = synth({ drReadinessMinutes: 5, drReadinessAlarmChecks: 2, drReadinessMaxLagSeconds: 30, drReadinessPayloadParameter: '' });
+    without.template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    without.template.resourceCountIs('AWS::Lambda::Function', 8);
+  });
+
+  it('checks a payload\'s readiness on a schedule with a read-only function, and alarms into the topic', () => {
+    const payload = '/aurora-failback/dr/payload';
+    const on = synth({ drReadinessPayloadParameter: payload });
+    const id = (c: { node: Json }) => logicalId(on.stack, c);
+    const fn = on.construct.readinessFunction!;
+    assert.ok(fn, 'the readiness function');
+    on.template.resourceCountIs('AWS::Lambda::Function', 9);
+    on.template.resourceCountIs('AWS::IAM::Role', 13);
+    on.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    const props = on.json.Resources[id(fn)].Properties;
+    assert.equal(props.Runtime, 'provided.al2023');
+    assert.deepEqual(props.Architectures, ['arm64']);
+    assert.deepEqual(props.TracingConfig, { Mode: 'Active' });
+    assert.equal(props.Timeout, 60);
+    assert.deepEqual(props.Environment.Variables, { DR_PARAMETER_PATH_PREFIX: '/aurora-failback/dr/', DR_READINESS_MAX_LAG_SECONDS: '60' });
+    assert.equal(on.json.Resources[props.LoggingConfig.LogGroup.Ref].Properties.LogGroupName, '/aws/lambda/Test/dr-readiness');
+    // A failed check is not run again late.
+    on.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(fn) }, Qualifier: '$LATEST', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300,
+    });
+    // Its own role, reads only.
+    const readinessRole = id(on.construct.roles.drReadiness!);
+    assert.equal(functionRoleId(on.json, id(fn)), readinessRole);
+    assert.deepEqual(roleActions(on.json, readinessRole), READINESS_ACTIONS);
+    assert.deepEqual(rolePermissions(on.json, readinessRole), readinessPermissions(payload, '/aurora-failback/dr/'));
+    // The schedule: every 15 minutes, no flexible window, the payload parameter as input, no retry.
+    // The schedule is a CloudFormation resource itself (no default child).
+    const schedule = on.json.Resources[on.stack.getLogicalId(on.construct.readinessSchedule!)].Properties;
+    assert.equal(schedule.ScheduleExpression, 'rate(15 minutes)');
+    assert.deepEqual(schedule.FlexibleTimeWindow, { Mode: 'OFF' });
+    assert.equal(schedule.State, 'ENABLED');
+    assert.deepEqual(schedule.Target.Arn, { 'Fn::GetAtt': [id(fn), 'Arn'] });
+    assert.deepEqual(JSON.parse(schedule.Target.Input), { payloadParameter: payload });
+    assert.deepEqual(schedule.Target.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    // The schedule's role, trusted by EventBridge Scheduler of this account only, invokes that function only.
+    const scheduleRole = id(on.construct.roles.drReadinessSchedule!);
+    assert.deepEqual(schedule.Target.RoleArn, { 'Fn::GetAtt': [scheduleRole, 'Arn'] });
+    assert.deepEqual(rolePermissions(on.json, scheduleRole), READINESS_SCHEDULE_PERMISSIONS);
+    assert.deepEqual(roleStatements(on.json, scheduleRole)[0].Resource, { 'Fn::GetAtt': [id(fn), 'Arn'] });
+    assert.deepEqual(on.json.Resources[scheduleRole].Properties.AssumeRolePolicyDocument.Statement, [{
+      Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    }]);
+    // The alarm: ResourcesNotReady of this payload, one period per check, M checks in a row,
+    // a missing check counts as not ready.
+    const alarm = on.json.Resources[id(on.construct.readinessAlarm!)].Properties;
+    assert.deepEqual({ ...alarm, AlarmDescription: undefined }, {
+      AlarmDescription: undefined,
+      Namespace: 'AuroraFailback',
+      MetricName: 'ResourcesNotReady',
+      Dimensions: [{ Name: 'Payload', Value: payload }],
+      Statistic: 'Maximum',
+      Period: 900,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: id(on.construct.notificationTopic) }],
+    });
+    assert.ok(on.construct.alarms.includes(on.construct.readinessAlarm!));
+    // Only the readiness function and dr-check read metrics; nothing else changes.
+    for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+      assert.deepEqual(roleActions(on.json, id(on.construct.roles[key])), expectedActions(key, false), key);
+      const readsMetrics = roleActions(on.json, id(on.construct.roles[key])).some((a) => METRIC_READ_ACTIONS.includes(a));
+      assert.equal(readsMetrics, key === 'drCheck', key);
+    }
+
+    // Other settings: the period and the schedule follow the minutes, the checks the alarm.
+    const custom = synth({
+      drReadinessPayloadParameter: '/ops/payloads/prod', drReadinessMinutes: 60, drReadinessAlarmChecks: 24,
+      drReadinessMaxLagSeconds: 300, drParameterPathPrefix: '/ops/dr-payloads/prod/',
+    });
+    const cid = (c: { node: Json }) => logicalId(custom.stack, c);
+    const customAlarm = custom.json.Resources[cid(custom.construct.readinessAlarm!)].Properties;
+    assert.deepEqual([customAlarm.Period, customAlarm.EvaluationPeriods, customAlarm.DatapointsToAlarm], [3600, 24, 24]);
+    assert.ok(customAlarm.Period * customAlarm.EvaluationPeriods <= 86400, 'an alarm evaluates at most one day');
+    assert.equal(custom.json.Resources[custom.stack.getLogicalId(custom.construct.readinessSchedule!)].Properties.ScheduleExpression,
+      'rate(60 minutes)');
+    assert.deepEqual(custom.json.Resources[cid(custom.construct.readinessFunction!)].Properties.Environment.Variables,
+      { DR_PARAMETER_PATH_PREFIX: '/ops/dr-payloads/prod/', DR_READINESS_MAX_LAG_SECONDS: '300' });
+    assert.deepEqual(rolePermissions(custom.json, cid(custom.construct.roles.drReadiness!)),
+      readinessPermissions('/ops/payloads/prod', '/ops/dr-payloads/prod/'));
+    for (const minutes of [5, 10, 15, 30, 60]) {
+      const m = synth({ drReadinessPayloadParameter: payload, drReadinessMinutes: minutes });
+      assert.equal(m.json.Resources[logicalId(m.stack, m.construct.readinessAlarm!)].Properties.Period, minutes * 60);
+    }
+    // The construct refuses what the SAM parameters refuse.
+    for (const drReadinessMinutes of [1, 4, 20, 45, 90, 15.5]) {
+      assert.throws(() => synth({ drReadinessPayloadParameter: payload, drReadinessMinutes }),
+        /drReadinessMinutes must be one of 5, 10, 15, 30, 60/, String(drReadinessMinutes));
+    }
+    for (const drReadinessAlarmChecks of [0, 25, 2.5]) {
+      assert.throws(() => synth({ drReadinessPayloadParameter: payload, drReadinessAlarmChecks }),
+        /drReadinessAlarmChecks must be a whole number from 1 to 24/, String(drReadinessAlarmChecks));
+    }
+    for (const drReadinessMaxLagSeconds of [0, 86401, 1.5]) {
+      assert.throws(() => synth({ drReadinessPayloadParameter: payload, drReadinessMaxLagSeconds }),
+        /drReadinessMaxLagSeconds must be a whole number from 1 to 86400/, String(drReadinessMaxLagSeconds));
+    }
+    for (const drReadinessPayloadParameter of ['payload', 'aurora-failback/dr/payload', '/', '/a/', '/a b', '/a"b', '/a\\b',
+      `/${'a'.repeat(1011)}`]) {
+      assert.throws(() => synth({ drReadinessPayloadParameter }),
+        /drReadinessPayloadParameter must be an SSM parameter name that starts with "\/"/, drReadinessPayloadParameter);
     }
   });
 
@@ -680,6 +878,11 @@ describe('AuroraFailback construct', () => {
         StringEquals: { 'events:source': 'aurora-failback', 'events:detail-type': detailType },
       }, role);
     }
+    // The DR machine starts the failback machine, and nothing else; the failback machine starts nothing.
+    const starts = statementsWith(roleStatements(json, roleId('drStateMachine')), 'states:StartExecution');
+    assert.deepEqual(starts.map((s) => [s.Sid, asList(s.Action), asList(s.Resource), s.Condition]),
+      [['StartFailbackStateMachineOnly', ['states:StartExecution'], [{ Ref: logicalId(stack, construct.stateMachine) }], undefined]]);
+    assert.equal(statementsWith(roleStatements(json, roleId('stateMachine')), 'states:StartExecution').length, 0);
   });
 
   it('writes every checkov suppression next to its resource with a reason', () => {

@@ -10,6 +10,12 @@ const STATE_MACHINE_ACTIONS = [
 ];
 
 /**
+ * The replica lag dr-check and the readiness function read: no resource-level permissions.
+ * GetMetricData is not granted: nothing calls it.
+ */
+export const METRIC_READ_ACTIONS = ['cloudwatch:GetMetricStatistics'];
+
+/**
  * Every IAM action each role may use: what the function calls, and nothing else. As
  * deployed by default: DrGlobalClusters and DrInstances empty, so dr-act may switch, create
  * a secondary, promote and create a read replica nothing (see DR_SWITCH_ACTIONS,
@@ -55,6 +61,7 @@ export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
     'logs:CreateLogStream', 'logs:PutLogEvents',
     'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
     'rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
+    ...METRIC_READ_ACTIONS,
   ],
   drAct: [
     'logs:CreateLogStream', 'logs:PutLogEvents',
@@ -62,7 +69,8 @@ export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
     'rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
   ],
   stateMachine: STATE_MACHINE_ACTIONS,
-  drStateMachine: STATE_MACHINE_ACTIONS,
+  // The DR machine also starts the failback machine (the capacity hand-off).
+  drStateMachine: [...STATE_MACHINE_ACTIONS, 'states:StartExecution'],
   startRuns: ['states:StartExecution'],
 };
 
@@ -91,11 +99,37 @@ export const DR_NEW_INSTANCE_ACTIONS = ['kms:CreateGrant', 'kms:DescribeKey', 'i
 /** Every action dr-act uses to create something: a secondary, a read replica, and what a new instance needs. */
 export const DR_CREATION_ACTIONS = [...DR_SECONDARY_ACTIONS, ...DR_REPLICA_ACTIONS, ...DR_NEW_INSTANCE_ACTIONS];
 
-/** The actions each role may use with DrGlobalClusters set, and with DrInstances set. */
-export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withInstances = false): string[] {
+/** What dr-check and dr-act gain, and only they, when DrGlobalReplicationGroups names global datastores: the read... */
+export const DR_ELASTICACHE_READ_ACTIONS = ['elasticache:DescribeGlobalReplicationGroups'];
+/** ... and, dr-act only, the failover (FailoverElastiCacheCluster). */
+export const DR_ELASTICACHE_FAILOVER_ACTIONS = ['elasticache:FailoverGlobalReplicationGroup'];
+/** What dr-act gains, and only it, when DrReplicaClusters names Aurora replica clusters. */
+export const DR_PROMOTE_CLUSTER_ACTIONS = ['rds:PromoteReadReplicaDBCluster'];
+
+/** The lists beside DrGlobalClusters and DrInstances that widen a DR role. */
+export interface MoreDrLists {
+  replicationGroups?: boolean;
+  replicaClusters?: boolean;
+}
+
+/**
+ * The actions each role may use with DrGlobalClusters set, with DrInstances set, and with
+ * DrGlobalReplicationGroups / DrReplicaClusters set.
+ */
+export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withInstances = false,
+  more: MoreDrLists = {}): string[] {
   const actions = [...EXPECTED_ACTIONS[key]];
+  if (key === 'drCheck' && more.replicationGroups) {
+    actions.push(...DR_ELASTICACHE_READ_ACTIONS);
+  }
   if (key !== 'drAct') {
     return actions.sort();
+  }
+  if (more.replicationGroups) {
+    actions.push(...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS);
+  }
+  if (more.replicaClusters) {
+    actions.push(...DR_PROMOTE_CLUSTER_ACTIONS);
   }
   if (withGlobalClusters) {
     actions.push(...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS);
@@ -113,6 +147,7 @@ export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withI
 export const WILDCARD_RESOURCE_ACTIONS = new Set([
   'rds:DescribeOrderableDBInstanceOptions',
   'cloudformation:ListExports',
+  ...METRIC_READ_ACTIONS,
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
   'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
@@ -145,13 +180,29 @@ export function drValidatePermissions(prefix: string): string[] {
   ].sort();
 }
 
-export const DR_CHECK_PERMISSIONS = [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES].sort();
+const READ_METRICS = allow(METRIC_READ_ACTIONS, '*');
+/** Any ElastiCache global datastore of this account (their ARNs have no region). */
+export const GLOBAL_DATASTORES_OF_THIS_ACCOUNT = 'arn:${AWS::Partition}:elasticache::${AWS::AccountId}:globalreplicationgroup:*';
+const READ_GLOBAL_DATASTORES = allow(DR_ELASTICACHE_READ_ACTIONS, GLOBAL_DATASTORES_OF_THIS_ACCOUNT);
+
+/** dr-check's permissions: reads only; the ElastiCache read only with DrGlobalReplicationGroups. */
+export function drCheckPermissions(withReplicationGroups = false): string[] {
+  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...READ_METRICS,
+    ...(withReplicationGroups ? READ_GLOBAL_DATASTORES : [])].sort();
+}
+
+export const DR_CHECK_PERMISSIONS = drCheckPermissions();
 
 /**
  * The condition that takes dr-act's `arn:*:rds:*:*:db:<id>` back to the stack's region, and
  * keeps CreateDBCluster on `arn:*:rds::*:global-cluster:<id>` (no region) to it.
  */
 export const IN_THIS_REGION = { StringEquals: { 'aws:RequestedRegion': '${AWS::Region}' } };
+
+/** How dr-act's role names a listed global datastore (no region: see globalReplicationGroupArnPattern). */
+export const listedGlobalDatastore = (id: string) => `arn:*:elasticache::*:globalreplicationgroup:${id}`;
+/** How dr-act's role names a listed Aurora replica cluster (see dbClusterArnPattern). */
+export const listedCluster = (id: string) => `arn:*:rds:*:*:cluster:${id}`;
 
 /** An RDS resource type of this account and region, any name. */
 export const rdsHere = (type: string) => `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${type}:*`;
@@ -175,7 +226,8 @@ export const TO_ENHANCED_MONITORING = { StringEquals: { 'iam:PassedToService': '
  * source is in another), with this region's groups; a key of this region through RDS and
  * the monitoring role when either list is set.
  */
-export function drActPermissions(globalClusters: string[], instances: string[] = []): string[] {
+export function drActPermissions(globalClusters: string[], instances: string[] = [], replicationGroups: string[] = [],
+  replicaClusters: string[] = []): string[] {
   const switching = globalClusters.length === 0 ? [] : [
     ...globalClusters.flatMap((id) => allow(DR_SWITCH_ACTIONS, `arn:*:rds::*:global-cluster:${id}`)),
     ...allow(DR_SWITCH_ACTIONS, CLUSTERS_HERE),
@@ -194,9 +246,74 @@ export function drActPermissions(globalClusters: string[], instances: string[] =
     ...allow(['kms:CreateGrant', 'kms:DescribeKey'], KEYS_HERE, THROUGH_RDS_HERE),
     ...allow(['iam:PassRole'], ROLES_OF_THIS_ACCOUNT, TO_ENHANCED_MONITORING),
   ];
+  // The global datastores: read any of this account, fail over only the listed ones, from this region.
+  const elastiCache = replicationGroups.length === 0 ? [] : [
+    ...READ_GLOBAL_DATASTORES,
+    ...replicationGroups.flatMap((id) => allow(DR_ELASTICACHE_FAILOVER_ACTIONS, listedGlobalDatastore(id), IN_THIS_REGION)),
+  ];
+  const promotingClusters = replicaClusters.flatMap((id) => allow(DR_PROMOTE_CLUSTER_ACTIONS, listedCluster(id), IN_THIS_REGION));
   return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting, ...replicating,
-    ...newInstance].sort();
+    ...newInstance, ...elastiCache, ...promotingClusters].sort();
 }
+
+/**
+ * dr-act's statements for the ElastiCache global datastores and the Aurora replica clusters,
+ * exactly and in order (after every other statement of dr-act's): the read and the failover
+ * with global datastores, the promotion with replica clusters; none at all with neither.
+ */
+export function drListedStatements(replicationGroups: string[], replicaClusters: string[]): StatementShape[] {
+  const elastiCache: StatementShape[] = replicationGroups.length === 0 ? [] : [
+    { Sid: 'ReadGlobalReplicationGroups', Action: DR_ELASTICACHE_READ_ACTIONS, Resource: [GLOBAL_DATASTORES_OF_THIS_ACCOUNT] },
+    {
+      Sid: 'FailOverConfiguredGlobalReplicationGroupsOnly',
+      Action: DR_ELASTICACHE_FAILOVER_ACTIONS,
+      Resource: replicationGroups.map(listedGlobalDatastore),
+      Condition: IN_THIS_REGION,
+    },
+  ];
+  const clusters: StatementShape[] = replicaClusters.length === 0 ? [] : [
+    {
+      Sid: 'PromoteConfiguredReplicaClustersInThisRegionOnly',
+      Action: DR_PROMOTE_CLUSTER_ACTIONS,
+      Resource: replicaClusters.map(listedCluster),
+      Condition: IN_THIS_REGION,
+    },
+  ];
+  return [...elastiCache, ...clusters];
+}
+
+/** Every action of drListedStatements. */
+export const DR_LISTED_ACTIONS = [...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS, ...DR_PROMOTE_CLUSTER_ACTIONS];
+
+// --- Readiness on a schedule (only with DrReadinessPayloadParameter).
+
+/** The readiness function's actions: reads only. */
+export const READINESS_ACTIONS = [
+  'logs:CreateLogStream', 'logs:PutLogEvents',
+  'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
+  'cloudformation:ListExports', 'ssm:GetParameters', 'kms:Decrypt',
+  'rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
+  ...DR_ELASTICACHE_READ_ACTIONS, ...METRIC_READ_ACTIONS,
+].sort();
+
+/** The readiness function's permissions, for a payload parameter and a parameter path prefix. */
+export function readinessPermissions(payloadParameter: string, prefix: string): string[] {
+  const parameters = [payloadParameter, `${prefix}*`]
+    .map((name) => `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
+  return [
+    ...OWN_LOGS_AND_TRACES,
+    ...allow(['cloudformation:ListExports'], '*'),
+    ...parameters.flatMap((parameter) => allow(['ssm:GetParameters'], parameter)),
+    ...allow(['kms:Decrypt'], 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*',
+      { StringEquals: { 'kms:ViaService': 'ssm.${AWS::Region}.amazonaws.com' } }),
+    ...READ_GLOBAL_DATABASES,
+    ...READ_GLOBAL_DATASTORES,
+    ...READ_METRICS,
+  ].sort();
+}
+
+/** The schedule's role: it invokes the readiness function (its own log group's `${GetAtt.Arn}`) and nothing else. */
+export const READINESS_SCHEDULE_PERMISSIONS = allow(['lambda:InvokeFunction'], '${GetAtt.Arn}');
 
 /** A statement as the tests compare it: Sid, actions, resources and condition, intrinsics in Fn::Sub form. */
 export interface StatementShape {

@@ -6,8 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  DB_CLUSTER_ID_PATTERN,
   DB_INSTANCE_ID_PATTERN,
   DEFAULT_DR_PARAMETER_PATH_PREFIX,
+  DR_READINESS_BINARY,
+  DR_READINESS_MINUTES,
+  FAILBACK_STATE_MACHINE_SUBSTITUTION,
+  GLOBAL_REPLICATION_GROUP_ID_PATTERN,
+  SSM_PARAMETER_NAME_PATTERN,
   DEFINITION_SUBSTITUTIONS,
   DR_DEFINITION_SUBSTITUTIONS,
   DR_FUNCTIONS,
@@ -18,8 +24,15 @@ import {
   GLOBAL_CLUSTER_ID_PATTERN,
 } from '../lib';
 import {
-  DR_CHECK_PERMISSIONS,
   DR_CREATION_ACTIONS,
+  DR_ELASTICACHE_FAILOVER_ACTIONS,
+  DR_ELASTICACHE_READ_ACTIONS,
+  DR_LISTED_ACTIONS,
+  DR_PROMOTE_CLUSTER_ACTIONS,
+  drCheckPermissions,
+  drListedStatements,
+  READINESS_SCHEDULE_PERMISSIONS,
+  readinessPermissions,
   DR_NEW_INSTANCE_ACTIONS,
   DR_PROMOTE_ACTIONS,
   DR_REPLICA_ACTIONS,
@@ -38,6 +51,7 @@ import {
   Json,
   loadSamTemplate,
   logicalId,
+  normaliseIntrinsics,
   placeholders,
   REAL_DEFINITION,
   REAL_DR_DEFINITION,
@@ -76,6 +90,11 @@ const DR_GLOBAL_CLUSTERS = ['orders-global', 'payments-global'];
 const DR_PARAMETER_PATH_PREFIX = '/ops/dr-payloads/prod/';
 /** The RDS instances the pilot-light variants may promote, and make read replicas of or as. */
 const DR_INSTANCES = ['orders-replica', 'reporting-replica'];
+/** The ElastiCache global datastores and Aurora replica clusters the DR variants may fail over and promote. */
+const DR_GLOBAL_REPLICATION_GROUPS = ['ldgnf-sessions', 'ldgnf-carts'];
+const DR_REPLICA_CLUSTERS = ['orders-replica-cluster', 'reporting-replica-cluster'];
+/** The payload parameter the readiness variant checks. */
+const READINESS_PAYLOAD = '/aurora-failback/dr/payload';
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
 
@@ -101,6 +120,8 @@ describe('SAM template', () => {
     globalClusters: string[];
     instances: string[];
     parameterPathPrefix: string;
+    replicationGroups?: string[];
+    replicaClusters?: string[];
   }
   const variants: Variant[] = [
     {
@@ -149,7 +170,38 @@ describe('SAM template', () => {
       allowUntagged: false, globalClusters: ['orders-global'], instances: DR_INSTANCES,
       parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
     },
+    {
+      name: 'DrGlobalReplicationGroups=ldgnf-sessions',
+      sam: resolveSamConditions(raw, { DrGlobalReplicationGroups: 'ldgnf-sessions' }),
+      cdk: synth({ drGlobalReplicationGroups: ['ldgnf-sessions'] }),
+      allowUntagged: false, globalClusters: [], instances: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      replicationGroups: ['ldgnf-sessions'],
+    },
+    {
+      name: `DrReplicaClusters=orders-replica-cluster DrGlobalClusters=orders-global`,
+      sam: resolveSamConditions(raw, { DrReplicaClusters: 'orders-replica-cluster', DrGlobalClusters: 'orders-global' }),
+      cdk: synth({ drReplicaClusters: ['orders-replica-cluster'], drGlobalClusters: ['orders-global'] }),
+      allowUntagged: false, globalClusters: ['orders-global'], instances: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      replicaClusters: ['orders-replica-cluster'],
+    },
+    {
+      name: `DrGlobalReplicationGroups=${DR_GLOBAL_REPLICATION_GROUPS.join(',')} DrReplicaClusters=${DR_REPLICA_CLUSTERS.join(',')} `
+        + `DrInstances=orders-replica DrReadinessPayloadParameter=${READINESS_PAYLOAD}`,
+      sam: resolveSamConditions(raw, {
+        DrGlobalReplicationGroups: DR_GLOBAL_REPLICATION_GROUPS.join(','), DrReplicaClusters: DR_REPLICA_CLUSTERS.join(','),
+        DrInstances: 'orders-replica', DrReadinessPayloadParameter: READINESS_PAYLOAD,
+      }),
+      cdk: synth({
+        drGlobalReplicationGroups: DR_GLOBAL_REPLICATION_GROUPS, drReplicaClusters: DR_REPLICA_CLUSTERS,
+        drInstances: ['orders-replica'], drReadinessPayloadParameter: READINESS_PAYLOAD,
+      }),
+      allowUntagged: false, globalClusters: [], instances: ['orders-replica'], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      replicationGroups: DR_GLOBAL_REPLICATION_GROUPS, replicaClusters: DR_REPLICA_CLUSTERS,
+    },
   ];
+  const moreLists = (variant: Variant) => ({
+    replicationGroups: (variant.replicationGroups ?? []).length > 0, replicaClusters: (variant.replicaClusters ?? []).length > 0,
+  });
   const variantFn = (variant: { cdk: ReturnType<typeof synth> }, key: FunctionKey) =>
     logicalId(variant.cdk.stack, variant.cdk.construct.functions[key]);
 
@@ -219,7 +271,7 @@ describe('SAM template', () => {
         const roleId = functionRoleId(variant.sam, SAM_FUNCTIONS[key]);
         const label = `${key} (${variant.name})`;
         assert.deepEqual(roleActions(variant.sam, roleId),
-          expectedActions(key, variant.globalClusters.length > 0, variant.instances.length > 0), label);
+          expectedActions(key, variant.globalClusters.length > 0, variant.instances.length > 0, moreLists(variant)), label);
         assert.deepEqual(roleActions(variant.sam, roleId),
           roleActions(variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, key))), label);
       }
@@ -243,6 +295,12 @@ describe('SAM template', () => {
         const invoke = roleStatements(variant.sam, samRole).filter((s) => asList(s.Action).includes('lambda:InvokeFunction'));
         assert.deepEqual(invoke.flatMap((s) => asList(s.Resource)),
           machine.functions.map((key) => ({ 'Fn::GetAtt': [SAM_FUNCTIONS[key], 'Arn'] })), machine.sam);
+        // The capacity hand-off: the DR machine starts this stack's failback machine, and nothing else.
+        const starts = roleStatements(variant.sam, samRole).filter((s) => asList(s.Action).includes('states:StartExecution'));
+        assert.deepEqual(starts.map((s) => [s.Sid, asList(s.Action), asList(s.Resource), s.Condition]),
+          machine.sam === 'DrStateMachine'
+            ? [['StartFailbackStateMachineOnly', ['states:StartExecution'], [{ Ref: 'FailbackStateMachine' }], undefined]]
+            : [], `${machine.sam} (${variant.name})`);
       }
     }
     const detailType = (machine: string) => roleStatements(sam, sam.Resources[machine].Properties.Role['Fn::GetAtt'][0])
@@ -263,9 +321,22 @@ describe('SAM template', () => {
         { DR_PARAMETER_PATH_PREFIX: { Ref: 'DrParameterPathPrefix' } }, `dr-validate environment (${variant.name})`);
       assert.deepEqual(variant.cdk.json.Resources[variantFn(variant, 'drValidate')].Properties.Environment.Variables,
         { DR_PARAMETER_PATH_PREFIX: variant.parameterPathPrefix }, `dr-validate environment (${variant.name})`);
-      assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), DR_CHECK_PERMISSIONS, `dr-check (${variant.name})`);
+      const groups = variant.replicationGroups ?? [];
+      const clusters = variant.replicaClusters ?? [];
+      assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), drCheckPermissions(groups.length > 0),
+        `dr-check (${variant.name})`);
       assert.deepEqual(rolePermissions(variant.sam, samRole('drAct')),
-        drActPermissions(variant.globalClusters, variant.instances), `dr-act (${variant.name})`);
+        drActPermissions(variant.globalClusters, variant.instances, groups, clusters), `dr-act (${variant.name})`);
+      // The global datastores and the replica clusters: the same statements in both templates,
+      // exactly, in the same order (the read and the failover with DrGlobalReplicationGroups,
+      // the promotion with DrReplicaClusters); none at all with neither.
+      for (const [template, roleId, which] of [
+        [variant.sam, samRole('drAct'), 'SAM'],
+        [variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, 'drAct')), 'CDK'],
+      ] as const) {
+        assert.deepEqual(statementShapes(template, roleId, DR_LISTED_ACTIONS), drListedStatements(groups, clusters),
+          `global datastores and replica clusters, ${which} (${variant.name})`);
+      }
       // The promotion: one statement, PromoteReadReplica alone, on exactly the instances
       // listed, in the stack's region; none at all when DrInstances is empty.
       for (const [template, roleId] of [
@@ -306,11 +377,16 @@ describe('SAM template', () => {
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrInstances' }] }, ''] }] });
     assert.deepEqual(raw.Conditions.HasDrGlobalClustersOrInstances,
       { 'Fn::Or': [{ Condition: 'HasDrGlobalClusters' }, { Condition: 'HasDrInstances' }] });
+    assert.deepEqual(raw.Conditions.HasDrGlobalReplicationGroups,
+      { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalReplicationGroups' }] }, ''] }] });
+    assert.deepEqual(raw.Conditions.HasDrReplicaClusters,
+      { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrReplicaClusters' }] }, ''] }] });
     const actStatements = raw.Resources.DrActRole.Properties.Policies[0].PolicyDocument.Statement;
     const conditional = actStatements.filter((s: Json) => 'Fn::If' in s);
     assert.deepEqual(conditional.map((s: Json) => s['Fn::If'][0]),
       [...Array(5).fill('HasDrGlobalClusters'), ...Array(3).fill('HasDrInstances'),
-        ...Array(2).fill('HasDrGlobalClustersOrInstances')]);
+        ...Array(2).fill('HasDrGlobalClustersOrInstances'), ...Array(2).fill('HasDrGlobalReplicationGroups'),
+        'HasDrReplicaClusters']);
     const actionsUnder: Record<string, string[]> = {};
     for (const statement of conditional) {
       const [condition, whenTrue, whenFalse] = statement['Fn::If'];
@@ -321,6 +397,13 @@ describe('SAM template', () => {
       [...DR_SWITCH_ACTIONS, ...DR_SWITCH_ACTIONS, 'rds:CreateDBCluster', 'rds:CreateDBCluster', 'rds:CreateDBInstance']);
     assert.deepEqual(actionsUnder.HasDrInstances, [...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS, ...DR_REPLICA_ACTIONS]);
     assert.deepEqual(actionsUnder.HasDrGlobalClustersOrInstances, DR_NEW_INSTANCE_ACTIONS);
+    assert.deepEqual(actionsUnder.HasDrGlobalReplicationGroups, [...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS]);
+    assert.deepEqual(actionsUnder.HasDrReplicaClusters, DR_PROMOTE_CLUSTER_ACTIONS);
+    // dr-check's only conditional statement: the ElastiCache read.
+    const checkConditional = raw.Resources.DrCheckRole.Properties.Policies[0].PolicyDocument.Statement
+      .filter((s: Json) => 'Fn::If' in s);
+    assert.deepEqual(checkConditional.map((s: Json) => [s['Fn::If'][0], s['Fn::If'][1].Action, s['Fn::If'][2]]),
+      [['HasDrGlobalReplicationGroups', DR_ELASTICACHE_READ_ACTIONS[0], { Ref: 'AWS::NoValue' }]]);
     const underInstances = conditional.filter((s: Json) => s['Fn::If'][0] === 'HasDrInstances').map((s: Json) => s['Fn::If'][1]);
     assert.deepEqual(underInstances[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
     // The read replica's listed instances carry no region condition (the source is
@@ -329,7 +412,7 @@ describe('SAM template', () => {
     assert.equal(underInstances[2].Condition, undefined);
     const unconditional = actStatements.filter((s: Json) => !('Fn::If' in s)).flatMap((s: Json) => asList(s.Action));
     for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS, ...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS,
-      ...DR_NEW_INSTANCE_ACTIONS]) {
+      ...DR_NEW_INSTANCE_ACTIONS, ...DR_LISTED_ACTIONS]) {
       assert.ok(!unconditional.includes(action), `${action} only under its condition`);
     }
     // The key and monitoring-role statements: exactly with one list or both, once.
@@ -343,7 +426,8 @@ describe('SAM template', () => {
     for (const variant of variants) {
       for (const key of FUNCTION_KEYS.filter((k) => k !== 'drAct')) {
         const actions = roleActions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]));
-        for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster', 'rds:CreateDBInstanceReadReplica']) {
+        for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster', 'rds:CreateDBInstanceReadReplica',
+          ...DR_ELASTICACHE_FAILOVER_ACTIONS, ...DR_PROMOTE_CLUSTER_ACTIONS]) {
           assert.ok(!actions.includes(action), `${key} ${action} (${variant.name})`);
         }
       }
@@ -444,6 +528,11 @@ describe('SAM template', () => {
       assert.equal(cdk.json.Resources[logicalId(cdk.stack, construct)].Properties.DefinitionSubstitutions[budget],
         String(sam.Parameters[budget].Default), budget);
     }
+    // The capacity hand-off: the DR machine is given the failback machine's ARN (its Ref), in both.
+    assert.deepEqual(sam.Resources.DrStateMachine.Properties.DefinitionSubstitutions[FAILBACK_STATE_MACHINE_SUBSTITUTION],
+      { Ref: 'FailbackStateMachine' });
+    assert.deepEqual(cdk.json.Resources[logicalId(cdk.stack, cdk.construct.drStateMachine)].Properties
+      .DefinitionSubstitutions[FAILBACK_STATE_MACHINE_SUBSTITUTION], { Ref: logicalId(cdk.stack, cdk.construct.stateMachine) });
     const dr = sam.Parameters.ResourceCheckBudget;
     assert.deepEqual([dr.Type, dr.Default, dr.MinValue, dr.MaxValue], ['Number', 90, 1, 600]);
     // The construct takes the same bounds.
@@ -506,6 +595,149 @@ describe('SAM template', () => {
     const drGroup = sam.Metadata['AWS::CloudFormation::Interface'].ParameterGroups
       .find((group: Json) => group.Label.default === 'Cross-region DR');
     assert.ok(drGroup.Parameters.includes('DrInstances'), 'DrInstances sits in the Cross-region DR group');
+    // DrGlobalReplicationGroups and DrReplicaClusters: lists of identifiers, empty by default,
+    // each checked with the same rules; the construct refuses what the patterns refuse.
+    for (const [name, pattern, prop, refusal] of [
+      ['DrGlobalReplicationGroups', GLOBAL_REPLICATION_GROUP_ID_PATTERN, 'drGlobalReplicationGroups', /is not an ElastiCache global datastore identifier/],
+      ['DrReplicaClusters', DB_CLUSTER_ID_PATTERN, 'drReplicaClusters', /is not a DB cluster identifier/],
+    ] as const) {
+      const parameter = sam.Parameters[name];
+      assert.deepEqual([parameter.Type, parameter.Default], ['CommaDelimitedList', ''], name);
+      assert.equal(parameter.AllowedPattern, `^$|${pattern.source}`, name);
+      assert.ok(drGroup.Parameters.includes(name), `${name} sits in the Cross-region DR group`);
+      const ids = new RegExp(parameter.AllowedPattern);
+      for (const good of ['', 'ldgnf-sessions', 'orders-replica-cluster', 'a', 'A1-b2']) {
+        assert.ok(ids.test(good), `${name} ${good}`);
+        if (good !== '') {
+          synth({ [prop]: [good] });
+        }
+      }
+      for (const bad of ['1orders', 'orders-', 'orders--x', 'orders x', 'orders_x', 'arn:aws:rds:eu-west-1:123456789012:cluster:x']) {
+        assert.ok(!ids.test(bad), `${name} ${bad}`);
+        assert.throws(() => synth({ [prop]: [bad] }), refusal, `${name} ${bad}`);
+      }
+    }
+  });
+
+  it('deploys the readiness function, schedule and alarm only with DrReadinessPayloadParameter, as the construct', () => {
+    const readinessIds = ['DrReadinessLogGroup', 'DrReadinessRole', 'DrReadinessFunction', 'DrReadinessScheduleRole',
+      'DrReadinessSchedule', 'DrReadinessAlarm'];
+    for (const id of readinessIds) {
+      assert.equal(raw.Resources[id].Condition, 'HasDrReadiness', id);
+      assert.equal(sam.Resources[id], undefined, `no ${id} by default`);
+    }
+    assert.deepEqual(raw.Conditions.HasDrReadiness, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DrReadinessPayloadParameter' }, ''] }] });
+    assert.deepEqual(Object.keys(raw.Resources).filter((id) => raw.Resources[id].Condition === 'HasDrReadiness').sort(),
+      [...readinessIds].sort());
+    assert.deepEqual(raw.Outputs.DrReadinessFunctionName,
+      { Condition: 'HasDrReadiness', Description: raw.Outputs.DrReadinessFunctionName.Description, Value: { Ref: 'DrReadinessFunction' } });
+    assert.equal(cdk.construct.readinessFunction, undefined);
+    assert.equal(resourcesOfType(cdk.json, 'AWS::Scheduler::Schedule').length, 0);
+
+    const on = resolveSamConditions(raw, { DrReadinessPayloadParameter: READINESS_PAYLOAD });
+    const cdkOn = synth({ drReadinessPayloadParameter: READINESS_PAYLOAD });
+    const cdkId = (c: { node: Json }) => logicalId(cdkOn.stack, c);
+    // The function, declared as the other functions: built from the workspace's crate.
+    const fn = on.Resources.DrReadinessFunction;
+    const cdkFnProps = cdkOn.json.Resources[cdkId(cdkOn.construct.readinessFunction!)].Properties;
+    assert.equal(fn.Type, 'AWS::Serverless::Function');
+    assert.equal(fn.Metadata.BuildMethod, 'rust-cargolambda');
+    assert.equal(fn.Metadata.BuildProperties.Binary, DR_READINESS_BINARY);
+    assert.equal(DR_READINESS_BINARY, 'dr-readiness');
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'crates', DR_READINESS_BINARY, 'Cargo.toml')), `crates/${DR_READINESS_BINARY} exists`);
+    assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON');
+    assert.deepEqual(fn.Properties.LoggingConfig.LogGroup, { Ref: 'DrReadinessLogGroup' });
+    assert.deepEqual(on.Resources.DrReadinessLogGroup.Properties.LogGroupName, { 'Fn::Sub': '/aws/lambda/${AWS::StackName}/dr-readiness' });
+    assert.equal(fn.Properties.Timeout ?? sam.Globals.Function.Timeout, cdkFnProps.Timeout);
+    assert.deepEqual(fn.Properties.Environment.Variables, {
+      DR_PARAMETER_PATH_PREFIX: { Ref: 'DrParameterPathPrefix' }, DR_READINESS_MAX_LAG_SECONDS: { Ref: 'DrReadinessMaxLagSeconds' },
+    });
+    assert.deepEqual(cdkFnProps.Environment.Variables, {
+      DR_PARAMETER_PATH_PREFIX: String(sam.Parameters.DrParameterPathPrefix.Default),
+      DR_READINESS_MAX_LAG_SECONDS: String(sam.Parameters.DrReadinessMaxLagSeconds.Default),
+    });
+    // A failed check is not run again late, in both.
+    assert.deepEqual(fn.Properties.EventInvokeConfig, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    const [[, invokeConfig]] = resourcesOfType(cdkOn.json, 'AWS::Lambda::EventInvokeConfig');
+    assert.deepEqual([invokeConfig.Properties.MaximumRetryAttempts, invokeConfig.Properties.MaximumEventAgeInSeconds], [0, 300]);
+    // Its role: reads only, the same permissions in both.
+    const samRole = functionRoleId(on, 'DrReadinessFunction');
+    assert.equal(samRole, 'DrReadinessRole');
+    assert.deepEqual(rolePermissions(on, samRole), readinessPermissions(READINESS_PAYLOAD, DEFAULT_DR_PARAMETER_PATH_PREFIX));
+    assert.deepEqual(rolePermissions(on, samRole), rolePermissions(cdkOn.json, cdkId(cdkOn.construct.roles.drReadiness!)));
+    // The schedule and its role, the same in both.
+    const schedule = on.Resources.DrReadinessSchedule.Properties;
+    const cdkSchedule = cdkOn.json.Resources[cdkOn.stack.getLogicalId(cdkOn.construct.readinessSchedule!)].Properties;
+    assert.equal(normaliseIntrinsics(schedule.ScheduleExpression), 'rate(15 minutes)');
+    assert.equal(normaliseIntrinsics(schedule.ScheduleExpression), cdkSchedule.ScheduleExpression);
+    assert.deepEqual(JSON.parse(normaliseIntrinsics(schedule.Target.Input)), { payloadParameter: READINESS_PAYLOAD });
+    assert.equal(normaliseIntrinsics(schedule.Target.Input), cdkSchedule.Target.Input);
+    for (const property of ['FlexibleTimeWindow', 'State']) {
+      assert.deepEqual(schedule[property], cdkSchedule[property], property);
+    }
+    assert.deepEqual(schedule.Target.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    assert.deepEqual(schedule.Target.RetryPolicy, cdkSchedule.Target.RetryPolicy);
+    assert.deepEqual(schedule.Target.Arn, { 'Fn::GetAtt': ['DrReadinessFunction', 'Arn'] });
+    assert.deepEqual(schedule.Target.RoleArn, { 'Fn::GetAtt': ['DrReadinessScheduleRole', 'Arn'] });
+    assert.deepEqual(rolePermissions(on, 'DrReadinessScheduleRole'), READINESS_SCHEDULE_PERMISSIONS);
+    assert.deepEqual(roleStatements(on, 'DrReadinessScheduleRole')[0].Resource, { 'Fn::GetAtt': ['DrReadinessFunction', 'Arn'] });
+    const cdkScheduleRole = cdkOn.json.Resources[cdkId(cdkOn.construct.roles.drReadinessSchedule!)];
+    assert.deepEqual(rolePermissions(on, 'DrReadinessScheduleRole'),
+      rolePermissions(cdkOn.json, cdkId(cdkOn.construct.roles.drReadinessSchedule!)));
+    assert.deepEqual(normaliseIntrinsics(on.Resources.DrReadinessScheduleRole.Properties.AssumeRolePolicyDocument.Statement),
+      normaliseIntrinsics(cdkScheduleRole.Properties.AssumeRolePolicyDocument.Statement));
+    // The alarm: the same metric, statistic, threshold and missing-data rule; its period is the
+    // schedule's, through the ReadinessMinutes mapping, for every allowed value.
+    const alarm = on.Resources.DrReadinessAlarm.Properties;
+    const cdkAlarm = cdkOn.json.Resources[cdkId(cdkOn.construct.readinessAlarm!)].Properties;
+    for (const property of ['Namespace', 'MetricName', 'Statistic', 'Threshold', 'ComparisonOperator', 'TreatMissingData']) {
+      assert.deepEqual(alarm[property], cdkAlarm[property], property);
+    }
+    assert.deepEqual([alarm.Namespace, alarm.MetricName, alarm.TreatMissingData], ['AuroraFailback', 'ResourcesNotReady', 'breaching']);
+    assert.deepEqual(alarm.Dimensions, [{ Name: 'Payload', Value: { Ref: 'DrReadinessPayloadParameter' } }]);
+    assert.deepEqual(cdkAlarm.Dimensions, [{ Name: 'Payload', Value: READINESS_PAYLOAD }]);
+    assert.deepEqual(alarm.Period, { 'Fn::FindInMap': ['ReadinessMinutes', { Ref: 'DrReadinessMinutes' }, 'PeriodSeconds'] });
+    const minutes = sam.Parameters.DrReadinessMinutes;
+    assert.deepEqual([minutes.Type, minutes.Default, minutes.AllowedValues], ['Number', 15, [...DR_READINESS_MINUTES]]);
+    assert.deepEqual(Object.keys(raw.Mappings.ReadinessMinutes), DR_READINESS_MINUTES.map(String));
+    for (const value of DR_READINESS_MINUTES) {
+      assert.equal(raw.Mappings.ReadinessMinutes[String(value)].PeriodSeconds, value * 60, `${value} minutes`);
+    }
+    assert.equal(raw.Mappings.ReadinessMinutes[String(minutes.Default)].PeriodSeconds, cdkAlarm.Period);
+    for (const property of ['EvaluationPeriods', 'DatapointsToAlarm']) {
+      assert.deepEqual(alarm[property], { Ref: 'DrReadinessAlarmChecks' }, property);
+      assert.equal(cdkAlarm[property], sam.Parameters.DrReadinessAlarmChecks.Default, property);
+    }
+    assert.deepEqual(alarm.AlarmActions, [{ Ref: 'NotificationTopic' }]);
+    assert.deepEqual(cdkAlarm.AlarmActions, [{ Ref: logicalId(cdkOn.stack, cdkOn.construct.notificationTopic) }]);
+    const checks = sam.Parameters.DrReadinessAlarmChecks;
+    assert.deepEqual([checks.Type, checks.Default, checks.MinValue, checks.MaxValue], ['Number', 3, 1, 24]);
+    assert.ok(checks.MaxValue * Math.max(...DR_READINESS_MINUTES) * 60 <= 86400, 'an alarm evaluates at most one day');
+    const lag = sam.Parameters.DrReadinessMaxLagSeconds;
+    assert.deepEqual([lag.Type, lag.Default, lag.MinValue, lag.MaxValue], ['Number', 60, 1, 86400]);
+    // Counts: two more roles, one more alarm, in both.
+    assert.equal(resourcesOfType(on, 'AWS::IAM::Role').length, 13);
+    assert.equal(resourcesOfType(on, 'AWS::IAM::Role').length, resourcesOfType(cdkOn.json, 'AWS::IAM::Role').length);
+    assert.equal(resourcesOfType(on, 'AWS::CloudWatch::Alarm').length, resourcesOfType(cdkOn.json, 'AWS::CloudWatch::Alarm').length);
+    // The payload parameter: a full SSM name from "/", or empty; the construct refuses what the pattern refuses.
+    const payload = sam.Parameters.DrReadinessPayloadParameter;
+    assert.deepEqual([payload.Type, payload.Default, payload.MaxLength], ['String', '', 1011]);
+    assert.equal(payload.AllowedPattern, `^$|${SSM_PARAMETER_NAME_PATTERN.source.replace(/\\\//g, '/')}`);
+    const names = new RegExp(payload.AllowedPattern);
+    for (const good of ['', '/payload', '/aurora-failback/dr/payload', '/a_b.c-d/e']) {
+      assert.ok(names.test(good), good);
+      if (good !== '') {
+        synth({ drReadinessPayloadParameter: good });
+      }
+    }
+    for (const bad of ['payload', 'aurora-failback/dr/payload', '/', '/a/', '//a', '/a b', '/a"b']) {
+      assert.ok(!names.test(bad), bad);
+      assert.throws(() => synth({ drReadinessPayloadParameter: bad }), /drReadinessPayloadParameter must be an SSM parameter name/, bad);
+    }
+    const readinessGroup = sam.Metadata['AWS::CloudFormation::Interface'].ParameterGroups
+      .find((group: Json) => String(group.Label.default).startsWith('DR readiness'));
+    assert.deepEqual(readinessGroup.Parameters,
+      ['DrReadinessPayloadParameter', 'DrReadinessMinutes', 'DrReadinessAlarmChecks', 'DrReadinessMaxLagSeconds']);
   });
 
   it('matches the construct\'s event rules and ledger table', () => {
@@ -576,9 +808,10 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrInstances', 'DrParameterPathPrefix', 'DryRunOnly', 'LogRetentionInDays',
-        'MaxEventAgeSeconds', 'NotificationEmail', 'NotifyOnEveryRun', 'ReaderCheckBudget', 'ResourceCheckBudget',
-        'WriterCheckBudget']);
+      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrGlobalReplicationGroups', 'DrInstances', 'DrParameterPathPrefix',
+        'DrReadinessAlarmChecks', 'DrReadinessMaxLagSeconds', 'DrReadinessMinutes', 'DrReadinessPayloadParameter',
+        'DrReplicaClusters', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail', 'NotifyOnEveryRun',
+        'ReaderCheckBudget', 'ResourceCheckBudget', 'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
     const documented = deploySection();
     for (const [name, parameter] of Object.entries<Json>(sam.Parameters)) {
@@ -586,8 +819,8 @@ describe('SAM template', () => {
       assert.ok(documented.includes(`\`${name}\``), `README's Deploy section documents ${name}`);
     }
     assert.deepEqual(Object.keys(sam.Outputs).sort(),
-      ['DeadLetterQueueUrl', 'DrStateMachineArn', 'KeyArn', 'LedgerTableName', 'NotificationTopicArn', 'StateMachineArn',
-        'StateMachineName']);
+      ['DeadLetterQueueUrl', 'DrReadinessFunctionName', 'DrStateMachineArn', 'KeyArn', 'LedgerTableName', 'NotificationTopicArn',
+        'StateMachineArn', 'StateMachineName']);
     assert.deepEqual(sam.Outputs.DrStateMachineArn.Value, { Ref: 'DrStateMachine' });
   });
 });

@@ -2,9 +2,12 @@
 //! by layer. It shares the foundation with the failback workflow: the error vocabulary,
 //! the identifier and class checks, the AWS adapters and the ledger.
 
+pub mod observe;
 pub mod outcome;
 pub mod payload;
 pub mod plan;
+pub mod readiness;
 pub mod record;
+pub mod request;
 pub mod resource;
 pub mod validate;

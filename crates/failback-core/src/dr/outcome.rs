@@ -62,6 +62,25 @@ pub struct ResourceResult {
     pub plan: Option<ResourcePlan>,
     pub act: Option<Value>,
     pub check: Option<SwitchCheck>,
+    /// The failback run the DR run started for a cluster left with a small writer, or
+    /// why it could not start; null when none was needed.
+    #[serde(default)]
+    pub handoff: Option<HandoffResult>,
+}
+
+/// What StartExecution of the failback workflow answered (ResultSelector), or the error
+/// the machine caught.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffResult {
+    #[serde(rename = "executionArn", default)]
+    pub execution_arn: Option<String>,
+    #[serde(rename = "startDate", default)]
+    pub start_date: Option<Value>,
+    #[serde(rename = "Error", default)]
+    pub error: Option<String>,
+    #[serde(rename = "Cause", default)]
+    pub cause: Option<String>,
 }
 
 /// One resource of one run as the ledger keeps it (partition: its resource key).
@@ -88,6 +107,15 @@ pub struct DrResourceRecord {
     pub writer_after: Option<String>,
     pub data_loss_allowed: Option<bool>,
     pub failed_over_from: Option<String>,
+    /// The replication lag AWS reported when the run planned the resource.
+    #[serde(default)]
+    pub replication_lag_ms: Option<u64>,
+    /// The failback run started to restore the writer class of the cluster this resource
+    /// left taking writes: its execution ARN, or why it did not start.
+    #[serde(default)]
+    pub handoff_execution_arn: Option<String>,
+    #[serde(default)]
+    pub handoff_error: Option<String>,
 }
 
 /// The record of a resource result. Durations are worked out only from times that parse
@@ -115,19 +143,22 @@ pub fn resource_record(
         .and_then(Value::as_bool)
         == Some(true);
     let failover = result.resource_type == "UnPlannedFailoverAurora";
-    let switch = failover || result.resource_type == "PlannedFailoverAurora";
-    // Already done: for a switch the target is the writer; otherwise the writer stays.
+    // Already done: the target is the writer (a switch, a failover, a promotion);
+    // a creation leaves the writer where it was.
+    let creation = ["CreateAuroraSecondaryDBCluster", "CreateRDSReadReplica"]
+        .contains(&result.resource_type.as_str());
     let writer_after = match (check, &result.plan) {
         (Some(check), _) => check.writer.clone(),
         (None, Some(plan)) if result.outcome == ResourceOutcome::AlreadyDone => {
-            if switch {
-                Some(plan.target_cluster_arn.clone())
-            } else {
+            if creation {
                 writer_before.clone()
+            } else {
+                Some(plan.target_cluster_arn.clone())
             }
         }
         _ => None,
     };
+    let handoff = result.handoff.as_ref();
     let summary = match (&result.check, &result.plan, &result.error) {
         (Some(check), _, _) => Some(check.summary.clone()),
         (None, Some(plan), _) => Some(plan.summary.clone()),
@@ -163,6 +194,16 @@ pub fn resource_record(
         failed_over_from: check
             .and_then(|c| c.failed_over_from.clone())
             .or_else(|| writer_before.filter(|_| failover && requested)),
+        replication_lag_ms: result.plan.as_ref().and_then(|p| p.replication_lag_ms),
+        handoff_execution_arn: handoff.and_then(|h| h.execution_arn.clone()),
+        handoff_error: handoff.and_then(|h| match h.error.as_deref()? {
+            // The name is this run's and the cluster's: an earlier attempt started it.
+            "StepFunctions.ExecutionAlreadyExistsException" => None,
+            error => Some(format!(
+                "{error}: {}",
+                h.cause.as_deref().unwrap_or_default()
+            )),
+        }),
     }
 }
 

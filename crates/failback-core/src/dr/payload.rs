@@ -50,10 +50,14 @@ pub enum ResourceType {
     /// promoted instance, created in this (the old primary's) region.
     #[serde(rename = "CreateRDSReadReplica")]
     CreateRdsReadReplica,
+    /// An ElastiCache (Redis OSS, Valkey) global datastore failed over to its replication
+    /// group in this region.
+    FailoverElastiCacheCluster,
+    /// Ours, not the DR Orchestrator's: an Aurora cluster that is a cross-region read
+    /// replica of another cluster (binlog replication, not a global database) promoted to
+    /// a standalone cluster.
+    PromoteAuroraReadReplicaCluster,
 }
-
-/// DR Orchestrator resource types that this version does not run yet.
-const NOT_YET_SUPPORTED: &[&str] = &["FailoverElastiCacheCluster"];
 
 /// What a parameter's value must look like once resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,8 @@ pub enum Shape {
     BackupWindow,
     /// A DB subnet group name: letters, digits, spaces, `.`, `_`, `-` (RDS's rule).
     SubnetGroup,
+    /// An ElastiCache replication group or global datastore identifier.
+    CacheGroupId,
     /// Printable text (ARNs, versions, key ids).
     Text,
 }
@@ -183,13 +189,25 @@ const READ_REPLICA_PROMOTION: &[Param] = &[
     optional("PreferredBackupWindow", Shape::BackupWindow),
 ];
 
+const CACHE_FAILOVER: &[Param] = &[
+    required("GlobalReplicationGroupId", Shape::CacheGroupId),
+    // The region whose replication group becomes primary: this run's own.
+    required("TargetRegion", Shape::Region),
+    required("TargetReplicationGroupId", Shape::CacheGroupId),
+];
+
+const REPLICA_CLUSTER_PROMOTION: &[Param] =
+    &[required("DBClusterIdentifier", Shape::ClusterIdOrArn)];
+
 impl ResourceType {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::PlannedFailoverAurora,
         Self::UnPlannedFailoverAurora,
         Self::CreateAuroraSecondaryDbCluster,
         Self::PromoteRdsReadReplica,
         Self::CreateRdsReadReplica,
+        Self::FailoverElastiCacheCluster,
+        Self::PromoteAuroraReadReplicaCluster,
     ];
 
     pub fn name(self) -> &'static str {
@@ -199,6 +217,8 @@ impl ResourceType {
             Self::CreateAuroraSecondaryDbCluster => "CreateAuroraSecondaryDBCluster",
             Self::PromoteRdsReadReplica => "PromoteRDSReadReplica",
             Self::CreateRdsReadReplica => "CreateRDSReadReplica",
+            Self::FailoverElastiCacheCluster => "FailoverElastiCacheCluster",
+            Self::PromoteAuroraReadReplicaCluster => "PromoteAuroraReadReplicaCluster",
         }
     }
 
@@ -208,6 +228,8 @@ impl ResourceType {
             Self::CreateAuroraSecondaryDbCluster => SECONDARY_CLUSTER,
             Self::PromoteRdsReadReplica => READ_REPLICA_PROMOTION,
             Self::CreateRdsReadReplica => READ_REPLICA_CREATION,
+            Self::FailoverElastiCacheCluster => CACHE_FAILOVER,
+            Self::PromoteAuroraReadReplicaCluster => REPLICA_CLUSTER_PROMOTION,
         }
     }
 
@@ -216,18 +238,11 @@ impl ResourceType {
             return Ok(known);
         }
         let known: Vec<&str> = Self::ALL.iter().map(|t| t.name()).collect();
-        if NOT_YET_SUPPORTED.contains(&name) {
-            Err(format!(
-                "resourceType {name} is a DR Orchestrator type this version does not run yet (it runs {})",
-                known.join(", ")
-            ))
-        } else {
-            Err(format!(
-                "unknown resourceType {:?} (known: {})",
-                shown(name),
-                known.join(", ")
-            ))
-        }
+        Err(format!(
+            "unknown resourceType {:?} (known: {})",
+            shown(name),
+            known.join(", ")
+        ))
     }
 }
 
@@ -377,7 +392,7 @@ fn is_export_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'))
 }
 
-fn is_ssm_name(name: &str) -> bool {
+pub fn is_ssm_name(name: &str) -> bool {
     (1..=1011).contains(&name.len())
         && name
             .chars()
@@ -697,6 +712,8 @@ fn target_key(resource: &PayloadResource) -> Vec<(&'static str, Option<&ValueSou
         ResourceType::PromoteRdsReadReplica | ResourceType::CreateRdsReadReplica => {
             &["RDSInstanceIdentifier"]
         }
+        ResourceType::FailoverElastiCacheCluster => &["GlobalReplicationGroupId"],
+        ResourceType::PromoteAuroraReadReplicaCluster => &["DBClusterIdentifier"],
     };
     keys.iter()
         .map(|k| (*k, resource.parameters.get(*k)))
@@ -807,6 +824,14 @@ pub enum DrAction {
         backup_retention_period: Option<i32>,
         preferred_backup_window: Option<String>,
     },
+    /// FailoverGlobalReplicationGroup of an ElastiCache global datastore to its
+    /// replication group `target_group_id` in this region.
+    CacheFailover {
+        global_group_id: String,
+        target_group_id: String,
+    },
+    /// PromoteReadReplicaDBCluster of the Aurora cluster `target` in this region.
+    PromoteReplicaCluster { target: ClusterRef },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1004,6 +1029,20 @@ impl Values<'_> {
         }
     }
 
+    fn cache_group(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if is_cache_group_id(&raw) {
+            Some(raw)
+        } else {
+            let why = format!(
+                "{:?} is not an ElastiCache group identifier (letters, digits, single hyphens)",
+                shown(&raw)
+            );
+            self.problem(name, why);
+            None
+        }
+    }
+
     fn instance_class(&mut self, name: &str) -> Option<String> {
         let raw = self.raw(name)?.to_string();
         check_requested_class(&raw)
@@ -1053,6 +1092,7 @@ impl Values<'_> {
             Shape::Text => drop(self.text(param.name)),
             Shape::BackupWindow => drop(self.backup_window(param.name)),
             Shape::SubnetGroup => drop(self.subnet_group(param.name)),
+            Shape::CacheGroupId => drop(self.cache_group(param.name)),
         }
     }
 }
@@ -1148,13 +1188,16 @@ impl DrAction {
             )),
             DrAction::CreateSecondary(_)
             | DrAction::CreateReplica(_)
-            | DrAction::PromoteReplica { .. } => None,
+            | DrAction::PromoteReplica { .. }
+            | DrAction::CacheFailover { .. }
+            | DrAction::PromoteReplicaCluster { .. } => None,
         }
     }
 
     /// The key of the resource's lease and ledger records: a global database by its
-    /// identifier, an RDS instance as `instance/<identifier>` (`/` cannot occur in an
-    /// identifier, so the two never meet).
+    /// identifier, an RDS instance as `instance/<identifier>`, a replica cluster as
+    /// `cluster/<identifier>`, a global datastore as `cache/<identifier>` (`/` cannot
+    /// occur in an identifier, so they never meet).
     pub fn resource_key(&self) -> String {
         match self {
             DrAction::Switchover {
@@ -1168,6 +1211,12 @@ impl DrAction {
                 format!("{INSTANCE_KEY_PREFIX}{instance_id}")
             }
             DrAction::CreateReplica(spec) => format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id),
+            DrAction::CacheFailover {
+                global_group_id, ..
+            } => format!("{CACHE_KEY_PREFIX}{global_group_id}"),
+            DrAction::PromoteReplicaCluster { target } => {
+                format!("{CLUSTER_KEY_PREFIX}{}", target.cluster_id)
+            }
         }
     }
 
@@ -1176,6 +1225,10 @@ impl DrAction {
         match self {
             DrAction::PromoteReplica { instance_id, .. } => format!("instance {instance_id}"),
             DrAction::CreateReplica(spec) => format!("instance {}", spec.instance_id),
+            DrAction::CacheFailover {
+                global_group_id, ..
+            } => format!("global datastore {global_group_id}"),
+            DrAction::PromoteReplicaCluster { target } => format!("cluster {}", target.cluster_id),
             _ => format!("global cluster {}", self.resource_key()),
         }
     }
@@ -1207,11 +1260,33 @@ pub fn is_backup_window(raw: &str) -> bool {
 
 /// The resource key of an RDS instance: this prefix, then its identifier.
 pub const INSTANCE_KEY_PREFIX: &str = "instance/";
+/// The resource key of an Aurora cluster promoted from a cross-region replica.
+pub const CLUSTER_KEY_PREFIX: &str = "cluster/";
+/// The resource key of an ElastiCache global datastore.
+pub const CACHE_KEY_PREFIX: &str = "cache/";
 
-/// Whether `key` is a resource key this version makes: an identifier, or an instance's.
+/// Whether `key` is a resource key this version makes: a global cluster's identifier, an
+/// instance's or a cluster's with its prefix, or a global datastore's.
 pub fn valid_resource_key(key: &str) -> bool {
-    let id = key.strip_prefix(INSTANCE_KEY_PREFIX).unwrap_or(key);
+    if let Some(id) = key.strip_prefix(CACHE_KEY_PREFIX) {
+        return is_cache_group_id(id);
+    }
+    let id = key
+        .strip_prefix(INSTANCE_KEY_PREFIX)
+        .or_else(|| key.strip_prefix(CLUSTER_KEY_PREFIX))
+        .unwrap_or(key);
     validate_identifier(id).as_deref() == Ok(id)
+}
+
+/// An ElastiCache replication group or global datastore identifier: letters, digits and
+/// single hyphens, starting with a letter, not ending with a hyphen (ElastiCache's rule;
+/// a global datastore's identifier is its suffix behind a prefix AWS adds, same letters).
+pub fn is_cache_group_id(raw: &str) -> bool {
+    (1..=255).contains(&raw.len())
+        && raw.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !raw.ends_with('-')
+        && !raw.contains("--")
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 fn resource_action(
@@ -1264,6 +1339,28 @@ fn resource_action(
         ResourceType::CreateRdsReadReplica => {
             replica_spec(&mut v).map(|spec| DrAction::CreateReplica(Box::new(spec)))
         }
+        ResourceType::FailoverElastiCacheCluster => {
+            if let Some(region) = v.region("TargetRegion").filter(|r| *r != home.region) {
+                let why = format!(
+                    "is {region}, but this run is in {}: a global datastore fails over to the region whose stack runs the payload",
+                    home.region
+                );
+                v.problem("TargetRegion", why);
+            }
+            match (
+                v.cache_group("GlobalReplicationGroupId"),
+                v.cache_group("TargetReplicationGroupId"),
+            ) {
+                (Some(global_group_id), Some(target_group_id)) => Some(DrAction::CacheFailover {
+                    global_group_id,
+                    target_group_id,
+                }),
+                _ => None,
+            }
+        }
+        ResourceType::PromoteAuroraReadReplicaCluster => v
+            .local_cluster("DBClusterIdentifier")
+            .map(|target| DrAction::PromoteReplicaCluster { target }),
         ResourceType::PromoteRdsReadReplica => {
             let backup_retention_period = v.integer("BackupRetentionPeriod", 0, 35);
             let preferred_backup_window = v.backup_window("PreferredBackupWindow");

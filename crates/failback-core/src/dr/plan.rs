@@ -5,11 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec, INSTANCE_KEY_PREFIX};
-use crate::model::{
-    instance_health, ClusterView, GlobalClusterView, GlobalSwitch, InstanceHealth, InstanceView,
-    Readiness,
+use crate::class_rank::{check_requested_class, has_at_least};
+use crate::dr::payload::{
+    DrResource, ReplicaSpec, SecondaryClusterSpec, CACHE_KEY_PREFIX, CLUSTER_KEY_PREFIX,
+    INSTANCE_KEY_PREFIX,
 };
+use crate::dr::request::DrRequest;
+use crate::model::{
+    instance_health, CacheGlobalView, ClusterView, GlobalClusterView, GlobalSwitch, InstanceHealth,
+    InstanceView, Readiness, TAG_WRITER_CLASS,
+};
+use crate::trigger::Home;
 
 /// What the resource needs now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +42,15 @@ pub struct ResourcePlan {
     /// The global writer before the run acted, as AWS reported it.
     pub writer_before: Option<String>,
     pub summary: String,
+    /// The replication lag AWS reported just before the plan (ReplicaLag of an RDS
+    /// replica, AuroraGlobalDBReplicationLag of a global secondary, AuroraBinlogReplicaLag
+    /// of a replica cluster), in milliseconds: what a failover now may lose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_lag_ms: Option<u64>,
+    /// An Aurora cluster already at its target whose writer is smaller than its
+    /// writer-class tag: the DR run starts the failback workflow for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<CapacityHandoff>,
 }
 
 /// Why a resource cannot go on, with stable names for the machine's Retry and Catch.
@@ -127,6 +142,8 @@ pub fn plan_global_switch(
             target_cluster_arn: arn.clone(),
             writer_before,
             summary,
+            replication_lag_ms: None,
+            handoff: None,
         };
     let Some(global) = global else {
         if how == GlobalSwitch::FailoverAllowingDataLoss && standalone_writer(target) {
@@ -240,6 +257,9 @@ pub struct SwitchCheck {
     pub failover_status: Option<String>,
     pub failed_over_from: Option<String>,
     pub data_loss_allowed: Option<bool>,
+    /// Set when the target is done but its writer is smaller than its writer-class tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<CapacityHandoff>,
     pub summary: String,
 }
 
@@ -304,6 +324,7 @@ pub fn check_global_switch(
         failover_status: failover.map(|f| f.status.clone()),
         failed_over_from: failover.and_then(|f| f.from_cluster_arn.clone()),
         data_loss_allowed: failover.map(|f| f.data_loss_allowed),
+        handoff: None,
         summary,
     })
 }
@@ -364,6 +385,8 @@ pub fn plan_secondary(
         target_cluster_arn: arn,
         writer_before: Some(writer.cluster_arn.clone()),
         summary,
+        replication_lag_ms: None,
+        handoff: None,
     };
     let Some(cluster) = cluster else {
         if global.status != "available" {
@@ -446,17 +469,14 @@ pub fn check_secondary(
         && instance.is_some_and(|i| i.status == "available");
     let target_status = cluster.map_or("not yet created".to_string(), |c| c.status.clone());
     Ok(SwitchCheck {
-        state: if ready {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        },
+        state: Readiness::from(ready),
         global_status: Some(global.status.clone()),
         writer,
         target_status: target_status.clone(),
         failover_status: global.failover.as_ref().map(|f| f.status.clone()),
         failed_over_from: None,
         data_loss_allowed: None,
+        handoff: None,
         summary: if ready {
             format!(
                 "{} is a secondary of {global_id}, available",
@@ -497,6 +517,8 @@ pub fn plan_promotion(
             .unwrap_or_else(|| instance_id.to_string()),
         writer_before: instance.replica_source.clone(),
         summary,
+        replication_lag_ms: None,
+        handoff: None,
     };
     match (&instance.replica_source, instance.status.as_str()) {
         (None, "available") => Ok(plan(
@@ -545,17 +567,14 @@ pub fn check_promotion(
     }
     let ready = instance.replica_source.is_none() && instance.status == "available";
     Ok(SwitchCheck {
-        state: if ready {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        },
+        state: Readiness::from(ready),
         global_status: None,
         writer: instance.arn.clone().filter(|_| ready),
         target_status: instance.status.clone(),
         failover_status: None,
         failed_over_from: instance.replica_source.clone(),
         data_loss_allowed: None,
+        handoff: None,
         summary: match &instance.replica_source {
             None if ready => format!("{instance_id} is a standalone instance, available"),
             None => format!("{instance_id} is standalone, {}", instance.status),
@@ -601,6 +620,8 @@ pub fn plan_replica(
         target_cluster_arn: arn,
         writer_before: None,
         summary,
+        replication_lag_ms: None,
+        handoff: None,
     };
     let Some(instance) = instance else {
         return Ok(plan(
@@ -671,22 +692,387 @@ pub fn check_replica(
     let ready = instance.is_some_and(|i| i.status == "available");
     let status = instance.map_or("not yet created".to_string(), |i| i.status.clone());
     Ok(SwitchCheck {
-        state: if ready {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        },
+        state: Readiness::from(ready),
         global_status: None,
         writer: instance.and_then(|i| i.replica_source.clone()),
         target_status: status.clone(),
         failover_status: None,
         failed_over_from: None,
         data_loss_allowed: None,
+        handoff: None,
         summary: format!(
             "replica {} of {}: {status}",
             spec.instance_id, spec.source_instance_id
         ),
     })
+}
+
+/// A cluster that took over as writer with less capacity than its writer-class tag asks
+/// for: the failback workflow restores its writer class (started by the DR machine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityHandoff {
+    pub cluster_id: String,
+    pub writer_class: String,
+    pub current_class: String,
+}
+
+/// Whether `cluster`, now taking writes, needs its writer class restored: it is opted in
+/// (the failback workflow acts only on those), its writer-class tag names a valid class,
+/// and its writer is smaller. Any doubt means no hand-off: the DR result stands alone.
+pub fn capacity_handoff(cluster: &ClusterView) -> Option<CapacityHandoff> {
+    let writer = cluster.writer()?;
+    let desired = cluster.tags.get(TAG_WRITER_CLASS)?.trim();
+    if !cluster.is_opted_in()
+        || check_requested_class(desired).is_err()
+        || has_at_least(&writer.class, desired)
+    {
+        return None;
+    }
+    Some(CapacityHandoff {
+        cluster_id: cluster.cluster_id.clone(),
+        writer_class: desired.to_string(),
+        current_class: writer.class.clone(),
+    })
+}
+
+fn cache_target_not_member(global_group_id: &str, target: &str, region: &str) -> DrRefusal {
+    DrRefusal::TargetNotInGlobalCluster {
+        cluster: format!("replication group {target} in {region}"),
+        global_cluster_id: global_group_id.to_string(),
+    }
+}
+
+/// An ElastiCache global datastore failed over to its replication group `target` in
+/// `region` (this run's). Only the datastore's own view is read: any member region
+/// answers, so this works while the old primary region is impaired.
+pub fn plan_cache_failover(
+    global_group_id: &str,
+    target: &str,
+    region: &str,
+    datastore: Option<&CacheGlobalView>,
+) -> Result<ResourcePlan, DrRefusal> {
+    let datastore = datastore
+        .ok_or_else(|| DrRefusal::TargetNotFound(format!("global datastore {global_group_id}")))?;
+    let member = datastore
+        .member(target, region)
+        .ok_or_else(|| cache_target_not_member(global_group_id, target, region))?;
+    let primary_before = datastore
+        .primary()
+        .map(|p| format!("{} ({})", p.replication_group_id, p.region));
+    let plan = |state: ResourceState, summary: String| ResourcePlan {
+        state,
+        call: "FailoverGlobalReplicationGroup".to_string(),
+        resource_key: format!("{CACHE_KEY_PREFIX}{global_group_id}"),
+        target_cluster_arn: target.to_string(),
+        writer_before: primary_before.clone(),
+        summary,
+        replication_lag_ms: None,
+        handoff: None,
+    };
+    let primary = member.role == "PRIMARY";
+    match (primary, datastore.status.as_str()) {
+        (true, "available") => Ok(plan(
+            ResourceState::Done,
+            format!("{target} already is the primary of {global_group_id}"),
+        )),
+        // A failover flips the roles, then the datastore is `modifying` until the new
+        // primary takes writes: one under way to this target is waited for.
+        (true, status) => Ok(plan(
+            ResourceState::InProgress,
+            format!("{target} is the primary of {global_group_id}, which is {status}: waiting"),
+        )),
+        (false, "available") => Ok(plan(
+            ResourceState::Act,
+            format!(
+                "FailoverGlobalReplicationGroup {global_group_id} to {target} in {region} (primary now {})",
+                primary_before.as_deref().unwrap_or("unknown")
+            ),
+        )),
+        (false, status) => Err(DrRefusal::ClusterBusy(format!(
+            "global datastore {global_group_id} is {status}; it is failed over once available"
+        ))),
+    }
+}
+
+/// Done when the datastore is available and this region's replication group is primary.
+pub fn check_cache_failover(
+    global_group_id: &str,
+    target: &str,
+    region: &str,
+    datastore: Option<&CacheGlobalView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    let datastore = datastore
+        .ok_or_else(|| DrRefusal::TargetNotFound(format!("global datastore {global_group_id}")))?;
+    let member = datastore
+        .member(target, region)
+        .ok_or_else(|| cache_target_not_member(global_group_id, target, region))?;
+    let ready = member.role == "PRIMARY" && datastore.status == "available";
+    Ok(SwitchCheck {
+        state: Readiness::from(ready),
+        global_status: Some(datastore.status.clone()),
+        writer: datastore.primary().map(|p| p.replication_group_id.clone()),
+        target_status: member.status.clone(),
+        failover_status: None,
+        failed_over_from: None,
+        data_loss_allowed: None,
+        handoff: None,
+        summary: format!(
+            "global datastore {global_group_id} is {}; {target} is {}",
+            datastore.status,
+            member.role.to_lowercase()
+        ),
+    })
+}
+
+/// An Aurora cluster that is a cross-region read replica of another cluster promoted to
+/// a standalone cluster. One already standalone is done; one `promoting` is waited for.
+pub fn plan_cluster_promotion(
+    cluster_id: &str,
+    cluster: Option<&ClusterView>,
+) -> Result<ResourcePlan, DrRefusal> {
+    let cluster =
+        cluster.ok_or_else(|| DrRefusal::TargetNotFound(format!("cluster {cluster_id}")))?;
+    if let Some(global) = &cluster.global_cluster_id {
+        return Err(DrRefusal::IdentifierConflict(format!(
+            "cluster {cluster_id} is a member of global database {global}, not a replica cluster: use PlannedFailoverAurora or UnPlannedFailoverAurora"
+        )));
+    }
+    let plan = |state: ResourceState, summary: String| ResourcePlan {
+        state,
+        call: "PromoteReadReplicaDBCluster".to_string(),
+        resource_key: format!("{CLUSTER_KEY_PREFIX}{cluster_id}"),
+        target_cluster_arn: cluster
+            .arn
+            .clone()
+            .unwrap_or_else(|| cluster_id.to_string()),
+        writer_before: cluster.replication_source.clone(),
+        summary,
+        replication_lag_ms: None,
+        handoff: None,
+    };
+    match (&cluster.replication_source, cluster.status.as_str()) {
+        (None, "available") => Ok(plan(
+            ResourceState::Done,
+            format!("{cluster_id} already is a standalone cluster"),
+        )),
+        (_, "promoting") | (None, _) => Ok(plan(
+            ResourceState::InProgress,
+            format!("{cluster_id} is {}: waiting", cluster.status),
+        )),
+        (Some(source), "available") => Ok(plan(
+            ResourceState::Act,
+            format!("PromoteReadReplicaDBCluster {cluster_id}, a replica of {source}"),
+        )),
+        (Some(source), status) => Err(DrRefusal::ClusterBusy(format!(
+            "replica cluster {cluster_id} of {source} is {status}; it is promoted once available"
+        ))),
+    }
+}
+
+/// Done when the cluster no longer names a source, is available, and has an available
+/// writer.
+pub fn check_cluster_promotion(
+    cluster_id: &str,
+    cluster: Option<&ClusterView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    let cluster =
+        cluster.ok_or_else(|| DrRefusal::TargetNotFound(format!("cluster {cluster_id}")))?;
+    let writer = cluster.writer().filter(|w| w.status == "available");
+    let ready =
+        cluster.replication_source.is_none() && cluster.status == "available" && writer.is_some();
+    Ok(SwitchCheck {
+        state: Readiness::from(ready),
+        global_status: None,
+        writer: writer.map(|w| w.instance_id.clone()),
+        target_status: cluster.status.clone(),
+        failover_status: None,
+        failed_over_from: cluster.replication_source.clone(),
+        data_loss_allowed: None,
+        handoff: None,
+        summary: match &cluster.replication_source {
+            None if ready => {
+                format!("{cluster_id} is a standalone cluster with an available writer")
+            }
+            None => format!("{cluster_id} is standalone, {}", cluster.status),
+            Some(source) => format!(
+                "{cluster_id} is {}, still a replica of {source}",
+                cluster.status
+            ),
+        },
+    })
+}
+
+/// What AWS reports now about one DR resource: the views its kind reads (the others stay
+/// empty), and the replication lag where AWS publishes one and it was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    pub global: Option<GlobalClusterView>,
+    pub cluster: Option<ClusterView>,
+    pub instance: Option<InstanceView>,
+    pub datastore: Option<CacheGlobalView>,
+    pub lag_ms: Option<u64>,
+}
+
+/// The plan of any DR resource from what was observed. Pure: dr-check, dr-act, the
+/// readiness check and the CLI all plan through here.
+pub fn plan_request(
+    request: &DrRequest,
+    seen: &Observed,
+    home: &Home,
+) -> Result<ResourcePlan, DrRefusal> {
+    let mut plan = match request {
+        DrRequest::Switch(switch) => plan_global_switch(
+            switch.how,
+            &switch.global_cluster_id,
+            seen.global.as_ref(),
+            seen.cluster.as_ref(),
+            &switch.target.cluster_id,
+        )?,
+        DrRequest::Secondary(spec) => plan_secondary(
+            spec,
+            seen.global.as_ref(),
+            seen.cluster.as_ref(),
+            &home.region,
+        )?,
+        DrRequest::Promote(promote) => {
+            plan_promotion(&promote.instance_id, seen.instance.as_ref())?
+        }
+        DrRequest::Replica { spec, .. } => {
+            plan_replica(spec, seen.instance.as_ref(), home.account.as_deref())?
+        }
+        DrRequest::CacheFailover {
+            global_group_id,
+            target_group_id,
+        } => plan_cache_failover(
+            global_group_id,
+            target_group_id,
+            &home.region,
+            seen.datastore.as_ref(),
+        )?,
+        DrRequest::PromoteCluster { cluster_id } => {
+            plan_cluster_promotion(cluster_id, seen.cluster.as_ref())?
+        }
+    };
+    plan.replication_lag_ms = seen.lag_ms;
+    if plan.state == ResourceState::Done && takes_writes(request) {
+        plan.handoff = seen.cluster.as_ref().and_then(capacity_handoff);
+    }
+    Ok(plan)
+}
+
+/// Whether the request leaves an Aurora cluster taking writes in this region.
+fn takes_writes(request: &DrRequest) -> bool {
+    matches!(
+        request,
+        DrRequest::Switch(_) | DrRequest::PromoteCluster { .. }
+    )
+}
+
+/// Whether any DR resource is done, from what was observed. Pure.
+pub fn check_request(
+    request: &DrRequest,
+    seen: &Observed,
+    home: &Home,
+) -> Result<SwitchCheck, DrRefusal> {
+    let mut check = match request {
+        DrRequest::Switch(switch) => check_global_switch(
+            switch.how,
+            &switch.global_cluster_id,
+            seen.global.as_ref(),
+            seen.cluster.as_ref(),
+            &switch.target.cluster_id,
+        )?,
+        DrRequest::Secondary(spec) => {
+            check_secondary(spec, seen.global.as_ref(), seen.cluster.as_ref())?
+        }
+        DrRequest::Promote(promote) => {
+            check_promotion(&promote.instance_id, seen.instance.as_ref())?
+        }
+        DrRequest::Replica { spec, .. } => {
+            check_replica(spec, seen.instance.as_ref(), home.account.as_deref())?
+        }
+        DrRequest::CacheFailover {
+            global_group_id,
+            target_group_id,
+        } => check_cache_failover(
+            global_group_id,
+            target_group_id,
+            &home.region,
+            seen.datastore.as_ref(),
+        )?,
+        DrRequest::PromoteCluster { cluster_id } => {
+            check_cluster_promotion(cluster_id, seen.cluster.as_ref())?
+        }
+    };
+    if check.state == Readiness::Ready && takes_writes(request) {
+        check.handoff = seen.cluster.as_ref().and_then(capacity_handoff);
+    }
+    Ok(check)
+}
+
+/// One resource's readiness for the DR run, as the scheduled check publishes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceReadiness {
+    pub resource_key: String,
+    pub resource_type: String,
+    pub resource_name: String,
+    pub layer: u32,
+    pub ready: bool,
+    /// act, done, in-progress, or refused (a refusal's error name is in the reason).
+    pub state: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_lag_seconds: Option<f64>,
+}
+
+/// Ready means a DR run started now would go through: the resource can be acted on (or
+/// already is where the payload wants it), and its replication lag, where AWS reports
+/// one, is within `max_lag_ms`. Something under way, a refusal, or a larger lag is not.
+/// `planned` is the plan, or why there is none: an error name and its message.
+pub fn readiness_of(
+    resource: &DrResource,
+    planned: &Result<ResourcePlan, (&str, String)>,
+    lag_ms: Option<u64>,
+    max_lag_ms: u64,
+) -> ResourceReadiness {
+    let (ready, state, reason) = match planned {
+        Ok(plan) => match plan.state {
+            ResourceState::Act => (true, "act", plan.summary.clone()),
+            ResourceState::Done => (true, "done", plan.summary.clone()),
+            ResourceState::InProgress => (false, "in-progress", plan.summary.clone()),
+        },
+        Err((error_name, message)) => (false, "refused", format!("{error_name}: {message}")),
+    };
+    let lagging = lag_ms.filter(|lag| *lag > max_lag_ms);
+    let (ready, reason) = match lagging {
+        Some(lag) if ready => (
+            false,
+            format!(
+                "replication lag {} s is above the {} s allowed; {reason}",
+                seconds(lag),
+                seconds(max_lag_ms)
+            ),
+        ),
+        _ => (ready, reason),
+    };
+    ResourceReadiness {
+        resource_key: resource.resource_key.clone(),
+        resource_type: resource.resource_type.name().to_string(),
+        resource_name: resource.resource_name.clone(),
+        layer: resource.layer,
+        ready,
+        state: state.to_string(),
+        reason,
+        replication_lag_seconds: lag_ms.map(seconds),
+    }
+}
+
+/// Milliseconds as seconds, to the millisecond (exact for any lag AWS reports).
+fn seconds(ms: u64) -> f64 {
+    // u64 -> f64 loses precision only above 2^53 ms (285,000 years).
+    ms as f64 / 1000.0
 }
 
 #[cfg(test)]

@@ -186,6 +186,12 @@ impl TestEnv {
     }
 
     /// The same moto, seen from the DR region.
+    /// The DR steps' services (RDS, ElastiCache, CloudWatch) in us-east-1.
+    #[allow(dead_code)]
+    pub fn dr(&self) -> failback_core::dr::observe::DrServices {
+        failback_core::dr::observe::DrServices::from_conf(&self.config)
+    }
+
     pub fn west_config(&self) -> SdkConfig {
         self.config
             .clone()

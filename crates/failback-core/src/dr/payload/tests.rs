@@ -203,7 +203,7 @@ fn structure_is_refused_with_a_reason() {
         (
             json!({"StatePayload": [{"layer": 1, "resources": [
                 {"resourceType": "FailoverElastiCacheCluster", "resourceName": "r", "parameters": {}}]}]}),
-            "does not run yet",
+            "parameter GlobalReplicationGroupId is missing",
         ),
         (
             json!({"StatePayload": [{"layer": 1, "resources": [

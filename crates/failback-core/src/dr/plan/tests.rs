@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec};
-use crate::model::{GlobalFailoverView, GlobalMemberView, InstanceView, MemberView};
+use crate::model::{
+    CacheMemberView, GlobalFailoverView, GlobalMemberView, InstanceView, MemberView,
+};
 
 const EAST: &str = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east";
 const WEST: &str = "arn:aws:rds:us-west-2:123456789012:cluster:orders-west";
@@ -16,6 +18,7 @@ fn west(status: &str, in_global: bool) -> ClusterView {
         engine_mode: Some("provisioned".into()),
         status: status.into(),
         global_cluster_id: in_global.then(|| "orders-global".to_string()),
+        replication_source: None,
         tags: BTreeMap::new(),
         members: vec![MemberView {
             instance_id: "orders-west-1".into(),
@@ -686,4 +689,369 @@ fn a_replica_back_in_the_old_region_is_created_once_and_never_over_a_stranger() 
         refused.map_err(|e| e.error_type()),
         Err("IdentifierConflict")
     );
+}
+
+fn datastore(status: &str, primary: &str) -> CacheGlobalView {
+    let member = |id: &str, region: &str| CacheMemberView {
+        replication_group_id: id.into(),
+        region: region.into(),
+        role: if id == primary {
+            "PRIMARY"
+        } else {
+            "SECONDARY"
+        }
+        .into(),
+        status: "associated".into(),
+    };
+    CacheGlobalView {
+        global_group_id: "ldgnf-sessions".into(),
+        status: status.into(),
+        members: vec![
+            member("sessions-east", "us-east-1"),
+            member("sessions-west", "us-west-2"),
+        ],
+    }
+}
+
+#[test]
+fn a_global_datastore_fails_over_once_to_this_regions_group() {
+    use ResourceState::{Act, Done, InProgress};
+    type DatastoreCase = (
+        &'static str,
+        Option<CacheGlobalView>,
+        &'static str,
+        Result<ResourceState, &'static str>,
+    );
+    // (name, the datastore, the target group, the plan or the refusal's name)
+    let cases: Vec<DatastoreCase> = vec![
+        (
+            "primary elsewhere",
+            Some(datastore("available", "sessions-east")),
+            "sessions-west",
+            Ok(Act),
+        ),
+        (
+            "already primary",
+            Some(datastore("available", "sessions-west")),
+            "sessions-west",
+            Ok(Done),
+        ),
+        (
+            "our failover under way",
+            Some(datastore("modifying", "sessions-west")),
+            "sessions-west",
+            Ok(InProgress),
+        ),
+        (
+            "something else changing it",
+            Some(datastore("modifying", "sessions-east")),
+            "sessions-west",
+            Err("ClusterBusy"),
+        ),
+        (
+            "no such datastore",
+            None,
+            "sessions-west",
+            Err("TargetNotFound"),
+        ),
+        (
+            "group not a member here",
+            Some(datastore("available", "sessions-east")),
+            "sessions-other",
+            Err("TargetNotInGlobalCluster"),
+        ),
+    ];
+    for (name, view, target, expected) in cases {
+        let got = plan_cache_failover("ldgnf-sessions", target, "us-west-2", view.as_ref());
+        match (&got, expected) {
+            (Ok(plan), Ok(state)) => {
+                assert_eq!(plan.state, state, "{name}: {plan:?}");
+                assert_eq!(plan.resource_key, "cache/ldgnf-sessions", "{name}");
+                assert_eq!(plan.call, "FailoverGlobalReplicationGroup", "{name}");
+            }
+            (Err(refusal), Err(error)) => assert_eq!(refusal.error_type(), error, "{name}"),
+            _ => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+    // The region matters: the same group name in another region is not the target.
+    let elsewhere = plan_cache_failover(
+        "ldgnf-sessions",
+        "sessions-west",
+        "eu-west-1",
+        Some(&datastore("available", "sessions-east")),
+    );
+    assert_eq!(
+        elsewhere.map_err(|r| r.error_type()),
+        Err("TargetNotInGlobalCluster")
+    );
+}
+
+#[test]
+fn a_datastore_failover_is_done_when_available_with_this_region_primary() {
+    for (view, ready) in [
+        (datastore("available", "sessions-west"), true),
+        (datastore("modifying", "sessions-west"), false),
+        (datastore("available", "sessions-east"), false),
+    ] {
+        let check =
+            check_cache_failover("ldgnf-sessions", "sessions-west", "us-west-2", Some(&view))
+                .unwrap();
+        assert_eq!(check.state == Readiness::Ready, ready, "{view:?}");
+        assert_eq!(
+            check.writer.as_deref(),
+            view.primary().map(|p| p.replication_group_id.as_str())
+        );
+    }
+}
+
+fn replica_cluster(status: &str, source: Option<&str>) -> ClusterView {
+    ClusterView {
+        cluster_id: "orders-west".into(),
+        replication_source: source.map(str::to_string),
+        ..west(status, false)
+    }
+}
+
+#[test]
+fn a_replica_cluster_is_promoted_once_and_a_standalone_one_is_done() {
+    use ResourceState::{Act, Done, InProgress};
+    let cases: Vec<(&str, Option<ClusterView>, Result<ResourceState, &str>)> = vec![
+        (
+            "replica, available",
+            Some(replica_cluster("available", Some(EAST))),
+            Ok(Act),
+        ),
+        (
+            "promoting",
+            Some(replica_cluster("promoting", Some(EAST))),
+            Ok(InProgress),
+        ),
+        (
+            "promoted, settling",
+            Some(replica_cluster("modifying", None)),
+            Ok(InProgress),
+        ),
+        (
+            "standalone",
+            Some(replica_cluster("available", None)),
+            Ok(Done),
+        ),
+        (
+            "replica, backing up",
+            Some(replica_cluster("backing-up", Some(EAST))),
+            Err("ClusterBusy"),
+        ),
+        (
+            "a global database member",
+            Some(west("available", true)),
+            Err("IdentifierConflict"),
+        ),
+        ("missing", None, Err("TargetNotFound")),
+    ];
+    for (name, view, expected) in cases {
+        let got = plan_cluster_promotion("orders-west", view.as_ref());
+        match (&got, expected) {
+            (Ok(plan), Ok(state)) => {
+                assert_eq!(plan.state, state, "{name}: {plan:?}");
+                assert_eq!(plan.resource_key, "cluster/orders-west", "{name}");
+            }
+            (Err(refusal), Err(error)) => assert_eq!(refusal.error_type(), error, "{name}"),
+            _ => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+    let done = check_cluster_promotion("orders-west", Some(&replica_cluster("available", None)));
+    assert_eq!(done.unwrap().state, Readiness::Ready);
+    let still_replica = check_cluster_promotion(
+        "orders-west",
+        Some(&replica_cluster("available", Some(EAST))),
+    );
+    assert_eq!(still_replica.unwrap().state, Readiness::Pending);
+    let mut no_writer = replica_cluster("available", None);
+    no_writer.members[0].status = "rebooting".into();
+    assert_eq!(
+        check_cluster_promotion("orders-west", Some(&no_writer))
+            .unwrap()
+            .state,
+        Readiness::Pending
+    );
+}
+
+fn tagged(writer_class: Option<&str>, opted_in: bool) -> ClusterView {
+    let mut cluster = west("available", true);
+    if let Some(class) = writer_class {
+        cluster.tags.insert(TAG_WRITER_CLASS.into(), class.into());
+    }
+    if opted_in {
+        cluster
+            .tags
+            .insert(crate::model::TAG_ENABLED.into(), "true".into());
+    }
+    cluster
+}
+
+#[test]
+fn a_cluster_left_with_a_small_writer_is_handed_to_the_failback_workflow() {
+    // The writer is db.r6g.large.
+    for (name, cluster, handoff) in [
+        ("tag larger", tagged(Some("db.r6g.2xlarge"), true), true),
+        ("tag equal", tagged(Some("db.r6g.large"), true), false),
+        ("tag smaller", tagged(Some("db.r6g.medium"), true), false),
+        ("no tag", tagged(None, true), false),
+        ("not opted in", tagged(Some("db.r6g.2xlarge"), false), false),
+        (
+            "tag not a class",
+            tagged(Some("db.r6g.huge; rm -rf"), true),
+            false,
+        ),
+    ] {
+        let got = capacity_handoff(&cluster);
+        assert_eq!(got.is_some(), handoff, "{name}: {got:?}");
+        if let Some(h) = got {
+            assert_eq!(
+                (
+                    h.cluster_id.as_str(),
+                    h.writer_class.as_str(),
+                    h.current_class.as_str()
+                ),
+                ("orders-west", "db.r6g.2xlarge", "db.r6g.large")
+            );
+        }
+    }
+}
+
+#[test]
+fn only_a_request_that_leaves_a_cluster_taking_writes_hands_off() {
+    let home = Home {
+        partition: "aws".into(),
+        region: "us-west-2".into(),
+        account: Some("123456789012".into()),
+    };
+    let small = tagged(Some("db.r6g.2xlarge"), true);
+    let mut global = global("available", WEST, None);
+    global.members.retain(|m| m.cluster_arn == WEST);
+    let seen = Observed {
+        global: Some(global),
+        cluster: Some(small.clone()),
+        lag_ms: Some(1500),
+        ..Observed::default()
+    };
+    let switch = DrRequest::Switch(crate::dr::request::SwitchRequest {
+        how: GlobalSwitch::Switchover,
+        global_cluster_id: "orders-global".into(),
+        target: crate::dr::payload::ClusterRef {
+            cluster_id: "orders-west".into(),
+            arn: None,
+        },
+    });
+    let plan = plan_request(&switch, &seen, &home).unwrap();
+    assert_eq!(plan.state, ResourceState::Done);
+    assert_eq!(plan.replication_lag_ms, Some(1500));
+    assert!(plan.handoff.is_some(), "{plan:?}");
+    assert!(check_request(&switch, &seen, &home)
+        .unwrap()
+        .handoff
+        .is_some());
+
+    let promoted = Observed {
+        cluster: Some(ClusterView {
+            global_cluster_id: None,
+            ..small
+        }),
+        ..Observed::default()
+    };
+    let promote = DrRequest::PromoteCluster {
+        cluster_id: "orders-west".into(),
+    };
+    assert!(plan_request(&promote, &promoted, &home)
+        .unwrap()
+        .handoff
+        .is_some());
+    // A secondary created in the old region takes no writes: nothing to hand off.
+    let mut secondary_view = seen.clone();
+    secondary_view.cluster = Some(tagged(Some("db.r6g.2xlarge"), true));
+    let secondary = DrRequest::Secondary(Box::new(spec()));
+    if let Ok(plan) = plan_request(&secondary, &secondary_view, &home) {
+        assert!(plan.handoff.is_none());
+    }
+}
+
+fn resource(key: &str) -> DrResource {
+    DrResource {
+        layer: 2,
+        resource_type: crate::dr::payload::ResourceType::PromoteRdsReadReplica,
+        resource_name: "pilot light".into(),
+        parameters: BTreeMap::new(),
+        action: crate::dr::payload::DrAction::PromoteReplica {
+            instance_id: "mysql-replica".into(),
+            backup_retention_period: None,
+            preferred_backup_window: None,
+        },
+        resource_key: key.into(),
+    }
+}
+
+#[test]
+fn ready_means_a_run_now_would_go_through_within_the_lag_allowed() {
+    let plan = |state| {
+        plan_promotion(
+            "mysql-replica",
+            Some(&replica(
+                "available",
+                Some("arn:aws:rds:us-east-1:1:db:mysql"),
+            )),
+        )
+        .map(|p| ResourcePlan { state, ..p })
+        .map_err(|r| (r.error_type(), r.to_string()))
+    };
+    let refused: Result<ResourcePlan, (&str, String)> =
+        Err(("TargetFailed", "instance mysql-replica is failed".into()));
+    // (name, plan, lag ms, ready, state)
+    let cases = [
+        (
+            "act, no lag reported",
+            plan(ResourceState::Act),
+            None,
+            true,
+            "act",
+        ),
+        (
+            "act, lag within",
+            plan(ResourceState::Act),
+            Some(60_000),
+            true,
+            "act",
+        ),
+        (
+            "act, lag above",
+            plan(ResourceState::Act),
+            Some(60_001),
+            false,
+            "act",
+        ),
+        ("done", plan(ResourceState::Done), None, true, "done"),
+        (
+            "under way",
+            plan(ResourceState::InProgress),
+            None,
+            false,
+            "in-progress",
+        ),
+        ("refused", refused, None, false, "refused"),
+    ];
+    for (name, planned, lag, ready, state) in cases {
+        let got = readiness_of(&resource("instance/mysql-replica"), &planned, lag, 60_000);
+        assert_eq!(
+            (got.ready, got.state.as_str()),
+            (ready, state),
+            "{name}: {got:?}"
+        );
+        assert_eq!(
+            got.replication_lag_seconds,
+            lag.map(|ms| ms as f64 / 1000.0),
+            "{name}"
+        );
+        if !ready {
+            assert!(!got.reason.is_empty(), "{name}");
+        }
+    }
 }

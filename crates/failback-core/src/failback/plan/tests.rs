@@ -23,6 +23,7 @@ fn cluster(members: Vec<MemberView>) -> ClusterView {
         engine_mode: Some("provisioned".into()),
         status: "available".into(),
         global_cluster_id: None,
+        replication_source: None,
         tags: [(TAG_ENABLED.to_string(), "true".to_string())].into(),
         members,
     }
