@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment templates, run by `make test` from the repository root
 # as `bash infra/check.sh`:
-#   - cfn-lint on infra/template.yaml (SAM), on its SAM transform and on the
-#     synthesised CDK template;
-#   - checkov on the three of them, with no failed check (suppressions sit next to their
+#   - cfn-lint on infra/template.yaml (SAM), on its SAM transform, on
+#     infra/backup-destination.yaml (the cold standby's DR-region vault) and on the
+#     synthesised CDK templates;
+#   - checkov on all of them, with no failed check (suppressions sit next to their
 #     resource, each with its reason);
 #   - the CDK construct's tests (node's test runner), which also compare it with the
 #     SAM template, and check that both state machines (statemachine/failback.asl.json
 #     and statemachine/dr.asl.json) get exactly the substitutions their `${...}`
 #     placeholders ask for, in both templates (the definitions themselves are
 #     validated by `make test`'s asl-validator step; both templates only point at them);
-#   - cfn-lint and checkov on the example app synthesised twice: as deployed by default,
-#     and with every optional part on (the DR lists and the scheduled readiness check),
-#     so that the resources and statements the construct adds only on request are
-#     checked too (the SAM template holds them all, under its conditions).
+#   - cfn-lint and checkov on the example app synthesised three times: as deployed by
+#     default; with every optional part on (the DR lists, the restore targets, the
+#     scheduled readiness check, and the AWS Backup plan with its RPO watch), so that the
+#     resources and statements the construct adds only on request are checked too (the
+#     SAM template holds them all, under its conditions); and as the backup destination
+#     stack (-c backupDestination=true), the CDK counterpart of backup-destination.yaml.
+# AWS Backup itself cannot run locally (no backup or copy job runs in moto): the plan, the
+# vaults, the selection and their roles are checked here only, offline.
 # It installs what it needs, and only when the pinned lists changed: a Python 3.11 venv
 # in .tools/venv-infra from tools/requirements-infra.txt, and infra/cdk/node_modules
 # from infra/cdk/package-lock.json. Nothing is deployed and no Rust is built.
@@ -26,9 +31,14 @@ venv="$root/.tools/venv-infra"
 requirements="$root/tools/requirements-infra.txt"
 synth_dir="$cdk/cdk.out"
 synth_stack=AuroraFailback
-# The example app with every optional part on: each DR list set, and readiness scheduled.
+# The example app with every optional part on: each DR list set, readiness scheduled, and
+# the cold standby (AWS Backup copies to a DR vault, the RPO watch).
 full_synth_dir="$root/.tools/cdk.out-full"
-full_context='{"aws:cdk:bundling-stacks":[],"drGlobalClusters":"orders-global","drInstances":"orders-replica","drGlobalReplicationGroups":"ldgnf-sessions,ldgnf-carts","drReplicaClusters":"orders-replica-cluster","drReadinessPayloadParameter":"/aurora-failback/dr/payload","drReadinessMinutes":"5","drReadinessAlarmChecks":"2"}'
+full_context='{"aws:cdk:bundling-stacks":[],"drGlobalClusters":"orders-global","drInstances":"orders-replica","drGlobalReplicationGroups":"ldgnf-sessions,ldgnf-carts","drReplicaClusters":"orders-replica-cluster","drRestoreTargets":"orders-restored,reporting-restored","drReadinessPayloadParameter":"/aurora-failback/dr/payload","drReadinessMinutes":"5","drReadinessAlarmChecks":"2","backupCopyVaultArn":"arn:aws:backup:eu-central-1:123456789012:backup-vault:aurora-failback-copies","backupRpoMinutes":"120"}'
+# The example app as the backup destination stack (the DR region's vault and key).
+destination_synth_dir="$root/.tools/cdk.out-destination"
+destination_stack=AuroraFailbackBackupDestination
+destination_context='{"aws:cdk:bundling-stacks":[],"backupDestination":"true","region":"eu-central-1","sourceAccountId":"111111111111"}'
 
 passed=0
 failed=0
@@ -152,6 +162,14 @@ if [ -x "$venv/bin/checkov" ]; then
   checkov_check "checkov infra/template.yaml" "$infra/template.yaml"
 fi
 
+# --- The backup destination template (plain CloudFormation, deployed in the DR region).
+if [ -x "$venv/bin/cfn-lint" ]; then
+  check "cfn-lint infra/backup-destination.yaml" "$venv/bin/cfn-lint" "$infra/backup-destination.yaml"
+fi
+if [ -x "$venv/bin/checkov" ]; then
+  checkov_check "checkov infra/backup-destination.yaml" "$infra/backup-destination.yaml"
+fi
+
 # The SAM transform, as CloudFormation will apply it, then cfn-lint on its output.
 sam_output="$root/.tools/infra-sam-transformed.json"
 if [ -x "$venv/bin/python" ] &&
@@ -187,14 +205,14 @@ if $node_ok; then
       fail "CDK tests"
     fi
 
-    synthesise() { # output directory, context (JSON)
+    synthesise() { # output directory, context (JSON), stack (default: the main stack)
       rm -rf "$1"
       # An empty bundling-stacks list skips asset bundling: no cargo build.
       (cd "$cdk" && CDK_OUTDIR="$1" CDK_CONTEXT_JSON="$2" node dist/bin/app.js) &&
-        [ -s "$1/$synth_stack.template.json" ]
+        [ -s "$1/${3:-$synth_stack}.template.json" ]
     }
-    lint_synthesised() { # label, output directory
-      local template="$2/$synth_stack.template.json"
+    lint_synthesised() { # label, output directory, stack (default: the main stack)
+      local template="$2/${3:-$synth_stack}.template.json"
       if [ -x "$venv/bin/cfn-lint" ]; then
         # W3005 (a DependsOn that a GetAtt already implies): the CDK adds these on purpose,
         # so that a function waits for its role's policy as well as its role.
@@ -208,11 +226,22 @@ if $node_ok; then
       lint_synthesised "" "$synth_dir"
     fi
     if check "cdk synth (example app, every optional part on)" synthesise "$full_synth_dir" "$full_context"; then
-      # Every optional part is there: the readiness function, its schedule and alarm.
-      if check "synthesised full template has the readiness schedule and alarm" \
-        grep -q '"AWS::Scheduler::Schedule"' "$full_synth_dir/$synth_stack.template.json"; then
+      # Every optional part is there: the readiness and RPO-watch schedules, the backup plan
+      # and selection, and dr-act's restores.
+      full_template="$full_synth_dir/$synth_stack.template.json"
+      has_every_part() {
+        [ "$(grep -o '"AWS::Scheduler::Schedule"' "$full_template" | wc -l)" -eq 2 ] &&
+          grep -q '"AWS::Backup::BackupPlan"' "$full_template" &&
+          grep -q '"AWS::Backup::BackupSelection"' "$full_template" &&
+          grep -q '"rds:RestoreDBClusterFromSnapshot"' "$full_template"
+      }
+      if check "synthesised full template has both schedules, the backup plan and the restores" has_every_part; then
         lint_synthesised " (every optional part on)" "$full_synth_dir"
       fi
+    fi
+    if check "cdk synth (example app, backup destination stack)" \
+      synthesise "$destination_synth_dir" "$destination_context" "$destination_stack"; then
+      lint_synthesised " (backup destination)" "$destination_synth_dir" "$destination_stack"
     fi
   fi
 fi

@@ -14,10 +14,10 @@ CORE = ROOT / "crates" / "failback-core" / "src"
 LAYERS = [
     ("vocabulary", {"errors", "clock", "identifier", "class_rank", "model"}),
     ("input", {"trigger", "payload", "dr/payload"}),
-    ("decisions", {"failback/plan", "outcome", "emf", "dr/request", "dr/plan", "dr/outcome"}),
+    ("decisions", {"failback/plan", "outcome", "emf", "dr/request", "dr/plan", "dr/outcome", "dr/rpo"}),
     ("adapters", {"rds", "elasticache", "cloudwatch", "ledger", "references", "dr/observe"}),
     ("runtime", {"lambda"}),
-    ("steps", {"failback/steps", "dr/validate", "dr/resource", "dr/record", "dr/readiness"}),
+    ("steps", {"failback/steps", "dr/validate", "dr/resource", "dr/record", "dr/readiness", "dr/backup_watch"}),
 ]
 RANK = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}
 LAYER_NAME = {module: LAYERS[rank][0] for module, rank in RANK.items()}

@@ -133,12 +133,20 @@ def resource_states():
         ),
         "ResourceDone?": {
             "Type": "Choice",
-            "Comment": "Done when the check says ready; failed once ResourceCheckBudget checks are made; otherwise counts the check and waits again.",
+            "Comment": "Done when the check says ready; failed once ResourceCheckBudget checks are made; acts again when the check says so; otherwise counts the check and waits again.",
             "Choices": [
                 {"Variable": "$.check.state", "StringEquals": "ready", "Next": "HandOffAfterDone?"},
                 {"Variable": "$.polls.count", "NumericGreaterThanEqualsPath": "$.checks", "Next": "ResourceWaitExhausted"},
+                {"Variable": "$.check.actAgain", "IsPresent": True, "Next": "CountActAgain"},
             ],
             "Default": "CountResourceCheck",
+        },
+        "CountActAgain": {
+            "Type": "Pass",
+            "Comment": "Counts the check and acts again: the resource needs another call now that AWS allows it (a restored cluster became available, its instances can be created); bounded by the same ResourceCheckBudget.",
+            "Parameters": {"count.$": "States.MathAdd($.polls.count, 1)"},
+            "ResultPath": "$.polls",
+            "Next": "ActOnResource",
         },
         "CountResourceCheck": {
             "Type": "Pass",

@@ -477,6 +477,8 @@ def summarise_dr(state: str, result) -> str:
     # whether the instance is standalone or still a replica.
     if state == "PlanResource" and (is_instance_key(result.get("resourceKey")) or is_service_key(result.get("resourceKey"))):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
+    if state == "CheckResource" and str(result.get("summary", "")).startswith("restored "):  # a restore
+        return short(f"{result.get('state')}: {result.get('summary')}", 70)
     if state == "CheckResource" and is_service_key(result.get("resourceKey")):
         return short(f"{result.get('state')}: {result.get('summary')}", 70)
     if state == "CheckResource" and re.search(r"standalone|replica of|^replica \S+ of", str(result.get("summary", ""))):
@@ -530,7 +532,10 @@ def print_dr_ledger(drill: DrDrill, run: Execution) -> None:
         key = keys.get(entry.get("resourceName"), "?")
         item = drill.resource_record(key, run.name) or {}
         moved = ""
-        if item.get("resourceType") == "CreateRDSReadReplica":
+        if str(item.get("resourceType", "")).startswith("Restore"):
+            # A restore: nothing before, the restored cluster's writer (or the instance) after.
+            moved = f"- -> restored, {short(item['writerAfter'])}" if item.get("writerAfter") else ""
+        elif item.get("resourceType") == "CreateRDSReadReplica":
             # A replica created: the source it replicates once done.
             moved = f"- -> replica of {short(item['writerAfter'])}" if item.get("writerAfter") else ""
         elif is_instance_key(key) and (item.get("writerBefore") or item.get("writerAfter")):

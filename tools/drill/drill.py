@@ -3,7 +3,7 @@ each Task calling the real Lambda binary through the Lambda Runtime API, against
 behind a lifecycle-and-fault proxy.
 
     drill.py                 the restore drill: demo cluster, forced failover, restore
-    drill.py --all           every end-to-end scenario, the DR ones (dr_drill.py) included;
+    drill.py --all           every end-to-end scenario, the DR ones (dr_drill.py, dr_restores.py) included;
                              closes with "drill: N passed, M failed"
     drill.py --scenario X    one scenario (see --list); dr-switchover is `make drill-dr`
 
@@ -885,8 +885,9 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="show states and tables for every scenario")
     args = parser.parse_args()
     import dr_drill  # the DR scenarios; it imports this module's pieces
+    import dr_restores  # the cold standby's (restores, backup-watch), in dr_drill's worlds
 
-    scenarios = SCENARIOS + dr_drill.DR_SCENARIOS
+    scenarios = SCENARIOS + dr_drill.DR_SCENARIOS + dr_restores.SCENARIOS
     worlds = {"failback": lambda: Drill(ROOT / "target/drill-logs"), **dr_drill.WORLDS}
     if args.list:
         for scenario in scenarios:

@@ -31,6 +31,11 @@ failover target from another cluster. Per scenario, this proxy:
     a cross-region replica's DB subnet group up in the source's region and overwrites an
     instance of the same name), puts right what moto leaves wrong, and reports the new
     replica `creating` for a number of polls (read_replicas.py);
+  * answers RestoreDBClusterFromSnapshot itself where moto fails inside (a snapshot of a
+    cluster whose master password moto does not keep), gives restored clusters and
+    restored DB instances the `creating` lifecycle of created ones, refuses
+    CreateDBInstance in a restored cluster until it is available, as the restore's API
+    reference says, and shows seeded copy times (snapshot_restores.py);
   * takes a region down: every request signed for it (the region of the Authorization
     header's credential scope) has its connection reset, or is answered HTTP 503.
 It counts what went through, so scenarios can assert "exactly one instance created",
@@ -58,6 +63,7 @@ from global_clusters import SWITCH_ACTIONS, GlobalClusterEmulation
 from global_datastores import DATASTORE_ACTIONS, ELASTICACHE_VERSION, GlobalDatastoreEmulation
 from read_replicas import ReadReplicaEmulation, instance_seen
 from replica_clusters import ReplicaClusterEmulation, cluster_seen
+from snapshot_restores import SnapshotRestoreEmulation
 
 
 @dataclass
@@ -191,6 +197,7 @@ class AwsLifecycleProxy:
             self.replicas = ReadReplicaEmulation(behaviour.promotion_statuses)
             self.datastores = GlobalDatastoreEmulation(self.query_elasticache, behaviour.datastore_describes)
             self.replica_clusters = ReplicaClusterEmulation(behaviour.cluster_promotion_statuses)
+            self.restores = SnapshotRestoreEmulation()
 
     def set_scripted_faults(self, scripted_faults: dict) -> None:
         """New scripts (their counts from zero), keeping everything else: the emulated
@@ -278,6 +285,16 @@ class AwsLifecycleProxy:
             if status == 200:
                 with self.lock:
                     self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = statuses
+        elif query and action == "RestoreDBClusterFromSnapshot":
+            # Forwarded; answered here only where moto fails inside (snapshot_restores.py).
+            status, headers, payload = self.restores.from_snapshot(params, region, self.query_upstream,
+                                                                   lambda: self.forward(request, body))
+            if status == 200:
+                self.after_restore(action, params)
+        elif query and action == "CreateDBInstance" and (
+                refusal := self.restores.creation_refusal(params, region, self.cluster_seen)):
+            # A restored cluster takes DB instances only once available (snapshot_restores.py).
+            status, headers, payload = refusal
         elif action == "DescribeGlobalClusters" and not target:
             status, headers, payload = self.forward(request, body)
             if status == 200:
@@ -415,6 +432,14 @@ class AwsLifecycleProxy:
                 self.counters.create_instance_succeeded += 1
                 self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = list(self.behaviour.new_instance_statuses)
             return payload
+        if action == "RestoreDBClusterToPointInTime":
+            self.restores.restored_to_point_in_time(params, region)
+            self.after_restore(action, params)
+            return payload
+        if action == "RestoreDBInstanceFromDBSnapshot":
+            return self.after_restore(action, params, payload)
+        if action in ("DescribeDBClusterSnapshots", "DescribeDBSnapshots"):
+            return self.restores.snapshots_described(action, payload, region)
         if action == "FailoverDBCluster":
             with self.lock:
                 self.counters.failovers_performed += 1
@@ -427,6 +452,22 @@ class AwsLifecycleProxy:
             payload = self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
             payload = self.replica_clusters.described(payload, self.peek)
             return self.globals.clusters_described(payload, region or "us-east-1")
+        return payload
+
+    def after_restore(self, action: str, params: dict, payload: bytes = b"") -> bytes:
+        """A restore accepted: the restored cluster shows `creating` for its next polls, as
+        one made by CreateDBCluster does; a restored DB instance goes through the statuses
+        of one made by CreateDBInstance, from its answer on (snapshot_restores.py)."""
+        with self.lock:
+            if action == "RestoreDBInstanceFromDBSnapshot":
+                statuses = list(self.behaviour.new_instance_statuses)
+                self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = statuses
+            else:
+                statuses = []
+                self.cluster_scripts[params.get("DBClusterIdentifier", "").lower()] = list(self.behaviour.new_cluster_statuses)
+        if statuses and payload:
+            payload = re.sub(rb"<DBInstanceStatus>[^<]*</DBInstanceStatus>",
+                             f"<DBInstanceStatus>{statuses[0]}</DBInstanceStatus>".encode(), payload, count=1)
         return payload
 
     @staticmethod

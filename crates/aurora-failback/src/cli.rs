@@ -103,6 +103,23 @@ pub enum Command {
         #[command(subcommand)]
         command: DrCommand,
     },
+    /// Cold standby: for each protected cluster and instance (tag
+    /// aurora-failback:backup=true), the newest restorable copy here and in the copy
+    /// region, how old it is, and whether the RPO holds. Reads only; exit 3 when a copy
+    /// in the copy region is missing or too old.
+    Backups {
+        /// Only this cluster or instance (identifier).
+        resource: Option<String>,
+        /// The region the copies are kept in (the DR region).
+        #[arg(long)]
+        copy_region: String,
+        /// The recovery point objective: how old the newest copy may be, in minutes.
+        #[arg(long, default_value_t = 180)]
+        rpo_minutes: u32,
+        /// Print the copies as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The ledger's history of runs.
     Runs {
         #[arg(long)]

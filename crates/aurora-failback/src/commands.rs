@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use failback_core::clock::epoch_now;
+use failback_core::dr::observe::copy_ages;
 use failback_core::errors::AwsFailure;
 use failback_core::failback::plan::plan_restore;
 use failback_core::identifier::short_hash;
@@ -55,7 +56,77 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             json,
         } => runs(&config, &cli.aws, cluster, limit, json).await,
         Command::Dr { command } => crate::dr::run(&config, &cli.aws, command).await,
+        Command::Backups {
+            resource,
+            copy_region,
+            rpo_minutes,
+            json,
+        } => {
+            backups(
+                &config,
+                resource.as_deref(),
+                &copy_region,
+                rpo_minutes,
+                json,
+            )
+            .await
+        }
     }
+}
+
+/// `backups`: the protected resources of this region, and their newest copies here and
+/// in the copy region.
+async fn backups(
+    config: &SdkConfig,
+    resource: Option<&str>,
+    copy_region: &str,
+    rpo_minutes: u32,
+    as_json: bool,
+) -> Result<u8, Failure> {
+    if !failback_core::trigger::is_region(copy_region) {
+        return Err(Failure::InvalidInput(format!(
+            "--copy-region {copy_region:?} is not a region name"
+        )));
+    }
+    if let Some(id) = resource {
+        failback_core::identifier::validate_identifier(id)
+            .map_err(|e| Failure::InvalidInput(format!("{id:?}: {e}")))?;
+    }
+    let here = config.region().map(|r| r.to_string()).unwrap_or_default();
+    let home = Rds::from_conf(config);
+    let copies = Rds::from_conf(
+        &config
+            .clone()
+            .into_builder()
+            .region(aws_config::Region::new(copy_region.to_string()))
+            .build(),
+    );
+    let now = failback_core::clock::epoch_now();
+    let rpo = f64::from(rpo_minutes) * 60.0;
+    let mut ages = copy_ages(&home, &home, &here, resource, now, rpo).await?;
+    let copied = copy_ages(&home, &copies, copy_region, resource, now, rpo).await?;
+    let holds = !copied.is_empty() && copied.iter().all(|c| c.within_rpo);
+    ages.extend(copied);
+    if resource.is_some() && ages.is_empty() {
+        return Err(Failure::InvalidInput(format!(
+            "{} is not a protected cluster or instance here (tag {}=true)",
+            resource.unwrap_or_default(),
+            failback_core::dr::rpo::TAG_BACKUP
+        )));
+    }
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&ages).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render::backups(&ages, rpo_minutes));
+    }
+    Ok(if holds {
+        0
+    } else {
+        crate::failure::EXIT_NOT_RESTORED
+    })
 }
 
 async fn cluster(rds: &Rds, cluster_id: &str) -> Result<ClusterView, Failure> {

@@ -6,6 +6,7 @@ use failback_core::outcome::RunRecord;
 use serde_json::Value;
 
 use failback_core::dr::payload::DrAction;
+use failback_core::dr::rpo::CopyAge;
 
 use crate::deployment::{RunEvent, RunEventKind};
 use crate::dr::PlannedResource;
@@ -155,6 +156,58 @@ fn took(run: &RunRecord) -> String {
     }
 }
 
+/// A duration of whole seconds as a person reads it: `45s`, `12m 05s`, `3h 20m`, `2d 04h`.
+fn age(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..=86399 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// `backups`: one row per resource and region.
+pub fn backups(ages: &[CopyAge], rpo_minutes: u32) -> String {
+    if ages.is_empty() {
+        return "No protected clusters or instances here (tag aurora-failback:backup=true).\n"
+            .into();
+    }
+    let rows: Vec<Vec<String>> = ages
+        .iter()
+        .map(|a| {
+            vec![
+                a.resource_id.clone(),
+                serde_json::to_value(a.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                a.region.clone(),
+                a.newest.clone().unwrap_or_else(|| "none".into()),
+                a.taken_at.clone().unwrap_or_else(|| "-".into()),
+                a.age_seconds.map_or_else(|| "-".into(), age),
+                if a.within_rpo { "yes" } else { "NO" }.to_string(),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "resource",
+            "kind",
+            "region",
+            "newest copy",
+            "taken",
+            "age",
+            "within RPO",
+        ],
+        &rows,
+    );
+    out += &format!(
+        "\nRPO: {rpo_minutes} minutes (newest available copy, by the time it was taken).\n"
+    );
+    printable(&out)
+}
+
 pub fn runs(records: &[RunRecord]) -> String {
     if records.is_empty() {
         return "No runs recorded.\n".into();
@@ -248,6 +301,12 @@ pub fn dr_plan(planned: &[PlannedResource]) -> String {
                 ) => (global_group_id.clone(), target_group_id.clone()),
                 (None, DrAction::PromoteReplicaCluster { target }) => {
                     ("-".to_string(), target.cluster_id.clone())
+                }
+                (None, DrAction::RestoreCluster(spec)) => {
+                    ("-".to_string(), spec.cluster_id.clone())
+                }
+                (None, DrAction::RestoreInstance(spec)) => {
+                    ("-".to_string(), spec.instance_id.clone())
                 }
                 (None, _) => (String::new(), String::new()),
             };
@@ -589,6 +648,20 @@ mod tests {
         ];
         for (event, expected) in cases {
             assert_eq!(run_event(&event, 1_000.0).as_deref(), expected, "{event:?}");
+        }
+    }
+
+    #[test]
+    fn ages_read_at_the_scale_that_matters() {
+        for (seconds, expected) in [
+            (0.0, "0s"),
+            (59.4, "59s"),
+            (65.0, "1m 05s"),
+            (3600.0 * 3.0 + 20.0 * 60.0, "3h 20m"),
+            (86400.0 * 2.0 + 3600.0 * 4.0, "2d 04h"),
+            (-5.0, "0s"),
+        ] {
+            assert_eq!(age(seconds), expected, "{seconds}");
         }
     }
 

@@ -613,3 +613,64 @@ async fn dr_start_registers_the_payload_once_and_status_follows_it() {
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert!(status.stdout.contains(": RUNNING"), "{}", status.stdout);
 }
+
+#[tokio::test]
+async fn backups_shows_each_protected_clusters_newest_copy_and_whether_the_rpo_holds() {
+    let env = TestEnv::start().await;
+    env.rds_client
+        .create_db_cluster()
+        .db_cluster_identifier("orders")
+        .engine("aurora-mysql")
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("aurora-failback:backup")
+                .value("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    env.rds_client
+        .create_db_cluster_snapshot()
+        .db_cluster_identifier("orders")
+        .db_cluster_snapshot_identifier("orders-snap")
+        .send()
+        .await
+        .unwrap();
+    // A copy at home only: the DR region has none, so the RPO does not hold.
+    let missing = cli(&env, &["backups", "--copy-region", "us-west-2"]);
+    assert_eq!(missing.code, 3, "{}{}", missing.stdout, missing.stderr);
+    assert!(missing.stdout.contains("orders-snap"), "{}", missing.stdout);
+    assert!(missing.stdout.contains("NO"), "{}", missing.stdout);
+
+    aws_sdk_rds::Client::new(&env.west_config())
+        .copy_db_cluster_snapshot()
+        .source_db_cluster_snapshot_identifier(
+            "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:orders-snap",
+        )
+        .target_db_cluster_snapshot_identifier("orders-copy")
+        .send()
+        .await
+        .unwrap();
+    let copied = cli(
+        &env,
+        &["backups", "orders", "--copy-region", "us-west-2", "--json"],
+    );
+    assert_eq!(copied.code, 0, "{}{}", copied.stdout, copied.stderr);
+    let rows: Value = serde_json::from_str(&copied.stdout).unwrap();
+    let west = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "us-west-2")
+        .unwrap();
+    assert_eq!(west["newest"], "orders-copy");
+    assert_eq!(west["withinRpo"], true);
+
+    let unknown = cli(&env, &["backups", "payments", "--copy-region", "us-west-2"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    let bad_region = cli(&env, &["backups", "--copy-region", "mars"]);
+    assert_eq!(bad_region.code, 2, "{}", bad_region.stderr);
+}

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::clock::EpochSeconds;
 use crate::dr::outcome::{DrResourceRecord, DrRunFinished};
 use crate::dr::plan::ResourceReadiness;
+use crate::dr::rpo::CopyAge;
 use crate::outcome::RunFinished;
 
 /// One EMF line: a count per outcome, and the time to restore when there was one.
@@ -108,6 +109,42 @@ pub fn readiness_emf_lines(
                 "Dimensions": [["Payload", "ResourceKey"]], "Metrics": metrics}],
         });
         lines.push(line.to_string());
+    }
+    lines
+}
+
+/// The backup watch's lines: per protected resource the age of its newest copy in the
+/// copy region (none when there is no copy), and how many are outside the RPO (the
+/// stack's alarm watches that one).
+pub fn backup_emf_lines(resources: &[CopyAge], now: EpochSeconds) -> Vec<String> {
+    let timestamp = (now * 1000.0) as i64;
+    let outside = resources.iter().filter(|r| !r.within_rpo).count();
+    let mut lines = vec![json!({
+        "CopiesOutsideRpo": outside,
+        "_aws": {
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [[]],
+                "Metrics": [{"Name": "CopiesOutsideRpo", "Unit": "Count"}]}],
+        },
+    })
+    .to_string()];
+    for resource in resources {
+        let Some(age) = resource.age_seconds else {
+            continue;
+        };
+        lines.push(
+            json!({
+                "ResourceId": resource.resource_id,
+                "NewestCopyAgeSeconds": age,
+                "NewestCopy": resource.newest,
+                "_aws": {
+                    "Timestamp": timestamp,
+                    "CloudWatchMetrics": [{"Namespace": "AuroraFailback", "Dimensions": [["ResourceId"]],
+                        "Metrics": [{"Name": "NewestCopyAgeSeconds", "Unit": "Seconds"}]}],
+                },
+            })
+            .to_string(),
+        );
     }
     lines
 }

@@ -117,6 +117,29 @@ pub struct InstanceView {
     /// ReadReplicaSourceDBInstanceIdentifier: set while the instance is a read replica.
     pub replica_source: Option<String>,
     pub backup_retention_period: Option<i32>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Tag on a cluster or instance a DR restore created, naming the resource key it was
+/// created for: a re-run finds it, and anything without it is never taken over.
+pub const TAG_RESTORE: &str = "aurora-failback:restore";
+
+/// A DB or cluster snapshot as DescribeDBSnapshots or DescribeDBClusterSnapshots reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotView {
+    pub snapshot_id: String,
+    pub arn: Option<String>,
+    /// The cluster or instance it was taken of (a copy keeps the source's identifier).
+    pub source_id: String,
+    /// creating, copying, available, ...
+    pub status: String,
+    /// SnapshotCreateTime, ISO 8601.
+    pub created_at: Option<String>,
+    pub engine: String,
+    /// automated, manual, awsbackup.
+    pub snapshot_type: Option<String>,
 }
 
 /// An Aurora global database as DescribeGlobalClusters reports it.

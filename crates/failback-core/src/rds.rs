@@ -5,12 +5,31 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::{DbInstance, Filter, OrderableDbInstanceOption, Tag};
 use aws_sdk_rds::Client;
 
-use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec};
+use crate::dr::payload::{
+    ClusterRestoreSpec, InstanceRestoreSpec, ReplicaSpec, SecondaryClusterSpec,
+};
 use crate::errors::AwsFailure;
 use crate::model::{
     ClusterView, GlobalClusterView, GlobalFailoverView, GlobalMemberView, GlobalSwitch,
-    InstanceView, MemberView,
+    InstanceView, MemberView, SnapshotView, TAG_RESTORE,
 };
+
+/// What both Aurora restores set the same way, on either call's builder (two SDK types
+/// with the same setters).
+macro_rules! restored_cluster_settings {
+    ($request:expr, $spec:expr, $resource_key:expr) => {
+        $request
+            .db_subnet_group_name(&$spec.subnet_group)
+            .set_vpc_security_group_ids(Some($spec.security_group_ids.clone()))
+            .set_kms_key_id($spec.kms_key_id.clone())
+            .set_db_cluster_parameter_group_name($spec.cluster_parameter_group.clone())
+            .set_port($spec.port)
+            .set_deletion_protection($spec.deletion_protection)
+            .set_enable_iam_database_authentication($spec.iam_database_authentication)
+            .set_copy_tags_to_snapshot($spec.copy_tags_to_snapshot)
+            .tags(restore_tag($resource_key))
+    };
+}
 
 #[derive(Debug, Clone)]
 pub struct Rds {
@@ -215,6 +234,7 @@ impl Rds {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string),
                 backup_retention_period: i.backup_retention_period(),
+                tags: tag_map(i.tag_list()),
             }))
     }
 
@@ -389,6 +409,357 @@ impl Rds {
                     )
                 });
                 global_switch_failure(&err, busy, gone)
+            })
+    }
+
+    /// The cluster snapshots of `source_cluster_id` in this region (see
+    /// [`Rds::cluster_snapshots`]).
+    pub async fn cluster_snapshots_of(
+        &self,
+        source_cluster_id: &str,
+    ) -> Result<Vec<SnapshotView>, AwsFailure> {
+        let mut all = self.cluster_snapshots().await?;
+        all.retain(|s| s.source_id == source_cluster_id);
+        Ok(all)
+    }
+
+    /// Every cluster snapshot of this region, automated and manual (AWS Backup's Aurora
+    /// recovery points among them). Listed whole and filtered by the caller: a copy's
+    /// source cluster usually does not exist in this region, and
+    /// DescribeDBClusterSnapshots refuses a DBClusterIdentifier that does not.
+    pub async fn cluster_snapshots(&self) -> Result<Vec<SnapshotView>, AwsFailure> {
+        let listed: Result<Vec<_>, _> = self
+            .client
+            .describe_db_cluster_snapshots()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        Ok(listed
+            .map_err(|e| AwsFailure::from_sdk(&e))?
+            .iter()
+            .map(cluster_snapshot_view)
+            .collect())
+    }
+
+    /// One cluster snapshot by identifier or ARN; `None` if it does not exist.
+    pub async fn cluster_snapshot(
+        &self,
+        snapshot_id: &str,
+    ) -> Result<Option<SnapshotView>, AwsFailure> {
+        match self
+            .client
+            .describe_db_cluster_snapshots()
+            .db_cluster_snapshot_identifier(snapshot_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .db_cluster_snapshots()
+                .first()
+                .map(cluster_snapshot_view)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_cluster_snapshot_not_found_fault()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// The DB snapshots of `source_instance_id` in this region (see
+    /// [`Rds::instance_snapshots`]).
+    pub async fn instance_snapshots_of(
+        &self,
+        source_instance_id: &str,
+    ) -> Result<Vec<SnapshotView>, AwsFailure> {
+        let mut all = self.instance_snapshots().await?;
+        all.retain(|s| s.source_id == source_instance_id);
+        Ok(all)
+    }
+
+    /// Every DB snapshot of this region: automated, manual, and AWS Backup's
+    /// (`awsbackup`, which RDS lists only when asked for by type).
+    pub async fn instance_snapshots(&self) -> Result<Vec<SnapshotView>, AwsFailure> {
+        let mut found = Vec::new();
+        for snapshot_type in [None, Some("awsbackup")] {
+            let listed: Result<Vec<_>, _> = self
+                .client
+                .describe_db_snapshots()
+                .set_snapshot_type(snapshot_type.map(str::to_string))
+                .into_paginator()
+                .items()
+                .send()
+                .collect()
+                .await;
+            found.extend(
+                listed
+                    .map_err(|e| AwsFailure::from_sdk(&e))?
+                    .iter()
+                    .map(instance_snapshot_view),
+            );
+        }
+        Ok(found)
+    }
+
+    /// The clusters and (non-Aurora) instances of this region whose tag `tag` says
+    /// protected, by `protected`.
+    pub async fn tagged_resources(
+        &self,
+        tag: &str,
+        protected: impl Fn(Option<&str>) -> bool,
+    ) -> Result<(Vec<String>, Vec<String>), AwsFailure> {
+        let clusters: Result<Vec<_>, _> = self
+            .client
+            .describe_db_clusters()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        let instances: Result<Vec<_>, _> = self
+            .client
+            .describe_db_instances()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await;
+        let value = |tags: &[Tag]| {
+            tags.iter()
+                .find(|t| t.key() == Some(tag))
+                .and_then(|t| t.value())
+                .map(str::to_string)
+        };
+        let clusters = clusters
+            .map_err(|e| AwsFailure::from_sdk(&e))?
+            .iter()
+            .filter(|c| protected(value(c.tag_list()).as_deref()))
+            .filter_map(|c| c.db_cluster_identifier().map(str::to_string))
+            .collect();
+        let instances = instances
+            .map_err(|e| AwsFailure::from_sdk(&e))?
+            .iter()
+            // An Aurora instance is backed up with its cluster.
+            .filter(|i| i.db_cluster_identifier().is_none())
+            .filter(|i| protected(value(i.tag_list()).as_deref()))
+            .filter_map(|i| i.db_instance_identifier().map(str::to_string))
+            .collect();
+        Ok((clusters, instances))
+    }
+
+    /// One DB snapshot by identifier or ARN; `None` if it does not exist.
+    pub async fn instance_snapshot(
+        &self,
+        snapshot_id: &str,
+    ) -> Result<Option<SnapshotView>, AwsFailure> {
+        match self
+            .client
+            .describe_db_snapshots()
+            .db_snapshot_identifier(snapshot_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_snapshots().first().map(instance_snapshot_view)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_snapshot_not_found_fault()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// A new cluster from `snapshot` (identifier or ARN), tagged as the restore of
+    /// `resource_key`. Sent once; a retry finds it by its identifier (AlreadyExists).
+    pub async fn restore_cluster_from_snapshot(
+        &self,
+        spec: &ClusterRestoreSpec,
+        snapshot: &str,
+        engine: &str,
+        resource_key: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        let request = self
+            .client
+            .restore_db_cluster_from_snapshot()
+            .db_cluster_identifier(&spec.cluster_id)
+            .snapshot_identifier(snapshot)
+            .engine(engine)
+            .set_engine_version(spec.engine_version.clone());
+        restored_cluster_settings!(request, spec, resource_key)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_db_cluster_already_exists_fault() {
+                        Some(CreateFault::AlreadyExists)
+                    } else if e.is_insufficient_db_cluster_capacity_fault()
+                        || e.is_insufficient_storage_cluster_capacity_fault()
+                    {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_db_cluster_quota_exceeded_fault()
+                        || e.is_storage_quota_exceeded_fault()
+                    {
+                        Some(CreateFault::Quota)
+                    } else if e.is_invalid_db_cluster_snapshot_state_fault() {
+                        Some(CreateFault::Busy)
+                    } else if e.is_db_cluster_snapshot_not_found_fault()
+                        || e.is_db_snapshot_not_found_fault()
+                    {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
+                    }
+                });
+                create_failure(&err, &spec.cluster_id, fault)
+            })
+    }
+
+    /// A new cluster from `source_cluster_id` at `time` (or its latest restorable time),
+    /// tagged as the restore of `resource_key`; the source is only read. Sent once.
+    pub async fn restore_cluster_to_point_in_time(
+        &self,
+        spec: &ClusterRestoreSpec,
+        source_cluster_id: &str,
+        time: Option<&str>,
+        resource_key: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        let restore_time = time
+            .map(|t| {
+                aws_sdk_rds::primitives::DateTime::from_str(
+                    t,
+                    aws_sdk_rds::primitives::DateTimeFormat::DateTime,
+                )
+            })
+            .transpose()
+            .map_err(|e| {
+                CreateInstanceFailure::Aws(AwsFailure::Refused {
+                    code: "InvalidParameterValue".into(),
+                    message: format!("RestoreToTime: {e}"),
+                })
+            })?;
+        let request = self
+            .client
+            .restore_db_cluster_to_point_in_time()
+            .db_cluster_identifier(&spec.cluster_id)
+            .source_db_cluster_identifier(source_cluster_id)
+            .set_restore_to_time(restore_time)
+            .use_latest_restorable_time(time.is_none());
+        restored_cluster_settings!(request, spec, resource_key)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_db_cluster_already_exists_fault() {
+                        Some(CreateFault::AlreadyExists)
+                    } else if e.is_insufficient_db_cluster_capacity_fault()
+                        || e.is_insufficient_storage_cluster_capacity_fault()
+                    {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_db_cluster_quota_exceeded_fault()
+                        || e.is_storage_quota_exceeded_fault()
+                    {
+                        Some(CreateFault::Quota)
+                    } else if e.is_invalid_db_cluster_state_fault() {
+                        Some(CreateFault::Busy)
+                    } else if e.is_db_cluster_not_found_fault() {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
+                    }
+                });
+                create_failure(&err, &spec.cluster_id, fault)
+            })
+    }
+
+    /// An instance of the restored cluster (its writer, or reader `instance_id`), tagged
+    /// as the restore of `resource_key`. Sent once; a retry finds it (AlreadyExists).
+    pub async fn create_restored_instance(
+        &self,
+        spec: &ClusterRestoreSpec,
+        engine: &str,
+        instance_id: &str,
+        resource_key: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        self.client
+            .create_db_instance()
+            .db_instance_identifier(instance_id)
+            .db_cluster_identifier(&spec.cluster_id)
+            .db_instance_class(&spec.instance_class)
+            .engine(engine)
+            .set_db_parameter_group_name(spec.instance_parameter_group.clone())
+            .promotion_tier(if instance_id == spec.instance_id {
+                0
+            } else {
+                1
+            })
+            .publicly_accessible(false)
+            .tags(restore_tag(resource_key))
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| create_instance_failure(&err, instance_id))
+    }
+
+    /// A new instance from `snapshot`, tagged as the restore of `resource_key`. Sent once.
+    pub async fn restore_instance_from_snapshot(
+        &self,
+        spec: &InstanceRestoreSpec,
+        snapshot: &str,
+        resource_key: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        self.client
+            .restore_db_instance_from_db_snapshot()
+            .db_instance_identifier(&spec.instance_id)
+            .db_snapshot_identifier(snapshot)
+            .db_instance_class(&spec.instance_class)
+            .set_db_subnet_group_name(spec.subnet_group.clone())
+            .set_vpc_security_group_ids(spec.security_group_ids.clone())
+            .set_multi_az(spec.multi_az)
+            .set_db_parameter_group_name(spec.parameter_group.clone())
+            .set_port(spec.port)
+            .set_deletion_protection(spec.deletion_protection)
+            .set_enable_iam_database_authentication(spec.iam_database_authentication)
+            .set_copy_tags_to_snapshot(spec.copy_tags_to_snapshot)
+            .publicly_accessible(false)
+            .tags(restore_tag(resource_key))
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_db_instance_already_exists_fault() {
+                        Some(CreateFault::AlreadyExists)
+                    } else if e.is_insufficient_db_instance_capacity_fault() {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_instance_quota_exceeded_fault()
+                        || e.is_storage_quota_exceeded_fault()
+                    {
+                        Some(CreateFault::Quota)
+                    } else if e.is_invalid_db_snapshot_state_fault() {
+                        Some(CreateFault::Busy)
+                    } else if e.is_db_snapshot_not_found_fault() {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
+                    }
+                });
+                create_failure(&err, &spec.instance_id, fault)
             })
     }
 
@@ -793,6 +1164,47 @@ where
 fn sent_once() -> aws_sdk_rds::config::Builder {
     aws_sdk_rds::config::Builder::default()
         .retry_config(aws_sdk_rds::config::retry::RetryConfig::disabled())
+}
+
+fn restore_tag(resource_key: &str) -> Tag {
+    Tag::builder().key(TAG_RESTORE).value(resource_key).build()
+}
+
+fn cluster_snapshot_view(s: &aws_sdk_rds::types::DbClusterSnapshot) -> SnapshotView {
+    SnapshotView {
+        snapshot_id: s
+            .db_cluster_snapshot_identifier()
+            .unwrap_or_default()
+            .to_string(),
+        arn: s.db_cluster_snapshot_arn().map(str::to_string),
+        source_id: s.db_cluster_identifier().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        created_at: s.snapshot_create_time().and_then(iso_time),
+        engine: s.engine().unwrap_or_default().to_string(),
+        snapshot_type: s.snapshot_type().map(str::to_string),
+    }
+}
+
+fn instance_snapshot_view(s: &aws_sdk_rds::types::DbSnapshot) -> SnapshotView {
+    SnapshotView {
+        snapshot_id: s.db_snapshot_identifier().unwrap_or_default().to_string(),
+        arn: s.db_snapshot_arn().map(str::to_string),
+        source_id: s.db_instance_identifier().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        // A copy's SnapshotCreateTime is when it was copied; the data is as old as the
+        // original's (OriginalSnapshotCreateTime, DBSnapshot API reference).
+        created_at: s
+            .original_snapshot_create_time()
+            .or(s.snapshot_create_time())
+            .and_then(iso_time),
+        engine: s.engine().unwrap_or_default().to_string(),
+        snapshot_type: s.snapshot_type().map(str::to_string),
+    }
+}
+
+fn iso_time(time: &aws_sdk_rds::primitives::DateTime) -> Option<String> {
+    time.fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
+        .ok()
 }
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {

@@ -707,3 +707,369 @@ async fn readiness_reads_the_stored_payload_and_reports_a_lagging_replica_not_re
         .unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput", "{err}");
 }
+
+/// A cluster `id` with one instance in `config`'s region, and a manual snapshot of it.
+async fn cluster_with_snapshot(config: &aws_config::SdkConfig, id: &str, snapshot: &str) {
+    let rds = aws_sdk_rds::Client::new(config);
+    rds.create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine("aurora-mysql")
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_cluster_snapshot()
+        .db_cluster_identifier(id)
+        .db_cluster_snapshot_identifier(snapshot)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn restore_payload(resource_type: &str, target: &str, source: Value) -> Value {
+    let mut parameters = json!({
+        "DBClusterIdentifier": target,
+        "DBSubnetGroupName": "default",
+        "VpcSecurityGroupIds": "sg-0123456789abcdef0",
+        "DBInstanceIdentifier": format!("{target}-1"),
+        "DBInstanceClass": "db.r6g.large",
+        "ReaderCount": 1,
+    });
+    for (k, v) in source.as_object().unwrap() {
+        parameters[k] = v.clone();
+    }
+    json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": resource_type, "resourceName": "restore", "parameters": parameters}]}]})
+}
+
+/// The payload's one resource, as dr-validate gives it to the steps.
+async fn validated_resource(env: &TestEnv, payload: Value) -> Value {
+    let valid = validate(
+        &References::from_conf(&env.west_config()),
+        &west_home(),
+        &ValidateSettings::default(),
+        payload,
+    )
+    .await
+    .unwrap();
+    serde_json::to_value(&valid.layers[0].resources[0]).unwrap()
+}
+
+#[tokio::test]
+async fn a_cold_standby_restore_creates_the_cluster_and_its_instances_once() {
+    let env = TestEnv::start().await;
+    let west = env.west_config();
+    cluster_with_snapshot(&west, "orders", "orders-copy-1").await;
+    let dr = DrServices::from_conf(&west);
+    let resource = validated_resource(
+        &env,
+        restore_payload(
+            "RestoreAuroraClusterFromSnapshot",
+            "orders-restored",
+            json!({"SourceDBClusterIdentifier": "orders", "Engine": "aurora-mysql"}),
+        ),
+    )
+    .await;
+    let plan = dr_check(
+        &dr,
+        &west_home(),
+        json!({"question": "plan", "resource": resource}),
+    )
+    .await
+    .unwrap();
+    let plan = serde_json::to_value(plan).unwrap();
+    assert_eq!(plan["state"], "act", "{plan}");
+    assert_eq!(plan["restore"]["from"], "orders-copy-1");
+    let act = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap();
+    assert!(act.requested);
+    // The restore call alone: instances only once the cluster is available.
+    let cluster = dr.rds.cluster("orders-restored").await.unwrap().unwrap();
+    assert!(cluster.members.is_empty(), "{cluster:?}");
+    let check = dr_check(
+        &dr,
+        &west_home(),
+        json!({"question": "done", "resource": resource}),
+    )
+    .await
+    .unwrap();
+    let check = serde_json::to_value(check).unwrap();
+    assert_eq!(
+        (&check["state"], &check["actAgain"]),
+        (&json!("pending"), &json!(true)),
+        "{check}"
+    );
+    let act = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap();
+    assert!(act.requested);
+    let cluster = dr.rds.cluster("orders-restored").await.unwrap().unwrap();
+    assert_eq!(
+        cluster
+            .tags
+            .get("aurora-failback:restore")
+            .map(String::as_str),
+        Some("cluster/orders-restored")
+    );
+    let mut members: Vec<&str> = cluster
+        .members
+        .iter()
+        .map(|m| m.instance_id.as_str())
+        .collect();
+    members.sort_unstable();
+    assert_eq!(members, ["orders-restored-1", "orders-restored-1-r1"]);
+
+    // Again (a retry or a re-run): found by its identifier and tag, nothing created.
+    let again =
+        failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+            .await
+            .unwrap();
+    assert!(!again.requested, "{again:?}");
+    let clusters = aws_sdk_rds::Client::new(&west)
+        .describe_db_clusters()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.db_clusters().len(), 2, "orders and one restore");
+}
+
+#[tokio::test]
+async fn a_restore_without_a_snapshot_or_over_a_stranger_creates_nothing() {
+    let env = TestEnv::start().await;
+    let west = env.west_config();
+    cluster_with_snapshot(&west, "squatter", "squatter-snap").await;
+    let dr = DrServices::from_conf(&west);
+    for (target, source, error) in [
+        (
+            "orders-restored",
+            json!({"SourceDBClusterIdentifier": "orders", "Engine": "aurora-mysql"}),
+            "TargetNotFound",
+        ),
+        (
+            "orders-restored",
+            json!({"DBClusterSnapshotIdentifier": "no-such-snapshot", "Engine": "aurora-mysql"}),
+            "TargetNotFound",
+        ),
+        (
+            "squatter",
+            json!({"DBClusterSnapshotIdentifier": "squatter-snap", "Engine": "aurora-mysql"}),
+            "IdentifierConflict",
+        ),
+    ] {
+        let resource = validated_resource(
+            &env,
+            restore_payload("RestoreAuroraClusterFromSnapshot", target, source),
+        )
+        .await;
+        let err =
+            failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+                .await
+                .unwrap_err();
+        assert_eq!(err.error_type(), error, "{target}: {err}");
+    }
+    let clusters = aws_sdk_rds::Client::new(&west)
+        .describe_db_clusters()
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = clusters
+        .db_clusters()
+        .iter()
+        .filter_map(|c| c.db_cluster_identifier())
+        .collect();
+    assert_eq!(ids, ["squatter"], "nothing was created");
+}
+
+#[tokio::test]
+async fn a_point_in_time_restore_makes_a_new_cluster_and_an_instance_restore_an_instance() {
+    let env = TestEnv::start().await;
+    let west = env.west_config();
+    cluster_with_snapshot(&west, "orders", "orders-snap").await;
+    let dr = DrServices::from_conf(&west);
+    let pitr = restore_payload(
+        "RestoreAuroraClusterToPointInTime",
+        "orders-pitr",
+        json!({"SourceDBClusterIdentifier": "orders", "UseLatestRestorableTime": "true"}),
+    );
+    // Not protected yet: refused, nothing created.
+    let resource = validated_resource(&env, pitr.clone()).await;
+    let err = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "SourceNotProtected", "{err}");
+    assert!(dr.rds.cluster("orders-pitr").await.unwrap().is_none());
+    aws_sdk_rds::Client::new(&west)
+        .add_tags_to_resource()
+        .resource_name(format!("arn:aws:rds:us-west-2:{ACCOUNT}:cluster:orders"))
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("aurora-failback:backup")
+                .value("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let resource = validated_resource(
+        &env,
+        restore_payload(
+            "RestoreAuroraClusterToPointInTime",
+            "orders-pitr",
+            json!({"SourceDBClusterIdentifier": "orders", "UseLatestRestorableTime": "true"}),
+        ),
+    )
+    .await;
+    let act = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap();
+    assert!(act.requested);
+    let again =
+        failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+            .await
+            .unwrap();
+    assert!(
+        again.requested,
+        "the instances, once the cluster is available"
+    );
+    let restored = dr.rds.cluster("orders-pitr").await.unwrap().unwrap();
+    assert_eq!(restored.members.len(), 2);
+    let source = dr.rds.cluster("orders").await.unwrap().unwrap();
+    assert!(
+        !source.tags.contains_key("aurora-failback:restore"),
+        "the source is only read"
+    );
+
+    let rds = aws_sdk_rds::Client::new(&west);
+    env.mysql_instance(&rds, "mysql").await;
+    rds.create_db_snapshot()
+        .db_instance_identifier("mysql")
+        .db_snapshot_identifier("mysql-copy")
+        .send()
+        .await
+        .unwrap();
+    let payload = json!({"StatePayload": [{"layer": 1, "resources": [
+        {"resourceType": "RestoreRDSInstanceFromSnapshot", "resourceName": "mysql",
+         "parameters": {"DBInstanceIdentifier": "mysql-restored", "SourceDBInstanceIdentifier": "mysql",
+                        "DBInstanceClass": "db.r6g.large"}}]}]});
+    let resource = validated_resource(&env, payload).await;
+    let act = failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+        .await
+        .unwrap();
+    assert!(act.requested);
+    let instance = dr
+        .rds
+        .instance_view("mysql-restored")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        instance
+            .tags
+            .get("aurora-failback:restore")
+            .map(String::as_str),
+        Some("instance/mysql-restored")
+    );
+    let again =
+        failback_core::dr::resource::dr_act(&dr, &west_home(), json!({"resource": resource}))
+            .await
+            .unwrap();
+    assert!(!again.requested);
+}
+
+#[tokio::test]
+async fn the_backup_watch_reports_each_protected_resources_newest_copy_against_the_rpo() {
+    use failback_core::dr::backup_watch::{backup_watch, WatchSettings};
+    use failback_core::rds::Rds;
+    let env = TestEnv::start().await;
+    let west = env.west_config();
+    // Two protected clusters in us-east-1 (one tagged by hand in capitals), one not.
+    for (id, tag) in [
+        ("orders", Some("true")),
+        ("billing", Some("TRUE")),
+        ("scratch", None),
+    ] {
+        let mut create = env
+            .rds_client
+            .create_db_cluster()
+            .db_cluster_identifier(id)
+            .engine("aurora-mysql")
+            .master_username("app")
+            .master_user_password("not-a-real-password");
+        if let Some(value) = tag {
+            create = create.tags(
+                aws_sdk_rds::types::Tag::builder()
+                    .key("aurora-failback:backup")
+                    .value(value)
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+    }
+    // orders has a copy in us-west-2; billing only a snapshot at home.
+    for id in ["orders", "billing"] {
+        env.rds_client
+            .create_db_cluster_snapshot()
+            .db_cluster_identifier(id)
+            .db_cluster_snapshot_identifier(format!("{id}-snap"))
+            .send()
+            .await
+            .unwrap();
+    }
+    aws_sdk_rds::Client::new(&west)
+        .copy_db_cluster_snapshot()
+        .source_db_cluster_snapshot_identifier(format!(
+            "arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:orders-snap"
+        ))
+        .target_db_cluster_snapshot_identifier("orders-copy")
+        .send()
+        .await
+        .unwrap();
+    let settings = WatchSettings {
+        copy_region: "us-west-2".into(),
+        rpo_seconds: 3.0 * 3600.0,
+    };
+    let (home, copies) = (env.rds.clone(), Rds::from_conf(&west));
+    let now = failback_core::clock::epoch_now();
+    let report = backup_watch(&home, &copies, &settings, now, json!({}))
+        .await
+        .unwrap();
+    let by_id = |report: &failback_core::dr::backup_watch::BackupReport, id: &str| {
+        report
+            .resources
+            .iter()
+            .find(|r| r.resource_id == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {report:?}"))
+    };
+    assert_eq!(
+        report.resources.len(),
+        2,
+        "scratch is not protected: {report:?}"
+    );
+    let orders = by_id(&report, "orders");
+    assert_eq!(orders.newest.as_deref(), Some("orders-copy"));
+    assert!(orders.within_rpo, "{orders:?}");
+    assert!(
+        !by_id(&report, "billing").within_rpo,
+        "no copy in the DR region"
+    );
+    assert_eq!(report.outside_rpo, 1);
+
+    // Four hours on, with no newer copy, orders is stale too.
+    let later = backup_watch(&home, &copies, &settings, now + 4.0 * 3600.0, json!({}))
+        .await
+        .unwrap();
+    let stale = by_id(&later, "orders");
+    assert!(
+        !stale.within_rpo && stale.age_seconds.unwrap() >= 4.0 * 3600.0,
+        "{stale:?}"
+    );
+    assert_eq!(later.outside_rpo, 2);
+
+    let err = backup_watch(&home, &copies, &settings, now, json!({"everything": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+}

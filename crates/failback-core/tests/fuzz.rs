@@ -321,6 +321,12 @@ fn check_dr_steps(value: &Value, home: &Home) -> Result<(), String> {
             check_switch_request(&request, home)?;
         }
     }
+    // The backup watch takes `{}` and nothing else.
+    if failback_core::dr::backup_watch::read_watch_input(value.clone()).is_ok()
+        && value.as_object().is_none_or(|o| !o.is_empty())
+    {
+        return Err(format!("backup-watch accepted {value}"));
+    }
     // The scheduled readiness check: a parameter name it accepts is one SSM could hold.
     for input in [
         json!({"payloadParameter": value}),
@@ -377,6 +383,14 @@ fn check_switch_request(request: &DrRequest, home: &Home) -> Result<(), String> 
             target_group_id,
         } => is_cache_group_id(global_group_id) && is_cache_group_id(target_group_id),
         DrRequest::PromoteCluster { cluster_id } => valid(cluster_id),
+        DrRequest::RestoreCluster(spec) => {
+            valid(&spec.cluster_id)
+                && spec.instance_ids().iter().all(|id| valid(id))
+                && check_requested_class(&spec.instance_class).is_ok()
+        }
+        DrRequest::RestoreInstance(spec) => {
+            valid(&spec.instance_id) && check_requested_class(&spec.instance_class).is_ok()
+        }
         DrRequest::Secondary(spec) => {
             valid(&spec.global_cluster_id)
                 && valid(&spec.cluster_id)

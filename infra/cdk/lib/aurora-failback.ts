@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -37,8 +38,13 @@ export type FunctionKey = keyof typeof FUNCTION_BINARIES;
  * condition HasDrReadiness), so it is not one of FUNCTION_BINARIES, which are always there.
  */
 export const DR_READINESS_BINARY = 'dr-readiness';
-/** Every Lambda function the construct may create: the eight always, and the readiness function. */
-export type LambdaKey = FunctionKey | 'drReadiness';
+/**
+ * The RPO watch's binary: deployed only with `backupCopyVaultArn` (the SAM condition HasBackup),
+ * so it is not one of FUNCTION_BINARIES either.
+ */
+export const BACKUP_WATCH_BINARY = 'backup-watch';
+/** Every Lambda function the construct may create: the eight always, the readiness function and the RPO watch. */
+export type LambdaKey = FunctionKey | 'drReadiness' | 'backupWatch';
 
 /** The five functions the failback state machine invokes. */
 export const FAILBACK_FUNCTIONS = ['describeWriter', 'createReader', 'checkStatus', 'failover', 'recordRun'] as const;
@@ -155,6 +161,35 @@ export const READINESS_DIMENSION = 'Payload';
 /** The cluster tag that opts a cluster in, and the tag every created instance carries. */
 export const TAG_ENABLED = 'aurora-failback:enabled';
 export const TAG_RUN = 'aurora-failback:run';
+/** The tag (value `true`) that makes a cluster or instance protected: backed up and copied by AWS Backup. */
+export const TAG_BACKUP = 'aurora-failback:backup';
+/** The tag a restore gives the cluster or instance it creates (value: the DR resource key). */
+export const TAG_RESTORE = 'aurora-failback:restore';
+
+/**
+ * A backup vault's ARN (as the SAM parameter BackupCopyVaultArn's AllowedPattern):
+ * arn:<partition>:backup:<region>:<account>:backup-vault:<name>.
+ */
+export const BACKUP_VAULT_ARN_PATTERN = /^arn:aws[a-z-]*:backup:[a-z0-9-]+:[0-9]{12}:backup-vault:[a-zA-Z0-9_-]{2,50}$/;
+/** An AWS Backup cron expression (as the SAM parameter BackupSchedule's AllowedPattern). */
+export const BACKUP_SCHEDULE_PATTERN = /^cron\([^()]+\)$/;
+/** Every 2 hours, as the seed does (the SAM parameter BackupSchedule's default). */
+export const DEFAULT_BACKUP_SCHEDULE = 'cron(0 */2 * * ? *)';
+/** The backup rule's windows: a backup starts within an hour, and completes within three. */
+export const BACKUP_START_WINDOW_MINUTES = 60;
+export const BACKUP_COMPLETION_WINDOW_MINUTES = 180;
+/** How often the RPO watch runs, in minutes (also its alarm's period). */
+export const BACKUP_WATCH_MINUTES = 15;
+/** What the RPO watch publishes (EMF), and its alarm watches (the first, without dimensions). */
+export const BACKUP_RPO_METRIC = 'CopiesOutsideRpo';
+export const COPY_AGE_METRIC = 'NewestCopyAgeSeconds';
+export const COPY_AGE_DIMENSION = 'ResourceId';
+/** The AWS managed policy AWS Backup's role holds: the only managed policy of the construct. */
+export const BACKUP_SERVICE_POLICY = 'service-role/AWSBackupServiceRolePolicyForBackup';
+/** The region of a backup vault's ARN (its fourth field), as the SAM template's Fn::Select. */
+export function vaultRegion(vaultArn: string): string {
+  return vaultArn.split(':')[3];
+}
 
 export interface AuroraFailbackProps {
   /**
@@ -301,6 +336,54 @@ export interface AuroraFailbackProps {
   readonly drReadinessMaxLagSeconds?: number;
 
   /**
+   * The DB clusters and DB instances (identifiers) that DR runs may create in this stack's
+   * region by restoring: a cluster from a snapshot (RestoreAuroraClusterFromSnapshot) or to a
+   * point in time (RestoreAuroraClusterToPointInTime), with its writer and readers, or an
+   * instance from a snapshot (RestoreRDSInstanceFromSnapshot). A point-in-time restore's source
+   * must be a protected cluster (tagged `aurora-failback:backup=true`). Empty: dr-act's role
+   * holds no restore and no snapshot read, and dr-check's no snapshot read.
+   * @default [] - dr-act may restore nothing
+   */
+  readonly drRestoreTargets?: string[];
+
+  /**
+   * The ARN of the backup vault in the DR region that receives the copies (the VaultArn output
+   * of BackupDestinationStack or infra/backup-destination.yaml, deployed there first). Set: an
+   * AWS Backup plan backs up the clusters and instances of this region tagged
+   * `aurora-failback:backup=true` on `backupSchedule` into a vault here (encrypted with the
+   * stack's key) and copies each backup to this vault; the backup-watch function checks every
+   * 15 minutes that each of them has a copy there newer than `backupRpoMinutes`, with an alarm.
+   * @default - no backup plan, vault or RPO watch
+   */
+  readonly backupCopyVaultArn?: string;
+
+  /**
+   * When AWS Backup backs up the protected clusters and instances (a cron expression, UTC).
+   * @default 'cron(0 *\/2 * * ? *)' (every 2 hours)
+   */
+  readonly backupSchedule?: string;
+
+  /**
+   * How many days a backup is kept in this region's vault (1 to 3650).
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+
+  /**
+   * How many days a copy is kept in the DR region's vault (1 to 3650).
+   * @default 14
+   */
+  readonly backupCopyRetentionDays?: number;
+
+  /**
+   * The recovery point objective in minutes (60 to 10080): the RPO alarm notifies when a
+   * protected cluster or instance has had no copy in the DR region newer than this in two
+   * checks in a row. Passed to backup-watch as BACKUP_RPO_MINUTES.
+   * @default 180
+   */
+  readonly backupRpoMinutes?: number;
+
+  /**
    * The workspace Cargo.toml that holds the five Lambda binaries.
    * @default - the Cargo.toml at the root of the repository this package sits in
    */
@@ -335,9 +418,12 @@ export interface AuroraFailbackProps {
  * secondary cluster here for one of them; promotion of the read replicas in
  * `drInstances`, or a new read replica here of or as one of them; failover of the ElastiCache
  * global datastores in `drGlobalReplicationGroups`; promotion of the Aurora replica clusters
- * in `drReplicaClusters`) from this region, and, with `drReadinessPayloadParameter`, checks a
- * stored DR payload's readiness on a schedule with an alarm. Same resources and roles as
- * infra/template.yaml.
+ * in `drReplicaClusters`; restores into the clusters and instances in `drRestoreTargets`) from this
+ * region, and, with `drReadinessPayloadParameter`, checks a stored DR payload's readiness on a
+ * schedule with an alarm. With `backupCopyVaultArn`, AWS Backup copies the clusters and instances
+ * tagged `aurora-failback:backup=true` to a vault in the DR region on a schedule, and the
+ * backup-watch function alarms when a copy is older than `backupRpoMinutes`. Same resources and
+ * roles as infra/template.yaml.
  */
 export class AuroraFailback extends Construct {
   public readonly key: kms.Key;
@@ -346,11 +432,21 @@ export class AuroraFailback extends Construct {
   public readonly notificationTopic: sns.Topic;
   public readonly functions: Record<FunctionKey, RustFunction>;
   public readonly roles: Record<FunctionKey | 'stateMachine' | 'drStateMachine' | 'startRuns', iam.Role>
-    & Partial<Record<'drReadiness' | 'drReadinessSchedule', iam.Role>>;
+    & Partial<Record<'drReadiness' | 'drReadinessSchedule' | 'backupWatch' | 'backupWatchSchedule' | 'backup', iam.Role>>;
   /** The readiness function, its schedule and its alarm: only with `drReadinessPayloadParameter`. */
   public readonly readinessFunction?: RustFunction;
   public readonly readinessSchedule?: scheduler.CfnSchedule;
   public readonly readinessAlarm?: cloudwatch.Alarm;
+  /**
+   * The cold standby: AWS Backup's vault here, plan, selection (and role, `roles.backup`), and
+   * the RPO watch, its schedule and its alarm; only with `backupCopyVaultArn`.
+   */
+  public readonly backupVault?: backup.CfnBackupVault;
+  public readonly backupPlan?: backup.CfnBackupPlan;
+  public readonly backupSelection?: backup.CfnBackupSelection;
+  public readonly backupWatchFunction?: RustFunction;
+  public readonly backupWatchSchedule?: scheduler.CfnSchedule;
+  public readonly backupWatchAlarm?: cloudwatch.Alarm;
   public readonly stateMachine: sfn.StateMachine;
   public readonly drStateMachine: sfn.StateMachine;
   public readonly failoverEventRule: events.Rule;
@@ -384,6 +480,13 @@ export class AuroraFailback extends Construct {
     const readinessMinutes = allowedValue(props.drReadinessMinutes ?? 15, DR_READINESS_MINUTES, 'drReadinessMinutes');
     const readinessAlarmChecks = wholeNumber(props.drReadinessAlarmChecks ?? 3, 1, 24, 'drReadinessAlarmChecks');
     const readinessMaxLagSeconds = wholeNumber(props.drReadinessMaxLagSeconds ?? 60, 1, 86400, 'drReadinessMaxLagSeconds');
+    const drRestoreTargets = identifiers(props.drRestoreTargets ?? [], DB_CLUSTER_ID_PATTERN, 'drRestoreTargets',
+      'a DB cluster or DB instance identifier');
+    const copyVaultArn = backupVaultArn(props.backupCopyVaultArn);
+    const backupSchedule = backupScheduleExpression(props.backupSchedule ?? DEFAULT_BACKUP_SCHEDULE);
+    const backupRetentionDays = wholeNumber(props.backupRetentionDays ?? 7, 1, 3650, 'backupRetentionDays');
+    const backupCopyRetentionDays = wholeNumber(props.backupCopyRetentionDays ?? 14, 1, 3650, 'backupCopyRetentionDays');
+    const backupRpoMinutes = wholeNumber(props.backupRpoMinutes ?? 180, 60, 10080, 'backupRpoMinutes');
 
     // --- Encryption: one key for the ledger, the topic, the dead-letter queue and the logs.
     this.key = new kms.Key(this, 'Key', {
@@ -445,7 +548,9 @@ export class AuroraFailback extends Construct {
     });
 
     // --- Log groups.
-    const binaries: Record<LambdaKey, string> = { ...FUNCTION_BINARIES, drReadiness: DR_READINESS_BINARY };
+    const binaries: Record<LambdaKey, string> = {
+      ...FUNCTION_BINARIES, drReadiness: DR_READINESS_BINARY, backupWatch: BACKUP_WATCH_BINARY,
+    };
     const functionLogGroup = (key: LambdaKey) => new logs.LogGroup(this, `${pascal(key)}LogGroup`, {
       logGroupName: `${lambdaLogPrefix}/${binaries[key]}`,
       retention,
@@ -599,14 +704,17 @@ export class AuroraFailback extends Construct {
         resources: [rdsArn('subgrp'), rdsArn('pg'), rdsArn('og')],
       }),
     ];
-    // What any new instance of dr-act's needs, a secondary's first instance or a read
-    // replica: one statement of each when either list is set (the SAM template's condition
-    // HasDrGlobalClustersOrInstances), none when both are empty.
-    const newInstanceStatements = drGlobalClusters.length === 0 && drInstances.length === 0 ? [] : [
+    // What any new database of dr-act's needs, a secondary's first instance, a read replica,
+    // or a restored cluster or instance and a restored cluster's writer and readers: one
+    // statement of each when one of the three lists is set (the SAM template's condition
+    // HasDrNewDatabases), none when all are empty.
+    const newDatabases = drGlobalClusters.length + drInstances.length + drRestoreTargets.length > 0;
+    const newInstanceStatements = !newDatabases ? [] : [
       // An encrypted new instance names a customer managed key of this region (KmsKeyId;
-      // required for a cross-region replica of an encrypted source): RDS creates a grant on
-      // it and describes it on the caller's behalf. The user's key, usable here only through
-      // RDS in this region.
+      // required for a cross-region replica of an encrypted source), and a restore from an
+      // encrypted snapshot uses the snapshot's key or the one named: RDS creates a grant on it
+      // and describes it on the caller's behalf. The user's key, usable here only through RDS
+      // in this region.
       new iam.PolicyStatement({
         sid: 'UseNewInstanceKeysThroughRdsOnly',
         actions: ['kms:CreateGrant', 'kms:DescribeKey'],
@@ -664,6 +772,107 @@ export class AuroraFailback extends Construct {
         conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
       }),
     ];
+    // The snapshots a restore comes from (dr-check, dr-act and the readiness function): any of
+    // this account and region. DescribeDBClusterSnapshots is authorised on the cluster it filters
+    // by and on the snapshots, DescribeDBSnapshots on the instance and the snapshots.
+    const readSnapshots = [
+      new iam.PolicyStatement({
+        sid: 'ReadClusterSnapshots',
+        actions: ['rds:DescribeDBClusterSnapshots'],
+        resources: [rdsArn('cluster'), rdsArn('cluster-snapshot')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadInstanceSnapshots',
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [rdsArn('db'), rdsArn('snapshot')],
+      }),
+    ];
+    const snapshotReadStatements = drRestoreTargets.length === 0 ? [] : readSnapshots;
+    // The cold standby's restores (RestoreAuroraClusterFromSnapshot, RestoreRDSInstanceFromSnapshot,
+    // RestoreAuroraClusterToPointInTime), only with drRestoreTargets (none: dr-act may restore
+    // nothing). The resource types are those the Service Authorization Reference lists for each
+    // action: the new cluster or instance, the snapshot, and the subnet, parameter and option
+    // groups. The key grant and PassRole are in newInstanceStatements.
+    const inThisRegion = { StringEquals: { 'aws:RequestedRegion': stack.region } };
+    const restoreStatements = drRestoreTargets.length === 0 ? [] : [
+      // The new clusters: exactly those listed (see dbClusterArnPattern), as the cluster a
+      // restore creates and as the cluster its writer and readers join (CreateDBInstance).
+      new iam.PolicyStatement({
+        sid: 'RestoreIntoConfiguredClustersInThisRegionOnly',
+        actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime', 'rds:CreateDBInstance'],
+        resources: drRestoreTargets.map(dbClusterArnPattern),
+        conditions: inThisRegion,
+      }),
+      // The new instances: exactly those listed (see dbInstanceArnPattern).
+      new iam.PolicyStatement({
+        sid: 'RestoreIntoConfiguredInstancesInThisRegionOnly',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: drRestoreTargets.map(dbInstanceArnPattern),
+        conditions: inThisRegion,
+      }),
+      // The snapshots restored from: any of this account and region (AWS Backup's copies carry
+      // generated names), a cluster's for a cluster, an instance's for an instance.
+      new iam.PolicyStatement({
+        sid: 'RestoreClustersFromSnapshotsInThisRegion',
+        actions: ['rds:RestoreDBClusterFromSnapshot'],
+        resources: [rdsArn('cluster-snapshot')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RestoreInstancesFromSnapshotsInThisRegion',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [rdsArn('snapshot')],
+      }),
+      // A point-in-time restore is authorised on its source cluster too. Any cluster as the source
+      // would match any new cluster's name as well; so only a protected cluster (tag value in any
+      // case, as the RPO watch reads it; a cluster that does not exist yet has no tags, so no
+      // unlisted new cluster matches).
+      new iam.PolicyStatement({
+        sid: 'RestoreToPointInTimeOfProtectedClustersOnly',
+        actions: ['rds:RestoreDBClusterToPointInTime'],
+        resources: [rdsArn('cluster')],
+        conditions: { StringEqualsIgnoreCase: { [`aws:ResourceTag/${TAG_BACKUP}`]: 'true' } },
+      }),
+      // The groups a restored cluster takes; the VPC security groups are EC2's, checked by RDS.
+      new iam.PolicyStatement({
+        sid: 'RestoreClustersWithGroupsInThisRegion',
+        actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime'],
+        resources: [rdsArn('subgrp'), rdsArn('cluster-pg'), rdsArn('og')],
+      }),
+      // The groups a restored instance, and a restored cluster's writer and readers, take.
+      new iam.PolicyStatement({
+        sid: 'RestoreInstancesWithGroupsInThisRegion',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:CreateDBInstance'],
+        resources: [rdsArn('subgrp'), rdsArn('pg'), rdsArn('og')],
+      }),
+      // A restored cluster's writer and readers: any name, but only Aurora instances, which exist
+      // only inside a cluster (and the cluster must be a listed one).
+      new iam.PolicyStatement({
+        sid: 'CreateAuroraInstancesInThisRegionOnly',
+        actions: ['rds:CreateDBInstance'],
+        resources: [rdsArn('db')],
+        conditions: { StringLike: { 'rds:DatabaseEngine': 'aurora*' } },
+      }),
+      // Tags given at creation (aurora-failback:restore=<resource key>, on the restored cluster or
+      // instance and a restored cluster's writer and readers), only in requests that set that tag:
+      // the listed clusters, in this region...
+      new iam.PolicyStatement({
+        sid: 'TagRestoredClustersAtCreationOnly',
+        actions: ['rds:AddTagsToResource'],
+        resources: drRestoreTargets.map(dbClusterArnPattern),
+        conditions: { ...inThisRegion, Null: { [`aws:RequestTag/${TAG_RESTORE}`]: 'false' } },
+      }),
+      // ... and the instances (a listed one, or a restored cluster's writer or reader, any name).
+      new iam.PolicyStatement({
+        sid: 'TagRestoredInstancesAtCreationOnly',
+        actions: ['rds:AddTagsToResource'],
+        resources: [rdsArn('db')],
+        conditions: { Null: { [`aws:RequestTag/${TAG_RESTORE}`]: 'false' } },
+      }),
+    ];
+    // The RPO watch (only with backupCopyVaultArn): the copies in the vault's region, any of this
+    // account there, and only there (the copies keep their source's identifier).
+    const copyRegion = copyVaultArn === undefined ? undefined : vaultRegion(copyVaultArn);
+    const copyRdsArn = (type: string) => `arn:${stack.partition}:rds:${copyRegion}:${stack.account}:${type}:*`;
     const ssmParameterArn = (name: string) => `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${name}`;
     // SecureString parameters: the user's key, usable here only through SSM.
     const decryptThroughSsm = new iam.PolicyStatement({
@@ -758,11 +967,11 @@ export class AuroraFailback extends Construct {
         }),
         decryptThroughSsm,
       ],
-      drCheck: [readGlobalClusters, ...readClusters, readReplicaLagMetrics, ...elastiCacheReadStatements],
+      drCheck: [readGlobalClusters, ...readClusters, readReplicaLagMetrics, ...elastiCacheReadStatements, ...snapshotReadStatements],
       drAct: [
         readGlobalClusters, ...readClusters, ...switchStatements, ...secondaryStatements, ...promoteStatements,
         ...replicaStatements, ...newInstanceStatements, ...elastiCacheReadStatements, ...elastiCacheFailoverStatements,
-        ...promoteClusterStatements,
+        ...promoteClusterStatements, ...snapshotReadStatements, ...restoreStatements,
       ],
       // Reads only: what dr-validate and dr-check read, and the payload parameter itself
       // (its name starts with "/": ...:parameter/<name>), read as dr-validate reads, with
@@ -778,7 +987,23 @@ export class AuroraFailback extends Construct {
         readGlobalClusters,
         ...readClusters,
         readGlobalReplicationGroups,
+        ...readSnapshots,
         readReplicaLagMetrics,
+      ],
+      // Reads only: the protected clusters and instances here (their tags come in the answers),
+      // and their copies in the vault's region.
+      backupWatch: [
+        ...readClusters,
+        new iam.PolicyStatement({
+          sid: 'ReadClusterCopiesInCopyRegion',
+          actions: ['rds:DescribeDBClusterSnapshots'],
+          resources: [copyRdsArn('cluster'), copyRdsArn('cluster-snapshot')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadInstanceCopiesInCopyRegion',
+          actions: ['rds:DescribeDBSnapshots'],
+          resources: [copyRdsArn('db'), copyRdsArn('snapshot')],
+        }),
       ],
     };
 
@@ -790,8 +1015,9 @@ export class AuroraFailback extends Construct {
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',
       drValidate: 'Checks a DR payload whole and resolves its !Import and resolve:ssm references.',
       drCheck: 'Plans a DR resource, records its replica lag and checks whether its writer moved (reads only).',
-      drAct: 'Switches over or fails over a global database or an ElastiCache global datastore, adds a secondary cluster to one, promotes a read replica (instance or cluster) or creates one here, once, if the plan still says so.',
+      drAct: 'Switches over or fails over a global database or an ElastiCache global datastore, adds a secondary cluster to one, promotes a read replica (instance or cluster), creates one here or restores a database here, once, if the plan still says so.',
       drReadiness: "Checks a DR payload's readiness on a schedule and publishes it as metrics (reads only).",
+      backupWatch: 'Checks that each protected cluster and instance has a copy in the DR region newer than the RPO, and publishes it as metrics (reads only).',
     };
     const timeouts: Partial<Record<LambdaKey, Duration>> = {
       createReader: Duration.seconds(60),
@@ -799,11 +1025,13 @@ export class AuroraFailback extends Construct {
       drValidate: Duration.seconds(60),
       drAct: Duration.seconds(60),
       drReadiness: Duration.seconds(60),
+      backupWatch: Duration.seconds(60),
     };
     const calls: Record<LambdaKey, string> = {
       describeWriter: 'RDS', createReader: 'RDS', checkStatus: 'RDS', failover: 'RDS', recordRun: 'DynamoDB',
       drValidate: 'CloudFormation, SSM', drCheck: 'RDS, ElastiCache, CloudWatch', drAct: 'RDS, ElastiCache',
       drReadiness: 'SSM, CloudFormation, RDS, ElastiCache, CloudWatch',
+      backupWatch: 'RDS, in two regions',
     };
     const isDr = (key: LambdaKey) => key.startsWith('dr');
     const allowUntaggedFlag = allowUntagged ? 'true' : 'false';
@@ -824,12 +1052,21 @@ export class AuroraFailback extends Construct {
         DR_PARAMETER_PATH_PREFIX: drParameterPathPrefix,
         DR_READINESS_MAX_LAG_SECONDS: String(readinessMaxLagSeconds),
       },
+      // The copy vault's region, and the RPO in minutes (as the SAM parameter: CloudFormation
+      // cannot multiply).
+      backupWatch: { BACKUP_COPY_REGION: copyRegion ?? '', BACKUP_RPO_MINUTES: String(backupRpoMinutes) },
     };
 
     const roles = {} as AuroraFailback['roles'];
-    const functions = {} as Record<FunctionKey, RustFunction> & Partial<Record<'drReadiness', RustFunction>>;
-    // The eight functions always; the readiness function only with a payload parameter.
-    const keys: LambdaKey[] = [...Object.keys(FUNCTION_BINARIES) as FunctionKey[], ...(readinessParameter ? ['drReadiness' as const] : [])];
+    const functions = {} as Record<FunctionKey, RustFunction> & Partial<Record<'drReadiness' | 'backupWatch', RustFunction>>;
+    // The eight functions always; the readiness function only with a payload parameter, the RPO
+    // watch only with a copy vault.
+    const keys: LambdaKey[] = [
+      ...Object.keys(FUNCTION_BINARIES) as FunctionKey[],
+      ...(readinessParameter ? ['drReadiness' as const] : []),
+      ...(copyVaultArn ? ['backupWatch' as const] : []),
+    ];
+    const scheduled = (key: LambdaKey) => key === 'drReadiness' || key === 'backupWatch';
     for (const key of keys) {
       const binary = binaries[key];
       const logGroup = functionLogGroup(key);
@@ -862,17 +1099,21 @@ export class AuroraFailback extends Construct {
         logGroup,
         environment: environments[key],
         deadLetterQueue: key === 'recordRun' ? this.deadLetterQueue : undefined,
-        // The readiness check is invoked asynchronously by its schedule: a failed check is not
-        // run again late (the next is due in drReadinessMinutes; the alarm reports the gap).
-        ...(key === 'drReadiness' ? { retryAttempts: 0, maxEventAge: Duration.minutes(5) } : {}),
+        // The readiness check and the RPO watch are invoked asynchronously by their schedules: a
+        // failed check is not run again late (the next is due soon; the alarm reports the gap).
+        ...(scheduled(key) ? { retryAttempts: 0, maxEventAge: Duration.minutes(5) } : {}),
       });
       skipChecks(fn, [
         key === 'recordRun' ? undefined : ['CKV_AWS_116', key === 'drReadiness'
           ? 'Invoked asynchronously by its schedule, with no retry (schedule and function); a check that fails or never runs publishes no datapoint, and the readiness alarm treats a missing datapoint as not ready, so a queue of failed checks would add nothing.'
+          : key === 'backupWatch'
+          ? 'Invoked asynchronously by its schedule, with no retry (schedule and function); a check that fails or never runs publishes no datapoint, and the RPO alarm treats a missing datapoint as outside the RPO, so a queue of failed checks would add nothing.'
           : `Invoked only synchronously by the ${isDr(key) ? 'DR ' : ''}state machine, whose Retry and Catch handle failures; a DLQ applies to asynchronous invocations only.`],
         ['CKV_AWS_117', `Calls only AWS APIs (${calls[key]}); it reaches nothing inside a VPC, and a VPC would need NAT or interface endpoints to reach them.`],
         ['CKV_AWS_115', key === 'drReadiness'
           ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; one check runs every drReadinessMinutes minutes.'
+          : key === 'backupWatch'
+          ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; one check runs every 15 minutes.'
           : isDr(key)
           ? 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; DR runs are few and one per database at a time (ledger lease).'
           : 'Reserved concurrency would take capacity from the account pool and fails to deploy in accounts with a low concurrency quota; runs are few and one per cluster at a time (ledger lease).'],
@@ -881,9 +1122,10 @@ export class AuroraFailback extends Construct {
       roles[key] = role;
       functions[key] = fn;
     }
-    const { drReadiness: readinessFunction, ...alwaysThere } = functions;
+    const { drReadiness: readinessFunction, backupWatch: backupWatchFunction, ...alwaysThere } = functions;
     this.functions = alwaysThere;
     this.readinessFunction = readinessFunction;
+    this.backupWatchFunction = backupWatchFunction;
 
     // --- The state machine: invokes only its five functions, puts events only on the
     // default bus with its own source and detail-type.
@@ -1171,6 +1413,114 @@ export class AuroraFailback extends Construct {
       this.readinessAlarm.addAlarmAction(alarmAction);
       this.alarms.push(this.readinessAlarm);
     }
+
+    // --- The cold standby (only with backupCopyVaultArn): AWS Backup backs up the clusters and
+    // instances of this region tagged aurora-failback:backup=true into a vault here and copies
+    // each backup to the vault in the DR region; the RPO watch checks the copies every 15 minutes.
+    if (copyVaultArn && backupWatchFunction) {
+      // A part of the stack's id: unique, and within the 50 characters a vault or plan name may have.
+      const backupName = Fn.sub('aurora-failback-${StackId}', {
+        StackId: Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID)))),
+      });
+      // This region's vault, encrypted with the stack's key: the key policy's root statement lets
+      // IAM policies of this account use it, and the backup role's managed policy grants what AWS
+      // Backup needs (DescribeKey, CreateGrant for AWS resources). RDS and Aurora backups keep
+      // their source's encryption; the copies in the DR region take that vault's key. Retained, as
+      // the key and the ledger (a vault that holds backups cannot be deleted).
+      this.backupVault = new backup.CfnBackupVault(this, 'BackupVault', {
+        backupVaultName: backupName,
+        encryptionKeyArn: this.key.keyArn,
+      });
+      this.backupVault.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      // AWS Backup backs up and copies as this role: the AWS managed policy for backups only
+      // (dr-act restores through RDS itself, so not the one for restores).
+      const backupRole = new iam.Role(this, 'BackupRole', {
+        description: 'AWS Backup backs up and copies the aurora-failback protected clusters and instances',
+        assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(BACKUP_SERVICE_POLICY)],
+      });
+      roles.backup = backupRole;
+      this.backupPlan = new backup.CfnBackupPlan(this, 'BackupPlan', {
+        backupPlan: {
+          backupPlanName: backupName,
+          backupPlanRule: [{
+            ruleName: 'copy-to-dr-region',
+            targetBackupVault: this.backupVault.ref,
+            scheduleExpression: backupSchedule,
+            startWindowMinutes: BACKUP_START_WINDOW_MINUTES,
+            completionWindowMinutes: BACKUP_COMPLETION_WINDOW_MINUTES,
+            // Snapshots, not continuous backups: a cross-region copy of a continuous backup is a
+            // snapshot anyway (no point-in-time restore there), and continuous backup takes over the
+            // databases' own automated backups (see infra/template.yaml).
+            enableContinuousBackup: false,
+            lifecycle: { deleteAfterDays: backupRetentionDays },
+            copyActions: [{
+              destinationBackupVaultArn: copyVaultArn,
+              lifecycle: { deleteAfterDays: backupCopyRetentionDays },
+            }],
+          }],
+        },
+      });
+      // RDS clusters and DB instances of this account and region (Resources) AND tagged
+      // aurora-failback:backup=true (Conditions; ListOfTags would be an OR).
+      this.backupSelection = new backup.CfnBackupSelection(this, 'BackupSelection', {
+        backupPlanId: this.backupPlan.ref,
+        backupSelection: {
+          selectionName: 'protected-clusters-and-instances',
+          iamRoleArn: backupRole.roleArn,
+          resources: [rdsArn('cluster'), rdsArn('db')],
+          conditions: { StringEquals: [{ ConditionKey: `aws:ResourceTag/${TAG_BACKUP}`, ConditionValue: 'true' }] },
+        },
+      });
+
+      const watchScheduleRole = new iam.Role(this, 'BackupWatchScheduleRole', {
+        description: 'EventBridge Scheduler runs the aurora-failback RPO watch',
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        inlinePolicies: {
+          'invoke-backup-watch': new iam.PolicyDocument({
+            statements: [new iam.PolicyStatement({
+              sid: 'InvokeBackupWatchFunctionOnly',
+              actions: ['lambda:InvokeFunction'],
+              resources: [backupWatchFunction.functionArn],
+            })],
+          }),
+        },
+      });
+      roles.backupWatchSchedule = watchScheduleRole;
+      this.backupWatchSchedule = new scheduler.CfnSchedule(this, 'BackupWatchSchedule', {
+        description: 'aurora-failback RPO watch of the copies in the DR region',
+        scheduleExpression: `rate(${BACKUP_WATCH_MINUTES} minutes)`,
+        flexibleTimeWindow: { mode: 'OFF' },
+        state: 'ENABLED',
+        target: {
+          arn: backupWatchFunction.functionArn,
+          roleArn: watchScheduleRole.roleArn,
+          input: '{}',
+          // A check that could not be delivered is not delivered late: the alarm reports it.
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 300 },
+        },
+      });
+      // One CopiesOutsideRpo datapoint per check and one check per period: two periods in a row at
+      // 1 or more, or without a datapoint (no check ran), notify.
+      this.backupWatchAlarm = new cloudwatch.Alarm(this, 'BackupWatchAlarm', {
+        alarmDescription: `A protected cluster or instance had no copy in the DR region newer than ${backupRpoMinutes} minutes in two RPO checks in a row, or no check ran; see the backup-watch function's log.`,
+        metric: new cloudwatch.Metric({
+          namespace: READINESS_NAMESPACE,
+          metricName: BACKUP_RPO_METRIC,
+          statistic: 'Maximum',
+          period: Duration.minutes(BACKUP_WATCH_MINUTES),
+        }),
+        threshold: 1,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      this.backupWatchAlarm.addAlarmAction(alarmAction);
+      this.alarms.push(this.backupWatchAlarm);
+    }
     this.roles = roles;
   }
 }
@@ -1273,6 +1623,25 @@ function parameterPathPrefix(prefix: string): string {
     throw new Error(`drParameterPathPrefix must be an SSM parameter path that starts and ends with "/", not ${JSON.stringify(prefix)}`);
   }
   return prefix;
+}
+
+/** The copy vault's ARN (undefined or '' for none), or an error at synth time. */
+function backupVaultArn(arn: string | undefined): string | undefined {
+  if (arn === undefined || arn === '') {
+    return undefined;
+  }
+  if (!BACKUP_VAULT_ARN_PATTERN.test(arn)) {
+    throw new Error(`backupCopyVaultArn must be a backup vault's ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>), not ${JSON.stringify(arn)}`);
+  }
+  return arn;
+}
+
+/** An AWS Backup cron expression, or an error at synth time. */
+function backupScheduleExpression(expression: string): string {
+  if (!BACKUP_SCHEDULE_PATTERN.test(expression)) {
+    throw new Error(`backupSchedule must be a cron expression such as ${DEFAULT_BACKUP_SCHEDULE}, not ${JSON.stringify(expression)}`);
+  }
+  return expression;
 }
 
 /** checkov's CKV_AWS_173 reason: the function's variables hold no secret. */

@@ -1,1 +1,2 @@
 export * from './aurora-failback';
+export * from './backup-destination';

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
+  BACKUP_WATCH_BINARY,
   DEFINITION_SUBSTITUTIONS,
   DR_DEFINITION_SUBSTITUTIONS,
   DR_FUNCTIONS,
@@ -13,6 +14,14 @@ import {
   FunctionKey,
 } from '../lib';
 import {
+  BACKUP_SERVICE_POLICY_ARN,
+  BACKUP_WATCH_ACTIONS,
+  BACKUP_WATCH_SCHEDULE_PERMISSIONS,
+  backupWatchPermissions,
+  DR_RESTORE_ACTIONS,
+  DR_SNAPSHOT_READ_ACTIONS,
+  drRestoreStatements,
+  SNAPSHOT_READ_STATEMENTS,
   DR_CHECK_PERMISSIONS,
   DR_ELASTICACHE_FAILOVER_ACTIONS,
   DR_ELASTICACHE_READ_ACTIONS,
@@ -44,6 +53,7 @@ import {
   asList,
   definitionPath,
   functionRoleId,
+  inlineStatementShapes,
   Json,
   logicalId,
   normaliseIntrinsics,
@@ -765,11 +775,13 @@ describe('AuroraFailback construct', () => {
   });
 
   it('gives dr-act the key grant and PassRole only with global databases or instances listed, once', () => {
-    const cases: Array<[string, { drGlobalClusters?: string[]; drInstances?: string[] }, boolean]> = [
+    const cases: Array<[string, { drGlobalClusters?: string[]; drInstances?: string[]; drRestoreTargets?: string[] }, boolean]> = [
       ['empty', {}, false],
       ['instances only', { drInstances: ['orders-replica'] }, true],
       ['global databases only', { drGlobalClusters: ['orders-global'] }, true],
       ['both', { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'] }, true],
+      ['restore targets only', { drRestoreTargets: ['orders-restored'] }, true],
+      ['all three', { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'], drRestoreTargets: ['orders-restored'] }, true],
     ];
     for (const [name, props, expected] of cases) {
       const configured = synth(props);
@@ -777,9 +789,221 @@ describe('AuroraFailback construct', () => {
       const shapes = statementShapes(configured.json, actRole, DR_NEW_INSTANCE_ACTIONS);
       assert.deepEqual(shapes.map((s: Json) => s.Sid),
         expected ? ['UseNewInstanceKeysThroughRdsOnly', 'PassNewInstanceMonitoringRoleOnly'] : [], name);
-      assert.deepEqual(shapes, drCreationStatements(props.drGlobalClusters ?? [], props.drInstances ?? [])
+      assert.deepEqual(shapes, drCreationStatements(props.drGlobalClusters ?? [], props.drInstances ?? [], props.drRestoreTargets ?? [])
         .filter((s) => s.Action.some((a) => DR_NEW_INSTANCE_ACTIONS.includes(a))), name);
     }
+  });
+
+  it('lets dr-act restore nothing by default, and only into the listed clusters and instances, in this region, when given', () => {
+    // By default, and with every other list set: no restore, and no snapshot read for dr-check or dr-act.
+    for (const props of [{}, { drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'], drReplicaClusters: ['orders-replica-cluster'] }]) {
+      const configured = synth(props);
+      for (const key of ['drCheck', 'drAct'] as const) {
+        const actions = roleActions(configured.json, logicalId(configured.stack, configured.construct.roles[key]));
+        for (const action of [...DR_RESTORE_ACTIONS.filter((a) => a !== 'rds:CreateDBInstance'), ...DR_SNAPSHOT_READ_ACTIONS]) {
+          assert.ok(!actions.includes(action), `${key} ${action} ${JSON.stringify(props)}`);
+        }
+      }
+    }
+    const variants: Array<{ drRestoreTargets: string[]; drGlobalClusters?: string[]; drInstances?: string[] }> = [
+      { drRestoreTargets: ['orders-restored'] },
+      { drRestoreTargets: ['orders-restored', 'reporting-restored'] },
+      { drRestoreTargets: ['orders-restored'], drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'] },
+    ];
+    for (const props of variants) {
+      const label = JSON.stringify(props);
+      const globalClusters = props.drGlobalClusters ?? [];
+      const instances = props.drInstances ?? [];
+      const configured = synth(props);
+      const role = (key: RoleKey) => logicalId(configured.stack, configured.construct.roles[key]);
+      // Exactly: the snapshot reads, then the restores, last among dr-act's statements.
+      const act = inlineStatementShapes(configured.json, role('drAct'));
+      const restoring = [...SNAPSHOT_READ_STATEMENTS, ...drRestoreStatements(props.drRestoreTargets)];
+      assert.deepEqual(act.slice(act.length - restoring.length), restoring, label);
+      assert.deepEqual(rolePermissions(configured.json, role('drAct')),
+        drActPermissions(globalClusters, instances, [], [], props.drRestoreTargets), label);
+      // The restores name exactly the listed clusters and instances, in this region; the point-in-time
+      // source must be protected; a cluster's new instances must be Aurora ones.
+      const statements = roleStatements(configured.json, role('drAct'));
+      for (const action of ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime', 'rds:RestoreDBInstanceFromDBSnapshot']) {
+        const onTargets = statementsWith(statements, action).filter((st) => asList(st.Resource).some((r: Json) =>
+          typeof r === 'string' && r.startsWith('arn:*:rds:*:*:')));
+        assert.equal(onTargets.length, 1, `${action} ${label}`);
+        assert.deepEqual(onTargets[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } }, `${action} ${label}`);
+        assert.deepEqual(asList(onTargets[0].Resource).map((r: string) => r.split(':').pop()), props.drRestoreTargets, `${action} ${label}`);
+      }
+      const pointInTimeSource = statementsWith(statements, 'rds:RestoreDBClusterToPointInTime')
+        .filter((st) => JSON.stringify(st.Resource).includes(':cluster:*'));
+      assert.deepEqual(pointInTimeSource.map((st) => st.Condition),
+        [{ StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:backup': 'true' } }], label);
+      const anyInstance = statementsWith(statements, 'rds:CreateDBInstance').filter((st) => JSON.stringify(st.Resource).includes(':db:*'));
+      assert.deepEqual(anyInstance.map((st) => st.Sid),
+        [...(globalClusters.length > 0 ? ['CreateSecondaryInstanceInThisRegion'] : []), 'CreateAuroraInstancesInThisRegionOnly'], label);
+      assert.deepEqual(anyInstance[anyInstance.length - 1].Condition, { StringLike: { 'rds:DatabaseEngine': 'aurora*' } }, label);
+      for (const tagging of statementsWith(statements, 'rds:AddTagsToResource')) {
+        assert.deepEqual(tagging.Condition.Null, { 'aws:RequestTag/aurora-failback:restore': 'false' }, label);
+      }
+      // dr-check reads the same snapshots; nothing else changes.
+      assert.deepEqual(rolePermissions(configured.json, role('drCheck')), drCheckPermissions(false, true), label);
+      for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+        assert.deepEqual(roleActions(configured.json, role(key)),
+          expectedActions(key, globalClusters.length > 0, instances.length > 0, { restoreTargets: true }), `${key} ${label}`);
+      }
+    }
+    for (const drRestoreTargets of [[''], ['1orders'], ['orders-'], ['orders_restored'], ['a'.repeat(64)],
+      ['arn:aws:rds:eu-west-1:123456789012:cluster:x']]) {
+      assert.throws(() => synth({ drRestoreTargets }), /drRestoreTargets: .* is not a DB cluster or DB instance identifier/,
+        JSON.stringify(drRestoreTargets));
+    }
+  });
+
+  it('deploys no backup plan, vault or RPO watch by default', () => {
+    for (const property of ['backupVault', 'backupPlan', 'backupSelection', 'backupWatchFunction', 'backupWatchSchedule', 'backupWatchAlarm'] as const) {
+      assert.equal(construct[property], undefined, property);
+    }
+    assert.equal(construct.roles.backup, undefined);
+    assert.equal(construct.roles.backupWatch, undefined);
+    assert.equal(construct.roles.backupWatchSchedule, undefined);
+    for (const type of ['AWS::Backup::BackupVault', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection']) {
+      template.resourceCountIs(type, 0);
+    }
+    // The other backup props alone deploy nothing either (as the SAM condition HasBackup).
+    const without = synth({ backupSchedule: 'cron(0 5 ? * * *)', backupRetentionDays: 3, backupCopyRetentionDays: 30, backupRpoMinutes: 60,
+      backupCopyVaultArn: '' });
+    without.template.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    without.template.resourceCountIs('AWS::Lambda::Function', 8);
+  });
+
+  it('backs up the protected clusters and instances with AWS Backup, copies them to the DR vault, and watches the RPO', () => {
+    const vaultArn = 'arn:aws:backup:eu-central-1:123456789012:backup-vault:aurora-failback-copies';
+    const on = synth({ backupCopyVaultArn: vaultArn });
+    const id = (c: { node: Json }) => logicalId(on.stack, c);
+    const cfn = (c: Json) => on.json.Resources[on.stack.getLogicalId(c)];
+    on.template.resourceCountIs('AWS::Lambda::Function', 9);
+    on.template.resourceCountIs('AWS::IAM::Role', 14);
+    on.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // This region's vault: the stack's key, retained.
+    const vault = cfn(on.construct.backupVault!);
+    assert.deepEqual(vault.Properties.EncryptionKeyArn, { 'Fn::GetAtt': [id(on.construct.key), 'Arn'] });
+    assert.deepEqual([vault.DeletionPolicy, vault.UpdateReplacePolicy], ['Retain', 'Retain']);
+    assert.deepEqual(vault.Properties.BackupVaultName, { 'Fn::Sub': ['aurora-failback-${StackId}', {
+      StackId: { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] },
+    }] });
+    // One rule: every 2 hours, snapshots kept 7 days here, copied to the DR vault and kept 14 days there.
+    const plan = cfn(on.construct.backupPlan!).Properties.BackupPlan;
+    assert.deepEqual(plan.BackupPlanName, vault.Properties.BackupVaultName);
+    assert.deepEqual(plan.BackupPlanRule, [{
+      RuleName: 'copy-to-dr-region',
+      TargetBackupVault: { Ref: on.stack.getLogicalId(on.construct.backupVault!) },
+      ScheduleExpression: 'cron(0 */2 * * ? *)',
+      StartWindowMinutes: 60,
+      CompletionWindowMinutes: 180,
+      EnableContinuousBackup: false,
+      Lifecycle: { DeleteAfterDays: 7 },
+      CopyActions: [{ DestinationBackupVaultArn: vaultArn, Lifecycle: { DeleteAfterDays: 14 } }],
+    }]);
+    // The selection: RDS clusters and instances of this account and region, tagged aurora-failback:backup=true.
+    const selection = cfn(on.construct.backupSelection!).Properties;
+    assert.deepEqual(selection.BackupPlanId, { Ref: on.stack.getLogicalId(on.construct.backupPlan!) });
+    assert.deepEqual(normaliseIntrinsics(selection.BackupSelection), {
+      SelectionName: 'protected-clusters-and-instances',
+      IamRoleArn: '${GetAtt.Arn}',
+      Resources: ['cluster', 'db'].map((type) => `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${type}:*`),
+      Conditions: { StringEquals: [{ ConditionKey: 'aws:ResourceTag/aurora-failback:backup', ConditionValue: 'true' }] },
+    });
+    assert.deepEqual(selection.BackupSelection.IamRoleArn, { 'Fn::GetAtt': [id(on.construct.roles.backup!), 'Arn'] });
+    // AWS Backup's role: trusted by AWS Backup only, the managed policy for backups only; the only
+    // managed policy of the stack.
+    const backupRole = on.json.Resources[id(on.construct.roles.backup!)].Properties;
+    assert.deepEqual(backupRole.AssumeRolePolicyDocument.Statement,
+      [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' } }]);
+    assert.deepEqual(normaliseIntrinsics(backupRole.ManagedPolicyArns), [BACKUP_SERVICE_POLICY_ARN]);
+    assert.deepEqual(roleStatements(on.json, id(on.construct.roles.backup!)), []);
+    for (const [roleId, role] of resourcesOfType(on.json, 'AWS::IAM::Role')) {
+      if (roleId !== id(on.construct.roles.backup!)) {
+        assert.equal(role.Properties.ManagedPolicyArns, undefined, `${roleId} has a managed policy`);
+      }
+      for (const statement of roleStatements(on.json, roleId)) {
+        for (const action of asList(statement.Action)) {
+          assert.ok(!action.includes('*'), `${roleId} allows ${action}`);
+        }
+      }
+    }
+    // The RPO watch: built from its crate as the others, told the copy's region and the RPO.
+    const fn = on.construct.backupWatchFunction!;
+    const props = on.json.Resources[id(fn)].Properties;
+    assert.equal(BACKUP_WATCH_BINARY, 'backup-watch');
+    assert.equal(props.Runtime, 'provided.al2023');
+    assert.deepEqual(props.Architectures, ['arm64']);
+    assert.deepEqual(props.TracingConfig, { Mode: 'Active' });
+    assert.equal(props.Timeout, 60);
+    assert.deepEqual(props.Environment.Variables, { BACKUP_COPY_REGION: 'eu-central-1', BACKUP_RPO_MINUTES: '180' });
+    assert.equal(on.json.Resources[props.LoggingConfig.LogGroup.Ref].Properties.LogGroupName, '/aws/lambda/Test/backup-watch');
+    on.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(fn) }, Qualifier: '$LATEST', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300,
+    });
+    // Its own role, reads only: this region's clusters and instances, the copy region's snapshots.
+    const watchRole = id(on.construct.roles.backupWatch!);
+    assert.equal(functionRoleId(on.json, id(fn)), watchRole);
+    assert.deepEqual(roleActions(on.json, watchRole), BACKUP_WATCH_ACTIONS);
+    assert.deepEqual(rolePermissions(on.json, watchRole), backupWatchPermissions('eu-central-1'));
+    // The schedule: every 15 minutes, input {}, no retry; its role invokes that function only.
+    const schedule = cfn(on.construct.backupWatchSchedule!).Properties;
+    assert.equal(schedule.ScheduleExpression, 'rate(15 minutes)');
+    assert.deepEqual(schedule.FlexibleTimeWindow, { Mode: 'OFF' });
+    assert.equal(schedule.State, 'ENABLED');
+    assert.deepEqual(schedule.Target.Arn, { 'Fn::GetAtt': [id(fn), 'Arn'] });
+    assert.equal(schedule.Target.Input, '{}');
+    assert.deepEqual(schedule.Target.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    const scheduleRole = id(on.construct.roles.backupWatchSchedule!);
+    assert.deepEqual(schedule.Target.RoleArn, { 'Fn::GetAtt': [scheduleRole, 'Arn'] });
+    assert.deepEqual(rolePermissions(on.json, scheduleRole), BACKUP_WATCH_SCHEDULE_PERMISSIONS);
+    assert.deepEqual(roleStatements(on.json, scheduleRole)[0].Resource, { 'Fn::GetAtt': [id(fn), 'Arn'] });
+    assert.deepEqual(on.json.Resources[scheduleRole].Properties.AssumeRolePolicyDocument.Statement, [{
+      Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    }]);
+    // The alarm: CopiesOutsideRpo without dimensions, two 15-minute periods in a row, a missing
+    // check counts as outside the RPO; into the topic.
+    const alarm = on.json.Resources[id(on.construct.backupWatchAlarm!)].Properties;
+    assert.deepEqual({ ...alarm, AlarmDescription: undefined }, {
+      AlarmDescription: undefined,
+      Namespace: 'AuroraFailback',
+      MetricName: 'CopiesOutsideRpo',
+      Statistic: 'Maximum',
+      Period: 900,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: id(on.construct.notificationTopic) }],
+    });
+    assert.ok(alarm.AlarmDescription.includes('180 minutes'), alarm.AlarmDescription);
+    assert.ok(on.construct.alarms.includes(on.construct.backupWatchAlarm!));
+    // Nothing else changes.
+    for (const key of Object.keys(EXPECTED_ACTIONS) as RoleKey[]) {
+      assert.deepEqual(roleActions(on.json, id(on.construct.roles[key])), expectedActions(key, false), key);
+    }
+    for (const [resourceId, resource] of Object.entries<Json>(on.json.Resources)) {
+      for (const skip of asList<Json>(resource.Metadata?.checkov?.skip)) {
+        assert.ok(typeof skip.comment === 'string' && skip.comment.length > 30, `${resourceId} ${skip.id} needs a reason`);
+      }
+    }
+
+    // Other settings reach the plan, the function and the alarm.
+    const custom = synth({
+      backupCopyVaultArn: 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr', backupSchedule: 'cron(0 * * * ? *)',
+      backupRetentionDays: 3, backupCopyRetentionDays: 35, backupRpoMinutes: 90,
+    });
+    const customRule = custom.json.Resources[custom.stack.getLogicalId(custom.construct.backupPlan!)].Properties.BackupPlan.BackupPlanRule[0];
+    assert.deepEqual([customRule.ScheduleExpression, customRule.Lifecycle, customRule.CopyActions],
+      ['cron(0 * * * ? *)', { DeleteAfterDays: 3 },
+        [{ DestinationBackupVaultArn: 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr', Lifecycle: { DeleteAfterDays: 35 } }]]);
+    assert.deepEqual(custom.json.Resources[logicalId(custom.stack, custom.construct.backupWatchFunction!)].Properties.Environment.Variables,
+      { BACKUP_COPY_REGION: 'us-west-2', BACKUP_RPO_MINUTES: '90' });
+    assert.deepEqual(rolePermissions(custom.json, logicalId(custom.stack, custom.construct.roles.backupWatch!)),
+      backupWatchPermissions('us-west-2'));
   });
 
   it('has no "*" action, no managed policy and "*" resources only where IAM allows nothing else', () => {

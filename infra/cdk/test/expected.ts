@@ -106,10 +106,19 @@ export const DR_ELASTICACHE_FAILOVER_ACTIONS = ['elasticache:FailoverGlobalRepli
 /** What dr-act gains, and only it, when DrReplicaClusters names Aurora replica clusters. */
 export const DR_PROMOTE_CLUSTER_ACTIONS = ['rds:PromoteReadReplicaDBCluster'];
 
+/** What dr-check and dr-act gain when DrRestoreTargets names clusters or instances: reading snapshots... */
+export const DR_SNAPSHOT_READ_ACTIONS = ['rds:DescribeDBClusterSnapshots', 'rds:DescribeDBSnapshots'];
+/** ... and, dr-act only, restoring into the listed targets (and DR_NEW_INSTANCE_ACTIONS). */
+export const DR_RESTORE_ACTIONS = [
+  'rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime', 'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:CreateDBInstance', 'rds:AddTagsToResource',
+];
+
 /** The lists beside DrGlobalClusters and DrInstances that widen a DR role. */
 export interface MoreDrLists {
   replicationGroups?: boolean;
   replicaClusters?: boolean;
+  restoreTargets?: boolean;
 }
 
 /**
@@ -122,8 +131,14 @@ export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withI
   if (key === 'drCheck' && more.replicationGroups) {
     actions.push(...DR_ELASTICACHE_READ_ACTIONS);
   }
+  if (key === 'drCheck' && more.restoreTargets) {
+    actions.push(...DR_SNAPSHOT_READ_ACTIONS);
+  }
   if (key !== 'drAct') {
     return actions.sort();
+  }
+  if (more.restoreTargets) {
+    actions.push(...DR_SNAPSHOT_READ_ACTIONS, ...DR_RESTORE_ACTIONS);
   }
   if (more.replicationGroups) {
     actions.push(...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS);
@@ -137,10 +152,10 @@ export function expectedActions(key: RoleKey, withGlobalClusters: boolean, withI
   if (withInstances) {
     actions.push(...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS);
   }
-  if (withGlobalClusters || withInstances) {
+  if (withGlobalClusters || withInstances || more.restoreTargets) {
     actions.push(...DR_NEW_INSTANCE_ACTIONS);
   }
-  return actions.sort();
+  return [...new Set(actions)].sort();
 }
 
 /** The only actions allowed on Resource "*": they have no resource-level permissions. */
@@ -185,10 +200,21 @@ const READ_METRICS = allow(METRIC_READ_ACTIONS, '*');
 export const GLOBAL_DATASTORES_OF_THIS_ACCOUNT = 'arn:${AWS::Partition}:elasticache::${AWS::AccountId}:globalreplicationgroup:*';
 const READ_GLOBAL_DATASTORES = allow(DR_ELASTICACHE_READ_ACTIONS, GLOBAL_DATASTORES_OF_THIS_ACCOUNT);
 
-/** dr-check's permissions: reads only; the ElastiCache read only with DrGlobalReplicationGroups. */
-export function drCheckPermissions(withReplicationGroups = false): string[] {
+/** An RDS resource type of this account and region, any name (as rdsHere below). */
+const rdsOfThisRegion = (type: string) => `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${type}:*`;
+/** Reading snapshots of this account and region (dr-check and dr-act with DrRestoreTargets, the readiness function). */
+const READ_SNAPSHOTS = [
+  ...['cluster', 'cluster-snapshot'].flatMap((type) => allow(['rds:DescribeDBClusterSnapshots'], rdsOfThisRegion(type))),
+  ...['db', 'snapshot'].flatMap((type) => allow(['rds:DescribeDBSnapshots'], rdsOfThisRegion(type))),
+];
+
+/**
+ * dr-check's permissions: reads only; the ElastiCache read only with DrGlobalReplicationGroups,
+ * the snapshot reads only with DrRestoreTargets.
+ */
+export function drCheckPermissions(withReplicationGroups = false, withRestoreTargets = false): string[] {
   return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...READ_METRICS,
-    ...(withReplicationGroups ? READ_GLOBAL_DATASTORES : [])].sort();
+    ...(withReplicationGroups ? READ_GLOBAL_DATASTORES : []), ...(withRestoreTargets ? READ_SNAPSHOTS : [])].sort();
 }
 
 export const DR_CHECK_PERMISSIONS = drCheckPermissions();
@@ -227,7 +253,7 @@ export const TO_ENHANCED_MONITORING = { StringEquals: { 'iam:PassedToService': '
  * the monitoring role when either list is set.
  */
 export function drActPermissions(globalClusters: string[], instances: string[] = [], replicationGroups: string[] = [],
-  replicaClusters: string[] = []): string[] {
+  replicaClusters: string[] = [], restoreTargets: string[] = []): string[] {
   const switching = globalClusters.length === 0 ? [] : [
     ...globalClusters.flatMap((id) => allow(DR_SWITCH_ACTIONS, `arn:*:rds::*:global-cluster:${id}`)),
     ...allow(DR_SWITCH_ACTIONS, CLUSTERS_HERE),
@@ -242,7 +268,7 @@ export function drActPermissions(globalClusters: string[], instances: string[] =
     ...instances.flatMap((id) => allow(DR_REPLICA_ACTIONS, listedInstance(id))),
     ...REPLICA_GROUP_RESOURCES.flatMap((resource) => allow(DR_REPLICA_ACTIONS, resource)),
   ];
-  const newInstance = globalClusters.length === 0 && instances.length === 0 ? [] : [
+  const newInstance = globalClusters.length === 0 && instances.length === 0 && restoreTargets.length === 0 ? [] : [
     ...allow(['kms:CreateGrant', 'kms:DescribeKey'], KEYS_HERE, THROUGH_RDS_HERE),
     ...allow(['iam:PassRole'], ROLES_OF_THIS_ACCOUNT, TO_ENHANCED_MONITORING),
   ];
@@ -252,9 +278,79 @@ export function drActPermissions(globalClusters: string[], instances: string[] =
     ...replicationGroups.flatMap((id) => allow(DR_ELASTICACHE_FAILOVER_ACTIONS, listedGlobalDatastore(id), IN_THIS_REGION)),
   ];
   const promotingClusters = replicaClusters.flatMap((id) => allow(DR_PROMOTE_CLUSTER_ACTIONS, listedCluster(id), IN_THIS_REGION));
-  return [...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting, ...replicating,
-    ...newInstance, ...elastiCache, ...promotingClusters].sort();
+  const restoring = restoreTargets.length === 0 ? [] : [...READ_SNAPSHOTS, ...drRestoreStatements(restoreTargets).flatMap(
+    (statement) => statement.Action.flatMap((action) => statement.Resource.flatMap((resource) => allow([action], resource, statement.Condition))))];
+  return [...new Set([...OWN_LOGS_AND_TRACES, ...READ_GLOBAL_DATABASES, ...switching, ...secondary, ...promoting, ...replicating,
+    ...newInstance, ...elastiCache, ...promotingClusters, ...restoring])].sort();
 }
+
+/** The tag a point-in-time restore's source cluster must carry (it is a protected cluster). */
+export const PROTECTED_ONLY = { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:backup': 'true' } };
+/** Tagging only in requests that set the restore tag, in the stack's region (keys sorted, as normaliseIntrinsics writes them). */
+export const RESTORE_TAG_HERE = { Null: { 'aws:RequestTag/aurora-failback:restore': 'false' }, ...IN_THIS_REGION };
+
+/**
+ * dr-act's restore statements (DrRestoreTargets), exactly and in order, after the snapshot
+ * reads and last among its statements: the listed new clusters and instances in this region,
+ * the snapshots of this region, the point-in-time source (a protected cluster), the groups,
+ * the restored clusters' Aurora instances, and the restore tag on the listed clusters and on new instances.
+ */
+export function drRestoreStatements(targets: string[]): StatementShape[] {
+  if (targets.length === 0) {
+    return [];
+  }
+  return [
+    {
+      Sid: 'RestoreIntoConfiguredClustersInThisRegionOnly',
+      Action: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime', 'rds:CreateDBInstance'],
+      Resource: targets.map(listedCluster),
+      Condition: IN_THIS_REGION,
+    },
+    {
+      Sid: 'RestoreIntoConfiguredInstancesInThisRegionOnly',
+      Action: ['rds:RestoreDBInstanceFromDBSnapshot'],
+      Resource: targets.map(listedInstance),
+      Condition: IN_THIS_REGION,
+    },
+    { Sid: 'RestoreClustersFromSnapshotsInThisRegion', Action: ['rds:RestoreDBClusterFromSnapshot'], Resource: [rdsHere('cluster-snapshot')] },
+    { Sid: 'RestoreInstancesFromSnapshotsInThisRegion', Action: ['rds:RestoreDBInstanceFromDBSnapshot'], Resource: [rdsHere('snapshot')] },
+    {
+      Sid: 'RestoreToPointInTimeOfProtectedClustersOnly',
+      Action: ['rds:RestoreDBClusterToPointInTime'],
+      Resource: [rdsHere('cluster')],
+      Condition: PROTECTED_ONLY,
+    },
+    {
+      Sid: 'RestoreClustersWithGroupsInThisRegion',
+      Action: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime'],
+      Resource: ['subgrp', 'cluster-pg', 'og'].map(rdsHere),
+    },
+    {
+      Sid: 'RestoreInstancesWithGroupsInThisRegion',
+      Action: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:CreateDBInstance'],
+      Resource: ['subgrp', 'pg', 'og'].map(rdsHere),
+    },
+    {
+      Sid: 'CreateAuroraInstancesInThisRegionOnly',
+      Action: ['rds:CreateDBInstance'],
+      Resource: [rdsHere('db')],
+      Condition: { StringLike: { 'rds:DatabaseEngine': 'aurora*' } },
+    },
+    { Sid: 'TagRestoredClustersAtCreationOnly', Action: ['rds:AddTagsToResource'], Resource: targets.map(listedCluster), Condition: RESTORE_TAG_HERE },
+    {
+      Sid: 'TagRestoredInstancesAtCreationOnly',
+      Action: ['rds:AddTagsToResource'],
+      Resource: [rdsHere('db')],
+      Condition: { Null: RESTORE_TAG_HERE.Null },
+    },
+  ];
+}
+
+/** The snapshot reads dr-check and dr-act hold with DrRestoreTargets, exactly and in order. */
+export const SNAPSHOT_READ_STATEMENTS: StatementShape[] = [
+  { Sid: 'ReadClusterSnapshots', Action: ['rds:DescribeDBClusterSnapshots'], Resource: ['cluster', 'cluster-snapshot'].map(rdsOfThisRegion) },
+  { Sid: 'ReadInstanceSnapshots', Action: ['rds:DescribeDBSnapshots'], Resource: ['db', 'snapshot'].map(rdsOfThisRegion) },
+];
 
 /**
  * dr-act's statements for the ElastiCache global datastores and the Aurora replica clusters,
@@ -293,7 +389,7 @@ export const READINESS_ACTIONS = [
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
   'cloudformation:ListExports', 'ssm:GetParameters', 'kms:Decrypt',
   'rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances',
-  ...DR_ELASTICACHE_READ_ACTIONS, ...METRIC_READ_ACTIONS,
+  ...DR_ELASTICACHE_READ_ACTIONS, ...DR_SNAPSHOT_READ_ACTIONS, ...METRIC_READ_ACTIONS,
 ].sort();
 
 /** The readiness function's permissions, for a payload parameter and a parameter path prefix. */
@@ -308,12 +404,43 @@ export function readinessPermissions(payloadParameter: string, prefix: string): 
       { StringEquals: { 'kms:ViaService': 'ssm.${AWS::Region}.amazonaws.com' } }),
     ...READ_GLOBAL_DATABASES,
     ...READ_GLOBAL_DATASTORES,
+    ...READ_SNAPSHOTS,
     ...READ_METRICS,
   ].sort();
 }
 
 /** The schedule's role: it invokes the readiness function (its own log group's `${GetAtt.Arn}`) and nothing else. */
 export const READINESS_SCHEDULE_PERMISSIONS = allow(['lambda:InvokeFunction'], '${GetAtt.Arn}');
+
+// --- The cold standby (only with BackupCopyVaultArn).
+
+/** The RPO watch's actions: reads only. */
+export const BACKUP_WATCH_ACTIONS = [
+  'logs:CreateLogStream', 'logs:PutLogEvents',
+  'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
+  'rds:DescribeDBClusters', 'rds:DescribeDBInstances', ...DR_SNAPSHOT_READ_ACTIONS,
+].sort();
+
+/**
+ * The RPO watch's permissions: the clusters and instances of this region, the snapshots (and the
+ * clusters and instances they filter by) of the copy's region only.
+ */
+export function backupWatchPermissions(copyRegion: string): string[] {
+  const there = (type: string) => `arn:\${AWS::Partition}:rds:${copyRegion}:\${AWS::AccountId}:${type}:*`;
+  return [
+    ...OWN_LOGS_AND_TRACES,
+    ...allow(['rds:DescribeDBClusters'], CLUSTERS_HERE),
+    ...allow(['rds:DescribeDBInstances'], 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*'),
+    ...['cluster', 'cluster-snapshot'].flatMap((type) => allow(['rds:DescribeDBClusterSnapshots'], there(type))),
+    ...['db', 'snapshot'].flatMap((type) => allow(['rds:DescribeDBSnapshots'], there(type))),
+  ].sort();
+}
+
+/** The RPO watch's schedule role: it invokes that function and nothing else. */
+export const BACKUP_WATCH_SCHEDULE_PERMISSIONS = allow(['lambda:InvokeFunction'], '${GetAtt.Arn}');
+
+/** AWS Backup's role: the AWS managed policy for backups, and nothing else. */
+export const BACKUP_SERVICE_POLICY_ARN = 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup';
 
 /** A statement as the tests compare it: Sid, actions, resources and condition, intrinsics in Fn::Sub form. */
 export interface StatementShape {
@@ -328,7 +455,7 @@ export interface StatementShape {
  * secondary's three with global clusters, a read replica's two with DB instances, and the
  * key and monitoring-role statements, once, with either; none at all with neither.
  */
-export function drCreationStatements(globalClusters: string[], instances: string[]): StatementShape[] {
+export function drCreationStatements(globalClusters: string[], instances: string[], restoreTargets: string[] = []): StatementShape[] {
   const secondary: StatementShape[] = globalClusters.length === 0 ? [] : [
     {
       Sid: 'CreateSecondaryInConfiguredGlobalClustersOnly',
@@ -344,7 +471,7 @@ export function drCreationStatements(globalClusters: string[], instances: string
     { Sid: 'CreateReplicaOfAndAsConfiguredInstancesOnly', Action: DR_REPLICA_ACTIONS, Resource: instances.map(listedInstance) },
     { Sid: 'CreateReplicaWithGroupsInThisRegion', Action: DR_REPLICA_ACTIONS, Resource: REPLICA_GROUP_RESOURCES },
   ];
-  const newInstance: StatementShape[] = globalClusters.length === 0 && instances.length === 0 ? [] : [
+  const newInstance: StatementShape[] = globalClusters.length === 0 && instances.length === 0 && restoreTargets.length === 0 ? [] : [
     {
       Sid: 'UseNewInstanceKeysThroughRdsOnly',
       Action: ['kms:CreateGrant', 'kms:DescribeKey'],
@@ -358,5 +485,7 @@ export function drCreationStatements(globalClusters: string[], instances: string
       Condition: TO_ENHANCED_MONITORING,
     },
   ];
-  return [...secondary, ...replica, ...newInstance];
+  // The restore statements that create an instance (a restored cluster's writer and readers).
+  const restored = drRestoreStatements(restoreTargets).filter((s) => s.Action.some((a) => DR_CREATION_ACTIONS.includes(a)));
+  return [...secondary, ...replica, ...newInstance, ...restored];
 }

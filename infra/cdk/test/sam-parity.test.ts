@@ -6,8 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  BACKUP_COMPLETION_WINDOW_MINUTES,
+  BACKUP_SCHEDULE_PATTERN,
+  BACKUP_START_WINDOW_MINUTES,
+  BACKUP_VAULT_ARN_PATTERN,
+  BACKUP_WATCH_BINARY,
   DB_CLUSTER_ID_PATTERN,
   DB_INSTANCE_ID_PATTERN,
+  DEFAULT_BACKUP_SCHEDULE,
   DEFAULT_DR_PARAMETER_PATH_PREFIX,
   DR_READINESS_BINARY,
   DR_READINESS_MINUTES,
@@ -24,7 +30,14 @@ import {
   GLOBAL_CLUSTER_ID_PATTERN,
 } from '../lib';
 import {
+  BACKUP_SERVICE_POLICY_ARN,
+  BACKUP_WATCH_SCHEDULE_PERMISSIONS,
+  backupWatchPermissions,
   DR_CREATION_ACTIONS,
+  DR_RESTORE_ACTIONS,
+  DR_SNAPSHOT_READ_ACTIONS,
+  drRestoreStatements,
+  SNAPSHOT_READ_STATEMENTS,
   DR_ELASTICACHE_FAILOVER_ACTIONS,
   DR_ELASTICACHE_READ_ACTIONS,
   DR_LISTED_ACTIONS,
@@ -48,6 +61,7 @@ import {
   asList,
   definitionPath,
   functionRoleId,
+  inlineStatementShapes,
   Json,
   loadSamTemplate,
   logicalId,
@@ -95,6 +109,11 @@ const DR_GLOBAL_REPLICATION_GROUPS = ['ldgnf-sessions', 'ldgnf-carts'];
 const DR_REPLICA_CLUSTERS = ['orders-replica-cluster', 'reporting-replica-cluster'];
 /** The payload parameter the readiness variant checks. */
 const READINESS_PAYLOAD = '/aurora-failback/dr/payload';
+/** The clusters and instances the cold-standby variants may restore into. */
+const DR_RESTORE_TARGETS = ['orders-restored', 'reporting-restored'];
+/** The DR region's vault the cold-standby variants copy to, and its region. */
+const COPY_VAULT_ARN = 'arn:aws:backup:eu-central-1:123456789012:backup-vault:aurora-failback-copies';
+const COPY_REGION = 'eu-central-1';
 
 const FUNCTION_KEYS = Object.keys(FUNCTION_BINARIES) as FunctionKey[];
 
@@ -122,6 +141,7 @@ describe('SAM template', () => {
     parameterPathPrefix: string;
     replicationGroups?: string[];
     replicaClusters?: string[];
+    restoreTargets?: string[];
   }
   const variants: Variant[] = [
     {
@@ -198,9 +218,30 @@ describe('SAM template', () => {
       allowUntagged: false, globalClusters: [], instances: ['orders-replica'], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
       replicationGroups: DR_GLOBAL_REPLICATION_GROUPS, replicaClusters: DR_REPLICA_CLUSTERS,
     },
+    {
+      name: `DrRestoreTargets=${DR_RESTORE_TARGETS.join(',')}`,
+      sam: resolveSamConditions(raw, { DrRestoreTargets: DR_RESTORE_TARGETS.join(',') }),
+      cdk: synth({ drRestoreTargets: DR_RESTORE_TARGETS }),
+      allowUntagged: false, globalClusters: [], instances: [], parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX,
+      restoreTargets: DR_RESTORE_TARGETS,
+    },
+    {
+      name: `DrRestoreTargets=orders-restored DrGlobalClusters=orders-global DrInstances=orders-replica BackupCopyVaultArn=${COPY_VAULT_ARN}`,
+      sam: resolveSamConditions(raw, {
+        DrRestoreTargets: 'orders-restored', DrGlobalClusters: 'orders-global', DrInstances: 'orders-replica',
+        BackupCopyVaultArn: COPY_VAULT_ARN,
+      }),
+      cdk: synth({
+        drRestoreTargets: ['orders-restored'], drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'],
+        backupCopyVaultArn: COPY_VAULT_ARN,
+      }),
+      allowUntagged: false, globalClusters: ['orders-global'], instances: ['orders-replica'],
+      parameterPathPrefix: DEFAULT_DR_PARAMETER_PATH_PREFIX, restoreTargets: ['orders-restored'],
+    },
   ];
   const moreLists = (variant: Variant) => ({
     replicationGroups: (variant.replicationGroups ?? []).length > 0, replicaClusters: (variant.replicaClusters ?? []).length > 0,
+    restoreTargets: (variant.restoreTargets ?? []).length > 0,
   });
   const variantFn = (variant: { cdk: ReturnType<typeof synth> }, key: FunctionKey) =>
     logicalId(variant.cdk.stack, variant.cdk.construct.functions[key]);
@@ -323,10 +364,26 @@ describe('SAM template', () => {
         { DR_PARAMETER_PATH_PREFIX: variant.parameterPathPrefix }, `dr-validate environment (${variant.name})`);
       const groups = variant.replicationGroups ?? [];
       const clusters = variant.replicaClusters ?? [];
-      assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), drCheckPermissions(groups.length > 0),
+      const restoreTargets = variant.restoreTargets ?? [];
+      assert.deepEqual(rolePermissions(variant.sam, samRole('drCheck')), drCheckPermissions(groups.length > 0, restoreTargets.length > 0),
         `dr-check (${variant.name})`);
       assert.deepEqual(rolePermissions(variant.sam, samRole('drAct')),
-        drActPermissions(variant.globalClusters, variant.instances, groups, clusters), `dr-act (${variant.name})`);
+        drActPermissions(variant.globalClusters, variant.instances, groups, clusters, restoreTargets), `dr-act (${variant.name})`);
+      // The restores: the snapshot reads and the restore statements, exactly, in the same order,
+      // last among dr-act's statements, in both templates; none at all without DrRestoreTargets.
+      // dr-check reads the same snapshots, last among its statements.
+      for (const [template, which] of [[variant.sam, 'SAM'], [variant.cdk.json, 'CDK']] as const) {
+        const restoring = restoreTargets.length === 0 ? [] : [...SNAPSHOT_READ_STATEMENTS, ...drRestoreStatements(restoreTargets)];
+        const act = inlineStatementShapes(template, functionRoleId(template, which === 'SAM' ? SAM_FUNCTIONS.drAct : variantFn(variant, 'drAct')));
+        assert.deepEqual(act.slice(act.length - restoring.length), restoring, `restores last, ${which} (${variant.name})`);
+        // ... and nowhere before them (CreateDBInstance aside: a secondary's first instance uses it too).
+        const restoreOnly = [...DR_RESTORE_ACTIONS, ...DR_SNAPSHOT_READ_ACTIONS].filter((a) => a !== 'rds:CreateDBInstance');
+        assert.deepEqual(act.slice(0, act.length - restoring.length).filter((shape: Json) =>
+          shape.Action.some((a: string) => restoreOnly.includes(a))), [], `restores only last, ${which} (${variant.name})`);
+        const check = inlineStatementShapes(template, functionRoleId(template, which === 'SAM' ? SAM_FUNCTIONS.drCheck : variantFn(variant, 'drCheck')));
+        assert.deepEqual(check.filter((shape: Json) => shape.Action.some((a: string) => DR_SNAPSHOT_READ_ACTIONS.includes(a))),
+          restoreTargets.length === 0 ? [] : SNAPSHOT_READ_STATEMENTS, `dr-check snapshot reads, ${which} (${variant.name})`);
+      }
       // The global datastores and the replica clusters: the same statements in both templates,
       // exactly, in the same order (the read and the failover with DrGlobalReplicationGroups,
       // the promotion with DrReplicaClusters); none at all with neither.
@@ -364,7 +421,7 @@ describe('SAM template', () => {
         [variant.cdk.json, functionRoleId(variant.cdk.json, variantFn(variant, 'drAct')), 'CDK'],
       ] as const) {
         assert.deepEqual(statementShapes(template, roleId, DR_CREATION_ACTIONS),
-          drCreationStatements(variant.globalClusters, variant.instances), `creation, ${which} (${variant.name})`);
+          drCreationStatements(variant.globalClusters, variant.instances, variant.restoreTargets ?? []), `creation, ${which} (${variant.name})`);
       }
     }
     // Empty DrGlobalClusters: the switching and secondary-creating statements are left
@@ -375,8 +432,10 @@ describe('SAM template', () => {
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalClusters' }] }, ''] }] });
     assert.deepEqual(raw.Conditions.HasDrInstances,
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrInstances' }] }, ''] }] });
-    assert.deepEqual(raw.Conditions.HasDrGlobalClustersOrInstances,
-      { 'Fn::Or': [{ Condition: 'HasDrGlobalClusters' }, { Condition: 'HasDrInstances' }] });
+    assert.deepEqual(raw.Conditions.HasDrRestoreTargets,
+      { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrRestoreTargets' }] }, ''] }] });
+    assert.deepEqual(raw.Conditions.HasDrNewDatabases,
+      { 'Fn::Or': [{ Condition: 'HasDrGlobalClusters' }, { Condition: 'HasDrInstances' }, { Condition: 'HasDrRestoreTargets' }] });
     assert.deepEqual(raw.Conditions.HasDrGlobalReplicationGroups,
       { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'DrGlobalReplicationGroups' }] }, ''] }] });
     assert.deepEqual(raw.Conditions.HasDrReplicaClusters,
@@ -385,8 +444,8 @@ describe('SAM template', () => {
     const conditional = actStatements.filter((s: Json) => 'Fn::If' in s);
     assert.deepEqual(conditional.map((s: Json) => s['Fn::If'][0]),
       [...Array(5).fill('HasDrGlobalClusters'), ...Array(3).fill('HasDrInstances'),
-        ...Array(2).fill('HasDrGlobalClustersOrInstances'), ...Array(2).fill('HasDrGlobalReplicationGroups'),
-        'HasDrReplicaClusters']);
+        ...Array(2).fill('HasDrNewDatabases'), ...Array(2).fill('HasDrGlobalReplicationGroups'),
+        'HasDrReplicaClusters', ...Array(12).fill('HasDrRestoreTargets')]);
     const actionsUnder: Record<string, string[]> = {};
     for (const statement of conditional) {
       const [condition, whenTrue, whenFalse] = statement['Fn::If'];
@@ -396,14 +455,16 @@ describe('SAM template', () => {
     assert.deepEqual(actionsUnder.HasDrGlobalClusters,
       [...DR_SWITCH_ACTIONS, ...DR_SWITCH_ACTIONS, 'rds:CreateDBCluster', 'rds:CreateDBCluster', 'rds:CreateDBInstance']);
     assert.deepEqual(actionsUnder.HasDrInstances, [...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS, ...DR_REPLICA_ACTIONS]);
-    assert.deepEqual(actionsUnder.HasDrGlobalClustersOrInstances, DR_NEW_INSTANCE_ACTIONS);
+    assert.deepEqual(actionsUnder.HasDrNewDatabases, DR_NEW_INSTANCE_ACTIONS);
+    assert.deepEqual([...new Set(actionsUnder.HasDrRestoreTargets)].sort(), [...DR_SNAPSHOT_READ_ACTIONS, ...DR_RESTORE_ACTIONS].sort());
     assert.deepEqual(actionsUnder.HasDrGlobalReplicationGroups, [...DR_ELASTICACHE_READ_ACTIONS, ...DR_ELASTICACHE_FAILOVER_ACTIONS]);
     assert.deepEqual(actionsUnder.HasDrReplicaClusters, DR_PROMOTE_CLUSTER_ACTIONS);
-    // dr-check's only conditional statement: the ElastiCache read.
+    // dr-check's only conditional statements: the ElastiCache read, and the snapshot reads.
     const checkConditional = raw.Resources.DrCheckRole.Properties.Policies[0].PolicyDocument.Statement
       .filter((s: Json) => 'Fn::If' in s);
     assert.deepEqual(checkConditional.map((s: Json) => [s['Fn::If'][0], s['Fn::If'][1].Action, s['Fn::If'][2]]),
-      [['HasDrGlobalReplicationGroups', DR_ELASTICACHE_READ_ACTIONS[0], { Ref: 'AWS::NoValue' }]]);
+      [['HasDrGlobalReplicationGroups', DR_ELASTICACHE_READ_ACTIONS[0], { Ref: 'AWS::NoValue' }],
+        ...DR_SNAPSHOT_READ_ACTIONS.map((action) => ['HasDrRestoreTargets', action, { Ref: 'AWS::NoValue' }])]);
     const underInstances = conditional.filter((s: Json) => s['Fn::If'][0] === 'HasDrInstances').map((s: Json) => s['Fn::If'][1]);
     assert.deepEqual(underInstances[0].Condition, { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
     // The read replica's listed instances carry no region condition (the source is
@@ -412,13 +473,13 @@ describe('SAM template', () => {
     assert.equal(underInstances[2].Condition, undefined);
     const unconditional = actStatements.filter((s: Json) => !('Fn::If' in s)).flatMap((s: Json) => asList(s.Action));
     for (const action of [...DR_SWITCH_ACTIONS, ...DR_SECONDARY_ACTIONS, ...DR_PROMOTE_ACTIONS, ...DR_REPLICA_ACTIONS,
-      ...DR_NEW_INSTANCE_ACTIONS, ...DR_LISTED_ACTIONS]) {
+      ...DR_NEW_INSTANCE_ACTIONS, ...DR_LISTED_ACTIONS, ...DR_RESTORE_ACTIONS, ...DR_SNAPSHOT_READ_ACTIONS]) {
       assert.ok(!unconditional.includes(action), `${action} only under its condition`);
     }
     // The key and monitoring-role statements: exactly with one list or both, once.
     for (const variant of variants) {
       const shapes = statementShapes(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS.drAct), DR_NEW_INSTANCE_ACTIONS);
-      const either = variant.globalClusters.length > 0 || variant.instances.length > 0;
+      const either = variant.globalClusters.length > 0 || variant.instances.length > 0 || (variant.restoreTargets ?? []).length > 0;
       assert.deepEqual(shapes.map((s: Json) => s.Sid),
         either ? ['UseNewInstanceKeysThroughRdsOnly', 'PassNewInstanceMonitoringRoleOnly'] : [], variant.name);
     }
@@ -427,7 +488,8 @@ describe('SAM template', () => {
       for (const key of FUNCTION_KEYS.filter((k) => k !== 'drAct')) {
         const actions = roleActions(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS[key]));
         for (const action of ['rds:PromoteReadReplica', 'rds:CreateDBCluster', 'rds:CreateDBInstanceReadReplica',
-          ...DR_ELASTICACHE_FAILOVER_ACTIONS, ...DR_PROMOTE_CLUSTER_ACTIONS]) {
+          ...DR_ELASTICACHE_FAILOVER_ACTIONS, ...DR_PROMOTE_CLUSTER_ACTIONS,
+          ...DR_RESTORE_ACTIONS.filter((a) => !(key === 'createReader' && ['rds:CreateDBInstance', 'rds:AddTagsToResource'].includes(a)))]) {
           assert.ok(!actions.includes(action), `${key} ${action} (${variant.name})`);
         }
       }
@@ -480,7 +542,9 @@ describe('SAM template', () => {
   it('has no "*" action, no managed policy, and "*" resources only where IAM allows nothing else', () => {
     for (const variant of variants) {
       for (const [id, role] of resourcesOfType(variant.sam, 'AWS::IAM::Role')) {
-        assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
+        // The one managed policy: AWS Backup's role holds the AWS managed policy for backups.
+        assert.deepEqual(normaliseIntrinsics(role.Properties.ManagedPolicyArns),
+          id === 'BackupRole' ? [BACKUP_SERVICE_POLICY_ARN] : undefined, `${id} has a managed policy`);
         for (const statement of roleStatements(variant.sam, id)) {
           assert.equal(statement.Effect, 'Allow', `${id} (${variant.name})`);
           for (const action of asList(statement.Action)) {
@@ -740,6 +804,251 @@ describe('SAM template', () => {
       ['DrReadinessPayloadParameter', 'DrReadinessMinutes', 'DrReadinessAlarmChecks', 'DrReadinessMaxLagSeconds']);
   });
 
+  it('takes DrRestoreTargets with the construct\'s rules, in the Cross-region DR group', () => {
+    const targets = sam.Parameters.DrRestoreTargets;
+    assert.deepEqual([targets.Type, targets.Default], ['CommaDelimitedList', '']);
+    assert.equal(targets.AllowedPattern, `^$|${DB_CLUSTER_ID_PATTERN.source}`);
+    const ids = new RegExp(targets.AllowedPattern);
+    for (const good of ['', 'orders-restored', 'a', 'A1-b2']) {
+      assert.ok(ids.test(good), good);
+      if (good !== '') {
+        synth({ drRestoreTargets: [good] });
+      }
+    }
+    for (const bad of ['1orders', 'orders-', 'orders--x', 'orders x', 'orders_x', 'arn:aws:rds:eu-west-1:123456789012:cluster:x']) {
+      assert.ok(!ids.test(bad), bad);
+      assert.throws(() => synth({ drRestoreTargets: [bad] }), /drRestoreTargets: .* is not a DB cluster or DB instance identifier/, bad);
+    }
+    const drGroup = sam.Metadata['AWS::CloudFormation::Interface'].ParameterGroups
+      .find((group: Json) => group.Label.default === 'Cross-region DR');
+    assert.ok(drGroup.Parameters.includes('DrRestoreTargets'), 'DrRestoreTargets sits in the Cross-region DR group');
+  });
+
+  it('deploys the backup vault, plan, selection and role and the RPO watch only with BackupCopyVaultArn, as the construct', () => {
+    const backupIds = ['BackupVault', 'BackupRole', 'BackupPlan', 'BackupSelection', 'BackupWatchLogGroup', 'BackupWatchRole',
+      'BackupWatchFunction', 'BackupWatchScheduleRole', 'BackupWatchSchedule', 'BackupWatchAlarm'];
+    assert.deepEqual(Object.keys(raw.Resources).filter((id) => raw.Resources[id].Condition === 'HasBackup').sort(), [...backupIds].sort());
+    for (const id of backupIds) {
+      assert.equal(sam.Resources[id], undefined, `no ${id} by default`);
+    }
+    assert.deepEqual(raw.Conditions.HasBackup, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BackupCopyVaultArn' }, ''] }] });
+    for (const output of ['BackupWatchFunctionName', 'BackupVaultName']) {
+      assert.equal(raw.Outputs[output].Condition, 'HasBackup', output);
+    }
+    assert.deepEqual(raw.Outputs.BackupWatchFunctionName.Value, { Ref: 'BackupWatchFunction' });
+    assert.deepEqual(raw.Outputs.BackupVaultName.Value, { Ref: 'BackupVault' });
+    assert.equal(cdk.construct.backupVault, undefined);
+    assert.equal(resourcesOfType(cdk.json, 'AWS::Backup::BackupPlan').length, 0);
+
+    const on = resolveSamConditions(raw, { BackupCopyVaultArn: COPY_VAULT_ARN });
+    const cdkOn = synth({ backupCopyVaultArn: COPY_VAULT_ARN });
+    const cdkResource = (c: { node: Json } | undefined) => cdkOn.json.Resources[cdkOn.stack.getLogicalId(
+      (c as Json).node.defaultChild ?? c)];
+    const cdkId = (c: { node: Json }) => logicalId(cdkOn.stack, c);
+    // Counts: three more roles (AWS Backup's, the watch's, its schedule's), one more alarm, in both.
+    assert.equal(resourcesOfType(on, 'AWS::IAM::Role').length, 14);
+    for (const type of ['AWS::IAM::Role', 'AWS::CloudWatch::Alarm', 'AWS::Backup::BackupVault', 'AWS::Backup::BackupPlan',
+      'AWS::Backup::BackupSelection', 'AWS::Scheduler::Schedule']) {
+      assert.equal(resourcesOfType(on, type).length, resourcesOfType(cdkOn.json, type).length, type);
+    }
+
+    // This region's vault: the stack's key, retained, a name unique to the stack.
+    const vault = on.Resources.BackupVault;
+    const cdkVault = cdkResource(cdkOn.construct.backupVault);
+    assert.deepEqual(vault.Properties.EncryptionKeyArn, { 'Fn::GetAtt': ['Key', 'Arn'] });
+    assert.deepEqual(cdkVault.Properties.EncryptionKeyArn, { 'Fn::GetAtt': [logicalId(cdkOn.stack, cdkOn.construct.key), 'Arn'] });
+    for (const template of [vault, cdkVault]) {
+      assert.deepEqual([template.DeletionPolicy, template.UpdateReplacePolicy], ['Retain', 'Retain']);
+    }
+    assert.deepEqual(normaliseIntrinsics(vault.Properties.BackupVaultName), normaliseIntrinsics(cdkVault.Properties.BackupVaultName));
+    // The key policy lets IAM policies of this account use the key (AWS Backup's role, through its
+    // managed policy): the root statement, unconditioned.
+    const root = on.Resources.Key.Properties.KeyPolicy.Statement.find((st: Json) => st.Sid === 'AccountAdministersKeyThroughIam');
+    assert.deepEqual([normaliseIntrinsics(root.Principal.AWS), root.Action, root.Condition],
+      ['arn:${AWS::Partition}:iam::${AWS::AccountId}:root', 'kms:*', undefined]);
+
+    // The plan: one rule, the schedule, the windows, snapshots (not continuous), the retention
+    // here, and the copy to the DR vault with its own retention.
+    const plan = on.Resources.BackupPlan.Properties.BackupPlan;
+    const cdkPlan = cdkResource(cdkOn.construct.backupPlan).Properties.BackupPlan;
+    assert.deepEqual(normaliseIntrinsics(plan.BackupPlanName), normaliseIntrinsics(cdkPlan.BackupPlanName));
+    assert.equal(plan.BackupPlanRule.length, 1);
+    assert.equal(cdkPlan.BackupPlanRule.length, 1);
+    const [rule] = plan.BackupPlanRule;
+    const [cdkRule] = cdkPlan.BackupPlanRule;
+    assert.deepEqual(rule, {
+      RuleName: 'copy-to-dr-region',
+      TargetBackupVault: { Ref: 'BackupVault' },
+      ScheduleExpression: { Ref: 'BackupSchedule' },
+      StartWindowMinutes: BACKUP_START_WINDOW_MINUTES,
+      CompletionWindowMinutes: BACKUP_COMPLETION_WINDOW_MINUTES,
+      EnableContinuousBackup: false,
+      Lifecycle: { DeleteAfterDays: { Ref: 'BackupRetentionDays' } },
+      CopyActions: [{ DestinationBackupVaultArn: { Ref: 'BackupCopyVaultArn' }, Lifecycle: { DeleteAfterDays: { Ref: 'BackupCopyRetentionDays' } } }],
+    });
+    assert.deepEqual(cdkRule, {
+      RuleName: 'copy-to-dr-region',
+      TargetBackupVault: { Ref: cdkOn.stack.getLogicalId(cdkOn.construct.backupVault!) },
+      ScheduleExpression: sam.Parameters.BackupSchedule.Default,
+      StartWindowMinutes: BACKUP_START_WINDOW_MINUTES,
+      CompletionWindowMinutes: BACKUP_COMPLETION_WINDOW_MINUTES,
+      EnableContinuousBackup: false,
+      Lifecycle: { DeleteAfterDays: sam.Parameters.BackupRetentionDays.Default },
+      CopyActions: [{ DestinationBackupVaultArn: COPY_VAULT_ARN, Lifecycle: { DeleteAfterDays: sam.Parameters.BackupCopyRetentionDays.Default } }],
+    });
+    assert.ok(BACKUP_START_WINDOW_MINUTES + 60 <= BACKUP_COMPLETION_WINDOW_MINUTES, 'a started backup has an hour or more to complete');
+
+    // The selection: RDS clusters and instances of this account and region AND the tag (Conditions,
+    // not ListOfTags, which would be an OR), as AWS Backup's role.
+    const selection = on.Resources.BackupSelection.Properties;
+    const cdkSelection = cdkResource(cdkOn.construct.backupSelection).Properties;
+    assert.deepEqual(selection.BackupPlanId, { Ref: 'BackupPlan' });
+    assert.deepEqual(normaliseIntrinsics(selection.BackupSelection), normaliseIntrinsics(cdkSelection.BackupSelection));
+    assert.deepEqual(normaliseIntrinsics(selection.BackupSelection), {
+      SelectionName: 'protected-clusters-and-instances',
+      IamRoleArn: '${GetAtt.Arn}',
+      Resources: ['cluster', 'db'].map((type) => `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${type}:*`),
+      Conditions: { StringEquals: [{ ConditionKey: 'aws:ResourceTag/aurora-failback:backup', ConditionValue: 'true' }] },
+    });
+    assert.deepEqual(selection.BackupSelection.IamRoleArn, { 'Fn::GetAtt': ['BackupRole', 'Arn'] });
+    assert.equal(selection.BackupSelection.ListOfTags, undefined);
+    // AWS Backup's role: trusted by AWS Backup, the managed policy for backups, nothing else.
+    const backupRole = on.Resources.BackupRole.Properties;
+    const cdkBackupRole = cdkOn.json.Resources[cdkId(cdkOn.construct.roles.backup!)].Properties;
+    assert.deepEqual(normaliseIntrinsics(backupRole.ManagedPolicyArns), [BACKUP_SERVICE_POLICY_ARN]);
+    assert.deepEqual(normaliseIntrinsics(cdkBackupRole.ManagedPolicyArns), [BACKUP_SERVICE_POLICY_ARN]);
+    for (const role of [backupRole, cdkBackupRole]) {
+      assert.deepEqual(role.AssumeRolePolicyDocument.Statement,
+        [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+      assert.equal(role.Policies, undefined);
+    }
+    assert.deepEqual(rolePermissions(on, 'BackupRole'), []);
+    assert.deepEqual(rolePermissions(cdkOn.json, cdkId(cdkOn.construct.roles.backup!)), []);
+
+    // The RPO watch, declared as the other functions.
+    const fn = on.Resources.BackupWatchFunction;
+    const cdkFnProps = cdkOn.json.Resources[cdkId(cdkOn.construct.backupWatchFunction!)].Properties;
+    assert.equal(fn.Type, 'AWS::Serverless::Function');
+    assert.equal(fn.Metadata.BuildMethod, 'rust-cargolambda');
+    assert.equal(fn.Metadata.BuildProperties.Binary, BACKUP_WATCH_BINARY);
+    assert.equal(BACKUP_WATCH_BINARY, 'backup-watch');
+    assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON');
+    assert.deepEqual(fn.Properties.LoggingConfig.LogGroup, { Ref: 'BackupWatchLogGroup' });
+    assert.deepEqual(on.Resources.BackupWatchLogGroup.Properties.LogGroupName, { 'Fn::Sub': '/aws/lambda/${AWS::StackName}/backup-watch' });
+    assert.equal(fn.Properties.Timeout ?? sam.Globals.Function.Timeout, cdkFnProps.Timeout);
+    // Its environment: the copy vault's region (the ARN's fourth field) and the RPO in minutes.
+    assert.deepEqual(raw.Resources.BackupWatchFunction.Properties.Environment.Variables, {
+      BACKUP_COPY_REGION: { 'Fn::Select': [3, { 'Fn::Split': [':', { Ref: 'BackupCopyVaultArn' }] }] },
+      BACKUP_RPO_MINUTES: { Ref: 'BackupRpoMinutes' },
+    });
+    assert.deepEqual(fn.Properties.Environment.Variables, { BACKUP_COPY_REGION: COPY_REGION, BACKUP_RPO_MINUTES: { Ref: 'BackupRpoMinutes' } });
+    assert.deepEqual(cdkFnProps.Environment.Variables,
+      { BACKUP_COPY_REGION: COPY_REGION, BACKUP_RPO_MINUTES: String(sam.Parameters.BackupRpoMinutes.Default) });
+    // A failed check is not run again late, in both.
+    assert.deepEqual(fn.Properties.EventInvokeConfig, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    const invokeConfigs = resourcesOfType(cdkOn.json, 'AWS::Lambda::EventInvokeConfig')
+      .filter(([, c]) => c.Properties.FunctionName.Ref === cdkId(cdkOn.construct.backupWatchFunction!));
+    assert.deepEqual(invokeConfigs.map(([, c]) => [c.Properties.MaximumRetryAttempts, c.Properties.MaximumEventAgeInSeconds]), [[0, 300]]);
+    // Its role: reads only, the same permissions in both; the copies only in the copy's region.
+    assert.equal(functionRoleId(on, 'BackupWatchFunction'), 'BackupWatchRole');
+    assert.deepEqual(rolePermissions(on, 'BackupWatchRole'), backupWatchPermissions(COPY_REGION));
+    assert.deepEqual(rolePermissions(on, 'BackupWatchRole'), rolePermissions(cdkOn.json, cdkId(cdkOn.construct.roles.backupWatch!)));
+    const elsewhere = synth({ backupCopyVaultArn: 'arn:aws:backup:us-west-2:123456789012:backup-vault:x1' });
+    assert.deepEqual(rolePermissions(resolveSamConditions(raw, { BackupCopyVaultArn: 'arn:aws:backup:us-west-2:123456789012:backup-vault:x1' }),
+      'BackupWatchRole'), rolePermissions(elsewhere.json, logicalId(elsewhere.stack, elsewhere.construct.roles.backupWatch!)));
+    assert.deepEqual(rolePermissions(elsewhere.json, logicalId(elsewhere.stack, elsewhere.construct.roles.backupWatch!)),
+      backupWatchPermissions('us-west-2'));
+    // The schedule and its role, the same in both.
+    const schedule = on.Resources.BackupWatchSchedule.Properties;
+    const cdkSchedule = cdkOn.json.Resources[cdkOn.stack.getLogicalId(cdkOn.construct.backupWatchSchedule!)].Properties;
+    assert.equal(schedule.ScheduleExpression, 'rate(15 minutes)');
+    assert.equal(schedule.Target.Input, '{}');
+    for (const property of ['ScheduleExpression', 'FlexibleTimeWindow', 'State', 'Description']) {
+      assert.deepEqual(schedule[property], cdkSchedule[property], property);
+    }
+    for (const property of ['Input', 'RetryPolicy']) {
+      assert.deepEqual(schedule.Target[property], cdkSchedule.Target[property], property);
+    }
+    assert.deepEqual(schedule.Target.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    assert.deepEqual(schedule.Target.Arn, { 'Fn::GetAtt': ['BackupWatchFunction', 'Arn'] });
+    assert.deepEqual(schedule.Target.RoleArn, { 'Fn::GetAtt': ['BackupWatchScheduleRole', 'Arn'] });
+    assert.deepEqual(rolePermissions(on, 'BackupWatchScheduleRole'), BACKUP_WATCH_SCHEDULE_PERMISSIONS);
+    assert.deepEqual(roleStatements(on, 'BackupWatchScheduleRole')[0].Resource, { 'Fn::GetAtt': ['BackupWatchFunction', 'Arn'] });
+    assert.deepEqual(rolePermissions(on, 'BackupWatchScheduleRole'),
+      rolePermissions(cdkOn.json, cdkId(cdkOn.construct.roles.backupWatchSchedule!)));
+    assert.deepEqual(normaliseIntrinsics(on.Resources.BackupWatchScheduleRole.Properties.AssumeRolePolicyDocument.Statement),
+      normaliseIntrinsics(cdkOn.json.Resources[cdkId(cdkOn.construct.roles.backupWatchSchedule!)].Properties.AssumeRolePolicyDocument.Statement));
+    // The alarm: CopiesOutsideRpo, no dimension, the worst of each 15 minutes, two in a row, a
+    // missing check counts as outside the RPO; into the topic.
+    const alarm = on.Resources.BackupWatchAlarm.Properties;
+    const cdkAlarm = cdkOn.json.Resources[cdkId(cdkOn.construct.backupWatchAlarm!)].Properties;
+    const shape = (a: Json) => ({ ...a, AlarmDescription: undefined, AlarmActions: undefined });
+    assert.deepEqual(shape(alarm), shape(cdkAlarm));
+    assert.deepEqual(shape(alarm), {
+      AlarmDescription: undefined, AlarmActions: undefined, Namespace: 'AuroraFailback', MetricName: 'CopiesOutsideRpo',
+      Statistic: 'Maximum', Period: 900, EvaluationPeriods: 2, DatapointsToAlarm: 2, Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'breaching',
+    });
+    assert.deepEqual(alarm.AlarmActions, [{ Ref: 'NotificationTopic' }]);
+    assert.deepEqual(cdkAlarm.AlarmActions, [{ Ref: logicalId(cdkOn.stack, cdkOn.construct.notificationTopic) }]);
+
+    // The parameters, with the construct's defaults and refusals.
+    const arn = sam.Parameters.BackupCopyVaultArn;
+    assert.deepEqual([arn.Type, arn.Default], ['String', '']);
+    assert.equal(arn.AllowedPattern, `^$|${BACKUP_VAULT_ARN_PATTERN.source}`);
+    const arns = new RegExp(arn.AllowedPattern);
+    for (const good of ['', COPY_VAULT_ARN, 'arn:aws-us-gov:backup:us-gov-west-1:123456789012:backup-vault:a_b-C']) {
+      assert.ok(arns.test(good), good);
+      if (good !== '') {
+        synth({ backupCopyVaultArn: good });
+      }
+    }
+    for (const bad of ['aurora-failback-copies', 'arn:aws:backup:eu-central-1:123456789012:backup-plan:x1',
+      'arn:aws:backup:eu-central-1:1234:backup-vault:x1', 'arn:aws:backup:eu-central-1:123456789012:backup-vault:x',
+      `arn:aws:backup:eu-central-1:123456789012:backup-vault:${'a'.repeat(51)}`, 'arn:aws:kms:eu-central-1:123456789012:key/x']) {
+      assert.ok(!arns.test(bad), bad);
+      assert.throws(() => synth({ backupCopyVaultArn: bad }), /backupCopyVaultArn must be a backup vault's ARN/, bad);
+    }
+    const schedules = sam.Parameters.BackupSchedule;
+    assert.deepEqual([schedules.Type, schedules.Default], ['String', DEFAULT_BACKUP_SCHEDULE]);
+    assert.equal(schedules.AllowedPattern, BACKUP_SCHEDULE_PATTERN.source);
+    for (const good of [DEFAULT_BACKUP_SCHEDULE, 'cron(0 5 ? * * *)']) {
+      assert.ok(new RegExp(schedules.AllowedPattern).test(good), good);
+      synth({ backupCopyVaultArn: COPY_VAULT_ARN, backupSchedule: good });
+    }
+    for (const bad of ['rate(2 hours)', 'cron(0 */2 * * ? *', '0 */2 * * ? *', 'cron((0))']) {
+      assert.ok(!new RegExp(schedules.AllowedPattern).test(bad), bad);
+      assert.throws(() => synth({ backupCopyVaultArn: COPY_VAULT_ARN, backupSchedule: bad }), /backupSchedule must be a cron expression/, bad);
+    }
+    const numbers: Array<[string, string, number, number, number]> = [
+      ['BackupRetentionDays', 'backupRetentionDays', 7, 1, 3650],
+      ['BackupCopyRetentionDays', 'backupCopyRetentionDays', 14, 1, 3650],
+      ['BackupRpoMinutes', 'backupRpoMinutes', 180, 60, 10080],
+    ];
+    for (const [name, prop, defaultValue, min, max] of numbers) {
+      const parameter = sam.Parameters[name];
+      assert.deepEqual([parameter.Type, parameter.Default, parameter.MinValue, parameter.MaxValue], ['Number', defaultValue, min, max], name);
+      for (const good of [min, max]) {
+        synth({ backupCopyVaultArn: COPY_VAULT_ARN, [prop]: good });
+      }
+      for (const bad of [min - 1, max + 1, min + 0.5]) {
+        assert.throws(() => synth({ backupCopyVaultArn: COPY_VAULT_ARN, [prop]: bad }),
+          new RegExp(`${prop} must be a whole number from ${min} to ${max}`), `${name} ${bad}`);
+      }
+    }
+    const group = sam.Metadata['AWS::CloudFormation::Interface'].ParameterGroups
+      .find((g: Json) => String(g.Label.default).startsWith('Cold standby'));
+    assert.deepEqual(group.Parameters, ['BackupCopyVaultArn', 'BackupSchedule', 'BackupRetentionDays', 'BackupCopyRetentionDays', 'BackupRpoMinutes']);
+    // Nothing else changes: every other role keeps its actions.
+    for (const key of FUNCTION_KEYS) {
+      assert.deepEqual(rolePermissions(on, functionRoleId(on, SAM_FUNCTIONS[key])), rolePermissions(sam, functionRoleId(sam, SAM_FUNCTIONS[key])), key);
+    }
+  });
+
+  it('builds the RPO watch from the workspace crate crates/backup-watch', () => {
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'crates', BACKUP_WATCH_BINARY, 'Cargo.toml')), `crates/${BACKUP_WATCH_BINARY} exists`);
+  });
+
   it('matches the construct\'s event rules and ledger table', () => {
     const cdkRule = (rule: { node: Json }) => cdk.json.Resources[logicalId(cdk.stack, rule)].Properties;
     assert.deepEqual(sam.Resources.FailoverEventRule.Properties.EventPattern,
@@ -808,19 +1117,20 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['AllowUntaggedManualRuns', 'DrGlobalClusters', 'DrGlobalReplicationGroups', 'DrInstances', 'DrParameterPathPrefix',
+      ['AllowUntaggedManualRuns', 'BackupCopyRetentionDays', 'BackupCopyVaultArn', 'BackupRetentionDays', 'BackupRpoMinutes',
+        'BackupSchedule', 'DrGlobalClusters', 'DrGlobalReplicationGroups', 'DrInstances', 'DrParameterPathPrefix',
         'DrReadinessAlarmChecks', 'DrReadinessMaxLagSeconds', 'DrReadinessMinutes', 'DrReadinessPayloadParameter',
-        'DrReplicaClusters', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail', 'NotifyOnEveryRun',
-        'ReaderCheckBudget', 'ResourceCheckBudget', 'WriterCheckBudget']);
+        'DrReplicaClusters', 'DrRestoreTargets', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail',
+        'NotifyOnEveryRun', 'ReaderCheckBudget', 'ResourceCheckBudget', 'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
     const documented = deploySection();
     for (const [name, parameter] of Object.entries<Json>(sam.Parameters)) {
       assert.ok(parameter.Default !== undefined, `${name} has a default`);
       assert.ok(documented.includes(`\`${name}\``), `README's Deploy section documents ${name}`);
     }
-    assert.deepEqual(Object.keys(sam.Outputs).sort(),
-      ['DeadLetterQueueUrl', 'DrReadinessFunctionName', 'DrStateMachineArn', 'KeyArn', 'LedgerTableName', 'NotificationTopicArn',
-        'StateMachineArn', 'StateMachineName']);
+    assert.deepEqual(Object.keys(raw.Outputs).sort(),
+      ['BackupVaultName', 'BackupWatchFunctionName', 'DeadLetterQueueUrl', 'DrReadinessFunctionName', 'DrStateMachineArn', 'KeyArn',
+        'LedgerTableName', 'NotificationTopicArn', 'StateMachineArn', 'StateMachineName']);
     assert.deepEqual(sam.Outputs.DrStateMachineArn.Value, { Ref: 'DrStateMachine' });
   });
 });

@@ -10,6 +10,8 @@ export const REAL_DEFINITION = path.join(REPO_ROOT, 'statemachine', 'failback.as
 export const REAL_DR_DEFINITION = path.join(REPO_ROOT, 'statemachine', 'dr.asl.json');
 export const PLACEHOLDER_DEFINITION = path.join(REPO_ROOT, 'infra', 'cdk', 'test', 'fixtures', 'placeholder.asl.json');
 export const SAM_TEMPLATE = path.join(REPO_ROOT, 'infra', 'template.yaml');
+/** The DR region's side of the cold standby (plain CloudFormation). */
+export const BACKUP_DESTINATION_TEMPLATE = path.join(REPO_ROOT, 'infra', 'backup-destination.yaml');
 
 /** The real state machine once it exists; until then the tests' own placeholder. */
 export function definitionPath(): string {
@@ -101,6 +103,11 @@ export function resourcesOfType(template: Json, type: string): Array<[string, Js
 
 /** The SAM template, with CloudFormation's short-form tags read as their long form. */
 export function loadSamTemplate(): Json {
+  return loadTemplate(SAM_TEMPLATE);
+}
+
+/** A CloudFormation template in YAML, with the short-form tags read as their long form. */
+export function loadTemplate(file: string): Json {
   const intrinsic = (name: string) => (name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`);
   const names = ['Ref', 'Condition', 'GetAtt', 'Sub', 'If', 'Not', 'Equals', 'And', 'Or', 'Join', 'Select', 'Split',
     'FindInMap', 'GetAZs', 'ImportValue', 'Base64', 'Cidr'];
@@ -120,16 +127,17 @@ export function loadSamTemplate(): Json {
       resolve: (value: YAML.YAMLMap) => ({ [intrinsic(name)]: value.toJSON() }),
     },
   ]) as YAML.Tags;
-  return YAML.parse(fs.readFileSync(SAM_TEMPLATE, 'utf8'), { customTags, maxAliasCount: -1 });
+  return YAML.parse(fs.readFileSync(file, 'utf8'), { customTags, maxAliasCount: -1 });
 }
 
 /**
  * The SAM template as CloudFormation deploys it with these parameter values (the others
  * at their defaults): every Fn::If replaced by its chosen branch, AWS::NoValue removed,
  * and resources whose Condition is false left out. Template parameters named inside a
- * Fn::Sub string are replaced by their values, and a Fn::Join or Fn::Split of literals and
- * parameters (a CommaDelimitedList is a list) by its result; a plain `Ref` to a parameter
- * is kept, so that tests can see which parameter a property comes from.
+ * Fn::Sub string are replaced by their values (and a Fn::Sub's own variables, when they
+ * evaluate), and a Fn::Join, Fn::Split or Fn::Select of literals and parameters (a
+ * CommaDelimitedList is a list) by its result; a plain `Ref` to a parameter is kept, so
+ * that tests can see which parameter a property comes from.
  */
 export function resolveSamConditions(template: Json, parameters: Record<string, string> = {}): Json {
   const parameterValue = (name: string): string => {
@@ -174,6 +182,11 @@ export function resolveSamConditions(template: Json, parameters: Record<string, 
         const [separator, text] = value['Fn::Split'];
         const joined = evaluate(text);
         return typeof separator === 'string' && typeof joined === 'string' ? joined.split(separator) : undefined;
+      }
+      if ('Fn::Select' in value) {
+        const [index, list] = value['Fn::Select'];
+        const items = evaluate(list);
+        return Array.isArray(items) && Number.isInteger(Number(index)) ? items[Number(index)] : undefined;
       }
     }
     return undefined;
@@ -225,7 +238,7 @@ export function resolveSamConditions(template: Json, parameters: Record<string, 
       if (keys.length === 1 && keys[0] === 'Ref' && value.Ref === 'AWS::NoValue') {
         return noValue;
       }
-      if (keys.length === 1 && (keys[0] === 'Fn::Join' || keys[0] === 'Fn::Split')) {
+      if (keys.length === 1 && (keys[0] === 'Fn::Join' || keys[0] === 'Fn::Split' || keys[0] === 'Fn::Select')) {
         const evaluated = evaluate(value);
         if (evaluated !== undefined) {
           return evaluated;
@@ -236,6 +249,24 @@ export function resolveSamConditions(template: Json, parameters: Record<string, 
           'Fn::Sub': value['Fn::Sub'].replace(/\$\{([A-Za-z0-9]+)\}/g,
             (whole: string, name: string) => (isParameter(name) ? parameterValue(name) : whole)),
         };
+      }
+      // Fn::Sub with its own variables: those that evaluate are written into the string; the
+      // list form is kept only while one does not.
+      if (keys.length === 1 && keys[0] === 'Fn::Sub' && Array.isArray(value['Fn::Sub'])) {
+        const [body, variables] = value['Fn::Sub'];
+        const values: Record<string, string> = {};
+        const kept: Json = {};
+        for (const [name, expression] of Object.entries<Json>(variables)) {
+          const evaluated = evaluate(expression);
+          if (typeof evaluated === 'string') {
+            values[name] = evaluated;
+          } else {
+            kept[name] = walk(expression);
+          }
+        }
+        const text = String(body).replace(/\$\{([A-Za-z0-9]+)\}/g, (whole: string, name: string) =>
+          (name in values ? values[name] : isParameter(name) ? parameterValue(name) : whole));
+        return Object.keys(kept).length === 0 ? { 'Fn::Sub': text } : { 'Fn::Sub': [text, kept] };
       }
       const resolved: Json = {};
       for (const [key, v] of Object.entries(value)) {
@@ -323,6 +354,23 @@ export function statementShapes(template: Json, roleId: string, actions: string[
       Resource: asList(statement.Resource).map(normaliseIntrinsics),
       ...(statement.Condition === undefined ? {} : { Condition: normaliseIntrinsics(statement.Condition) }),
     }));
+}
+
+/**
+ * A role's own inline policy statements (not the policies the CDK attaches beside it, such as
+ * the X-Ray one), in order, as statementShapes writes them.
+ */
+export function inlineStatementShapes(template: Json, roleId: string): Json[] {
+  const policies = asList<Json>(template.Resources[roleId].Properties.Policies);
+  if (policies.length !== 1) {
+    throw new Error(`${roleId} has ${policies.length} inline policies, not one`);
+  }
+  return asList<Statement>(policies[0].PolicyDocument.Statement).map((statement) => ({
+    Sid: statement.Sid,
+    Action: asList(statement.Action),
+    Resource: asList(statement.Resource).map(normaliseIntrinsics),
+    ...(statement.Condition === undefined ? {} : { Condition: normaliseIntrinsics(statement.Condition) }),
+  }));
 }
 
 /** The `${Name}` placeholders of a state machine definition. */

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::class_rank::check_requested_class;
+use crate::clock::parse_iso8601;
 use crate::identifier::validate_identifier;
 use crate::model::GlobalSwitch;
 use crate::trigger::{is_region, parse_cluster_arn, Home, InvalidInput};
@@ -57,6 +58,15 @@ pub enum ResourceType {
     /// replica of another cluster (binlog replication, not a global database) promoted to
     /// a standalone cluster.
     PromoteAuroraReadReplicaCluster,
+    /// Cold standby: a new Aurora cluster (and its writer and readers) restored from the
+    /// newest available snapshot of a source cluster in this region, or a named one.
+    RestoreAuroraClusterFromSnapshot,
+    /// Cold standby: a new RDS instance restored from a snapshot.
+    #[serde(rename = "RestoreRDSInstanceFromSnapshot")]
+    RestoreRdsInstanceFromSnapshot,
+    /// A new Aurora cluster (and its instances) restored from a cluster in this region to
+    /// a point in time; the source is never touched.
+    RestoreAuroraClusterToPointInTime,
 }
 
 /// What a parameter's value must look like once resolved.
@@ -87,6 +97,11 @@ pub enum Shape {
     CacheGroupId,
     /// Printable text (ARNs, versions, key ids).
     Text,
+    /// A snapshot identifier or ARN: letters, digits, `-` and `:` (AWS Backup names its
+    /// recovery points `awsbackup:job-...`).
+    SnapshotId,
+    /// An ISO 8601 time in UTC, `2026-11-30T05:00:00Z`.
+    Time,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -196,11 +211,71 @@ const CACHE_FAILOVER: &[Param] = &[
     required("TargetReplicationGroupId", Shape::CacheGroupId),
 ];
 
+/// What every Aurora restore creates: the cluster, its writer and readers, where.
+const CLUSTER_RESTORE: &[Param] = &[
+    required("DBClusterIdentifier", Shape::Identifier),
+    required("DBSubnetGroupName", Shape::SubnetGroup),
+    required("VpcSecurityGroupIds", Shape::SecurityGroupIds),
+    required("DBInstanceIdentifier", Shape::Identifier),
+    required("DBInstanceClass", Shape::InstanceClass),
+    optional("ReaderCount", Shape::Integer { min: 0, max: 15 }),
+    optional("KmsKeyId", Shape::Text),
+    optional("DBClusterParameterGroupName", Shape::Identifier),
+    optional("DBParameterGroupName", Shape::Identifier),
+    optional("EngineVersion", Shape::Text),
+    optional(
+        "Port",
+        Shape::Integer {
+            min: 1150,
+            max: 65535,
+        },
+    ),
+    optional("DeletionProtection", Shape::Bool),
+    optional("EnableIAMDatabaseAuthentication", Shape::Bool),
+    optional("CopyTagsToSnapshot", Shape::Bool),
+];
+
+const CLUSTER_FROM_SNAPSHOT: &[Param] = &[
+    required("Engine", Shape::Engine),
+    // One of the two: the newest available snapshot of this cluster, or this snapshot.
+    optional("SourceDBClusterIdentifier", Shape::Identifier),
+    optional("DBClusterSnapshotIdentifier", Shape::SnapshotId),
+];
+
+const CLUSTER_TO_POINT_IN_TIME: &[Param] = &[
+    required("SourceDBClusterIdentifier", Shape::ClusterIdOrArn),
+    // At most one; neither means the latest restorable time.
+    optional("RestoreToTime", Shape::Time),
+    optional("UseLatestRestorableTime", Shape::Bool),
+];
+
+const INSTANCE_FROM_SNAPSHOT: &[Param] = &[
+    required("DBInstanceIdentifier", Shape::Identifier),
+    // One of the two, as for a cluster.
+    optional("SourceDBInstanceIdentifier", Shape::Identifier),
+    optional("DBSnapshotIdentifier", Shape::SnapshotId),
+    required("DBInstanceClass", Shape::InstanceClass),
+    optional("DBSubnetGroupName", Shape::SubnetGroup),
+    optional("VpcSecurityGroupIds", Shape::SecurityGroupIds),
+    optional("MultiAZ", Shape::Bool),
+    optional("DBParameterGroupName", Shape::Identifier),
+    optional(
+        "Port",
+        Shape::Integer {
+            min: 1150,
+            max: 65535,
+        },
+    ),
+    optional("DeletionProtection", Shape::Bool),
+    optional("EnableIAMDatabaseAuthentication", Shape::Bool),
+    optional("CopyTagsToSnapshot", Shape::Bool),
+];
+
 const REPLICA_CLUSTER_PROMOTION: &[Param] =
     &[required("DBClusterIdentifier", Shape::ClusterIdOrArn)];
 
 impl ResourceType {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::PlannedFailoverAurora,
         Self::UnPlannedFailoverAurora,
         Self::CreateAuroraSecondaryDbCluster,
@@ -208,6 +283,9 @@ impl ResourceType {
         Self::CreateRdsReadReplica,
         Self::FailoverElastiCacheCluster,
         Self::PromoteAuroraReadReplicaCluster,
+        Self::RestoreAuroraClusterFromSnapshot,
+        Self::RestoreRdsInstanceFromSnapshot,
+        Self::RestoreAuroraClusterToPointInTime,
     ];
 
     pub fn name(self) -> &'static str {
@@ -219,10 +297,24 @@ impl ResourceType {
             Self::CreateRdsReadReplica => "CreateRDSReadReplica",
             Self::FailoverElastiCacheCluster => "FailoverElastiCacheCluster",
             Self::PromoteAuroraReadReplicaCluster => "PromoteAuroraReadReplicaCluster",
+            Self::RestoreAuroraClusterFromSnapshot => "RestoreAuroraClusterFromSnapshot",
+            Self::RestoreRdsInstanceFromSnapshot => "RestoreRDSInstanceFromSnapshot",
+            Self::RestoreAuroraClusterToPointInTime => "RestoreAuroraClusterToPointInTime",
         }
     }
 
-    pub fn parameters(self) -> &'static [Param] {
+    /// The parameters of the type: its own, and for an Aurora restore, what every Aurora
+    /// restore creates.
+    pub fn parameters(self) -> Vec<Param> {
+        let (own, shared): (&[Param], &[Param]) = match self {
+            Self::RestoreAuroraClusterFromSnapshot => (CLUSTER_FROM_SNAPSHOT, CLUSTER_RESTORE),
+            Self::RestoreAuroraClusterToPointInTime => (CLUSTER_TO_POINT_IN_TIME, CLUSTER_RESTORE),
+            other => (other.own_parameters(), &[]),
+        };
+        own.iter().chain(shared).copied().collect()
+    }
+
+    fn own_parameters(self) -> &'static [Param] {
         match self {
             Self::PlannedFailoverAurora | Self::UnPlannedFailoverAurora => GLOBAL_CLUSTER_SWITCH,
             Self::CreateAuroraSecondaryDbCluster => SECONDARY_CLUSTER,
@@ -230,6 +322,9 @@ impl ResourceType {
             Self::CreateRdsReadReplica => READ_REPLICA_CREATION,
             Self::FailoverElastiCacheCluster => CACHE_FAILOVER,
             Self::PromoteAuroraReadReplicaCluster => REPLICA_CLUSTER_PROMOTION,
+            Self::RestoreAuroraClusterFromSnapshot => CLUSTER_FROM_SNAPSHOT,
+            Self::RestoreRdsInstanceFromSnapshot => INSTANCE_FROM_SNAPSHOT,
+            Self::RestoreAuroraClusterToPointInTime => CLUSTER_TO_POINT_IN_TIME,
         }
     }
 
@@ -713,7 +808,10 @@ fn target_key(resource: &PayloadResource) -> Vec<(&'static str, Option<&ValueSou
             &["RDSInstanceIdentifier"]
         }
         ResourceType::FailoverElastiCacheCluster => &["GlobalReplicationGroupId"],
-        ResourceType::PromoteAuroraReadReplicaCluster => &["DBClusterIdentifier"],
+        ResourceType::PromoteAuroraReadReplicaCluster
+        | ResourceType::RestoreAuroraClusterFromSnapshot
+        | ResourceType::RestoreAuroraClusterToPointInTime => &["DBClusterIdentifier"],
+        ResourceType::RestoreRdsInstanceFromSnapshot => &["DBInstanceIdentifier"],
     };
     keys.iter()
         .map(|k| (*k, resource.parameters.get(*k)))
@@ -796,6 +894,81 @@ pub struct ReplicaSpec {
     pub parameter_group: Option<String>,
 }
 
+/// Where a restore's data comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
+pub enum RestoreSource {
+    /// The newest available snapshot, in this region, of the cluster or instance of this
+    /// identifier (the copies a backup plan leaves keep the source's identifier).
+    NewestSnapshotOf { source_id: String },
+    /// This snapshot (identifier or ARN).
+    Snapshot { snapshot_id: String },
+    /// The cluster `source_id` of this region at `time` (ISO 8601), or at its latest
+    /// restorable time.
+    PointInTime {
+        source_id: String,
+        time: Option<String>,
+    },
+}
+
+/// A new Aurora cluster restored in this region, with its writer and readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterRestoreSpec {
+    pub cluster_id: String,
+    pub source: RestoreSource,
+    /// Required by RestoreDBClusterFromSnapshot; a point-in-time restore keeps the
+    /// source's.
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub subnet_group: String,
+    pub security_group_ids: Vec<String>,
+    pub kms_key_id: Option<String>,
+    pub cluster_parameter_group: Option<String>,
+    pub instance_id: String,
+    pub instance_class: String,
+    pub reader_count: i32,
+    pub instance_parameter_group: Option<String>,
+    pub port: Option<i32>,
+    pub deletion_protection: Option<bool>,
+    pub iam_database_authentication: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+}
+
+impl ClusterRestoreSpec {
+    /// The writer first, then the readers `<writer>-r1`, `<writer>-r2`...: deterministic,
+    /// so a retried or re-run restore finds the instances it made. At most 15 readers,
+    /// whatever `reader_count` says (the payload and the steps refuse more).
+    pub fn instance_ids(&self) -> Vec<String> {
+        let readers =
+            (1..=self.reader_count.clamp(0, 15)).map(|n| format!("{}-r{n}", self.instance_id));
+        std::iter::once(self.instance_id.clone())
+            .chain(readers)
+            .collect()
+    }
+}
+
+/// A new RDS instance restored in this region from a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRestoreSpec {
+    pub instance_id: String,
+    pub source: RestoreSource,
+    pub instance_class: String,
+    pub subnet_group: Option<String>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub multi_az: Option<bool>,
+    pub parameter_group: Option<String>,
+    pub port: Option<i32>,
+    pub deletion_protection: Option<bool>,
+    pub iam_database_authentication: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+}
+
 /// What a resource does, typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
@@ -832,6 +1005,10 @@ pub enum DrAction {
     },
     /// PromoteReadReplicaDBCluster of the Aurora cluster `target` in this region.
     PromoteReplicaCluster { target: ClusterRef },
+    /// A new Aurora cluster restored from a snapshot or to a point in time.
+    RestoreCluster(Box<ClusterRestoreSpec>),
+    /// A new RDS instance restored from a snapshot.
+    RestoreInstance(Box<InstanceRestoreSpec>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1029,6 +1206,74 @@ impl Values<'_> {
         }
     }
 
+    fn snapshot_id(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if is_snapshot_id(&raw) {
+            Some(raw)
+        } else {
+            let why = format!(
+                "{:?} is not a snapshot identifier or ARN (letters, digits, '-', ':')",
+                shown(&raw)
+            );
+            self.problem(name, why);
+            None
+        }
+    }
+
+    fn time(&mut self, name: &str) -> Option<String> {
+        let raw = self.raw(name)?.to_string();
+        if raw.ends_with('Z') && parse_iso8601(&raw).is_some() {
+            Some(raw)
+        } else {
+            let why = format!(
+                "{:?} is not an ISO 8601 time in UTC (2026-11-30T05:00:00Z)",
+                shown(&raw)
+            );
+            self.problem(name, why);
+            None
+        }
+    }
+
+    /// One of a source's identifier (its newest snapshot) or a named snapshot.
+    fn snapshot_source(&mut self, source: &str, snapshot: &str) -> Option<RestoreSource> {
+        match (self.raw(source).is_some(), self.raw(snapshot).is_some()) {
+            (true, false) => self
+                .identifier(source)
+                .map(|source_id| RestoreSource::NewestSnapshotOf { source_id }),
+            (false, true) => self
+                .snapshot_id(snapshot)
+                .map(|snapshot_id| RestoreSource::Snapshot { snapshot_id }),
+            _ => {
+                let why = format!("or {snapshot}: give exactly one, the source to restore the newest snapshot of, or the snapshot");
+                self.problem(source, why);
+                None
+            }
+        }
+    }
+
+    fn point_in_time(&mut self) -> Option<RestoreSource> {
+        let source = self.local_cluster("SourceDBClusterIdentifier")?;
+        let latest = self.flag("UseLatestRestorableTime");
+        let time = match (self.raw("RestoreToTime").is_some(), latest) {
+            (true, Some(true)) => {
+                let why = "and UseLatestRestorableTime true cannot both be given".to_string();
+                self.problem("RestoreToTime", why);
+                return None;
+            }
+            (true, _) => Some(self.time("RestoreToTime")?),
+            (false, Some(false)) => {
+                let why = "false needs a RestoreToTime".to_string();
+                self.problem("UseLatestRestorableTime", why);
+                return None;
+            }
+            (false, _) => None,
+        };
+        Some(RestoreSource::PointInTime {
+            source_id: source.cluster_id,
+            time,
+        })
+    }
+
     fn cache_group(&mut self, name: &str) -> Option<String> {
         let raw = self.raw(name)?.to_string();
         if is_cache_group_id(&raw) {
@@ -1093,6 +1338,8 @@ impl Values<'_> {
             Shape::BackupWindow => drop(self.backup_window(param.name)),
             Shape::SubnetGroup => drop(self.subnet_group(param.name)),
             Shape::CacheGroupId => drop(self.cache_group(param.name)),
+            Shape::SnapshotId => drop(self.snapshot_id(param.name)),
+            Shape::Time => drop(self.time(param.name)),
         }
     }
 }
@@ -1190,7 +1437,9 @@ impl DrAction {
             | DrAction::CreateReplica(_)
             | DrAction::PromoteReplica { .. }
             | DrAction::CacheFailover { .. }
-            | DrAction::PromoteReplicaCluster { .. } => None,
+            | DrAction::PromoteReplicaCluster { .. }
+            | DrAction::RestoreCluster(_)
+            | DrAction::RestoreInstance(_) => None,
         }
     }
 
@@ -1217,6 +1466,10 @@ impl DrAction {
             DrAction::PromoteReplicaCluster { target } => {
                 format!("{CLUSTER_KEY_PREFIX}{}", target.cluster_id)
             }
+            DrAction::RestoreCluster(spec) => format!("{CLUSTER_KEY_PREFIX}{}", spec.cluster_id),
+            DrAction::RestoreInstance(spec) => {
+                format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id)
+            }
         }
     }
 
@@ -1229,6 +1482,8 @@ impl DrAction {
                 global_group_id, ..
             } => format!("global datastore {global_group_id}"),
             DrAction::PromoteReplicaCluster { target } => format!("cluster {}", target.cluster_id),
+            DrAction::RestoreCluster(spec) => format!("cluster {}", spec.cluster_id),
+            DrAction::RestoreInstance(spec) => format!("instance {}", spec.instance_id),
             _ => format!("global cluster {}", self.resource_key()),
         }
     }
@@ -1278,6 +1533,17 @@ pub fn valid_resource_key(key: &str) -> bool {
     validate_identifier(id).as_deref() == Ok(id)
 }
 
+/// A DB or cluster snapshot identifier or ARN as RDS and AWS Backup name them: letters,
+/// digits, `-` and `:` (`awsbackup:job-...`, `rds:orders-2026-11-30-05-00`), at most
+/// 1024 characters.
+pub fn is_snapshot_id(raw: &str) -> bool {
+    (1..=1024).contains(&raw.len())
+        && raw.starts_with(|c: char| c.is_ascii_alphabetic())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':'))
+}
+
 /// An ElastiCache replication group or global datastore identifier: letters, digits and
 /// single hyphens, starting with a letter, not ending with a hyphen (ElastiCache's rule;
 /// a global datastore's identifier is its suffix behind a prefix AWS adds, same letters).
@@ -1303,7 +1569,7 @@ fn resource_action(
         home,
         problems,
     };
-    for param in resource.resource_type.parameters() {
+    for param in &resource.resource_type.parameters() {
         v.check(param);
     }
     let action = match resource.resource_type {
@@ -1361,6 +1627,20 @@ fn resource_action(
         ResourceType::PromoteAuroraReadReplicaCluster => v
             .local_cluster("DBClusterIdentifier")
             .map(|target| DrAction::PromoteReplicaCluster { target }),
+        ResourceType::RestoreAuroraClusterFromSnapshot => {
+            let source =
+                v.snapshot_source("SourceDBClusterIdentifier", "DBClusterSnapshotIdentifier");
+            let engine = v.engine("Engine");
+            source.and_then(|source| cluster_restore_spec(&mut v, source, engine))
+        }
+        ResourceType::RestoreAuroraClusterToPointInTime => {
+            let source = v.point_in_time();
+            source.and_then(|source| cluster_restore_spec(&mut v, source, None))
+        }
+        ResourceType::RestoreRdsInstanceFromSnapshot => {
+            let source = v.snapshot_source("SourceDBInstanceIdentifier", "DBSnapshotIdentifier");
+            source.and_then(|source| instance_restore_spec(&mut v, source))
+        }
         ResourceType::PromoteRdsReadReplica => {
             let backup_retention_period = v.integer("BackupRetentionPeriod", 0, 35);
             let preferred_backup_window = v.backup_window("PreferredBackupWindow");
@@ -1377,6 +1657,59 @@ fn resource_action(
     } else {
         action
     }
+}
+
+fn cluster_restore_spec(
+    v: &mut Values<'_>,
+    source: RestoreSource,
+    engine: Option<String>,
+) -> Option<DrAction> {
+    let spec = ClusterRestoreSpec {
+        cluster_id: v.identifier("DBClusterIdentifier")?,
+        source,
+        engine,
+        engine_version: v.raw("EngineVersion").map(str::to_string),
+        subnet_group: v.subnet_group("DBSubnetGroupName")?,
+        security_group_ids: v.security_groups("VpcSecurityGroupIds")?,
+        kms_key_id: v.raw("KmsKeyId").map(str::to_string),
+        cluster_parameter_group: v.identifier("DBClusterParameterGroupName"),
+        instance_id: v.identifier("DBInstanceIdentifier")?,
+        instance_class: v.instance_class("DBInstanceClass")?,
+        reader_count: v.integer("ReaderCount", 0, 15).unwrap_or(0),
+        instance_parameter_group: v.identifier("DBParameterGroupName"),
+        port: v.integer("Port", 1150, 65535),
+        deletion_protection: v.flag("DeletionProtection"),
+        iam_database_authentication: v.flag("EnableIAMDatabaseAuthentication"),
+        copy_tags_to_snapshot: v.flag("CopyTagsToSnapshot"),
+    };
+    // The readers' identifiers are the writer's with `-rN`: they must be identifiers too.
+    if let Some(last) = spec.instance_ids().last() {
+        if validate_identifier(last).as_deref() != Ok(last.as_str()) {
+            let why = format!(
+                "{:?} is too long to name {} readers after it ({last})",
+                spec.instance_id, spec.reader_count
+            );
+            v.problem("DBInstanceIdentifier", why);
+            return None;
+        }
+    }
+    Some(DrAction::RestoreCluster(Box::new(spec)))
+}
+
+fn instance_restore_spec(v: &mut Values<'_>, source: RestoreSource) -> Option<DrAction> {
+    Some(DrAction::RestoreInstance(Box::new(InstanceRestoreSpec {
+        instance_id: v.identifier("DBInstanceIdentifier")?,
+        source,
+        instance_class: v.instance_class("DBInstanceClass")?,
+        subnet_group: v.subnet_group("DBSubnetGroupName"),
+        security_group_ids: v.security_groups("VpcSecurityGroupIds"),
+        multi_az: v.flag("MultiAZ"),
+        parameter_group: v.identifier("DBParameterGroupName"),
+        port: v.integer("Port", 1150, 65535),
+        deletion_protection: v.flag("DeletionProtection"),
+        iam_database_authentication: v.flag("EnableIAMDatabaseAuthentication"),
+        copy_tags_to_snapshot: v.flag("CopyTagsToSnapshot"),
+    })))
 }
 
 fn replica_spec(v: &mut Values<'_>) -> Option<ReplicaSpec> {

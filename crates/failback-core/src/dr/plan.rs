@@ -6,14 +6,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::class_rank::{check_requested_class, has_at_least};
+use crate::clock::parse_iso8601;
 use crate::dr::payload::{
-    DrResource, ReplicaSpec, SecondaryClusterSpec, CACHE_KEY_PREFIX, CLUSTER_KEY_PREFIX,
-    INSTANCE_KEY_PREFIX,
+    ClusterRestoreSpec, DrResource, InstanceRestoreSpec, ReplicaSpec, RestoreSource,
+    SecondaryClusterSpec, CACHE_KEY_PREFIX, CLUSTER_KEY_PREFIX, INSTANCE_KEY_PREFIX,
 };
 use crate::dr::request::DrRequest;
+use crate::dr::rpo::{is_protected, TAG_BACKUP};
 use crate::model::{
     instance_health, CacheGlobalView, ClusterView, GlobalClusterView, GlobalSwitch, InstanceHealth,
-    InstanceView, Readiness, TAG_WRITER_CLASS,
+    InstanceView, Readiness, SnapshotView, TAG_RESTORE, TAG_WRITER_CLASS,
 };
 use crate::trigger::Home;
 
@@ -51,6 +53,27 @@ pub struct ResourcePlan {
     /// writer-class tag: the DR run starts the failback workflow for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff: Option<CapacityHandoff>,
+    /// What a restore's act step creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreStep>,
+}
+
+/// The calls a restore still needs: the restore itself (from a snapshot, or the source
+/// cluster for a point in time) unless the target exists, then the instances missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreStep {
+    /// The snapshot (its identifier) or source cluster to restore from; `None` when
+    /// the target already exists.
+    pub from: Option<String>,
+    /// When the snapshot was taken, or the time restored to (`latest` for the latest
+    /// restorable time): what the restore may lack.
+    pub as_of: Option<String>,
+    pub engine: String,
+    /// The cluster's instances still to create, writer first. AWS creates a restored
+    /// cluster's instances only once the cluster is available, so they are created by a
+    /// later act (`act_again`), never with the restore call.
+    pub create_instances: Vec<String>,
 }
 
 /// Why a resource cannot go on, with stable names for the machine's Retry and Catch.
@@ -78,6 +101,10 @@ pub enum DrRefusal {
     /// The instance is in a status that needs a person.
     #[error("instance {instance_id} is {status}; it will not become available without a person")]
     TargetFailed { instance_id: String, status: String },
+    /// A point-in-time restore's source is not a protected cluster: the deployment may
+    /// restore only those (its IAM policy says the same).
+    #[error("cluster {0} is not protected (tag aurora-failback:backup=true); this deployment restores only protected clusters to a point in time")]
+    SourceNotProtected(String),
 }
 
 impl DrRefusal {
@@ -89,6 +116,7 @@ impl DrRefusal {
         "WrongRegion",
         "TargetFailed",
         "IdentifierConflict",
+        "SourceNotProtected",
     ];
 
     pub fn error_type(&self) -> &'static str {
@@ -100,6 +128,7 @@ impl DrRefusal {
             Self::WrongRegion(_) => "WrongRegion",
             Self::TargetFailed { .. } => "TargetFailed",
             Self::IdentifierConflict(_) => "IdentifierConflict",
+            Self::SourceNotProtected(_) => "SourceNotProtected",
         }
     }
 }
@@ -144,6 +173,7 @@ pub fn plan_global_switch(
             summary,
             replication_lag_ms: None,
             handoff: None,
+            restore: None,
         };
     let Some(global) = global else {
         if how == GlobalSwitch::FailoverAllowingDataLoss && standalone_writer(target) {
@@ -260,6 +290,10 @@ pub struct SwitchCheck {
     /// Set when the target is done but its writer is smaller than its writer-class tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff: Option<CapacityHandoff>,
+    /// The resource needs another call now that AWS allows it (a restored cluster became
+    /// available and its instances can be created): the machine acts again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub act_again: bool,
     pub summary: String,
 }
 
@@ -325,6 +359,7 @@ pub fn check_global_switch(
         failed_over_from: failover.and_then(|f| f.from_cluster_arn.clone()),
         data_loss_allowed: failover.map(|f| f.data_loss_allowed),
         handoff: None,
+        act_again: false,
         summary,
     })
 }
@@ -387,6 +422,7 @@ pub fn plan_secondary(
         summary,
         replication_lag_ms: None,
         handoff: None,
+        restore: None,
     };
     let Some(cluster) = cluster else {
         if global.status != "available" {
@@ -477,6 +513,7 @@ pub fn check_secondary(
         failed_over_from: None,
         data_loss_allowed: None,
         handoff: None,
+        act_again: false,
         summary: if ready {
             format!(
                 "{} is a secondary of {global_id}, available",
@@ -519,6 +556,7 @@ pub fn plan_promotion(
         summary,
         replication_lag_ms: None,
         handoff: None,
+        restore: None,
     };
     match (&instance.replica_source, instance.status.as_str()) {
         (None, "available") => Ok(plan(
@@ -575,6 +613,7 @@ pub fn check_promotion(
         failed_over_from: instance.replica_source.clone(),
         data_loss_allowed: None,
         handoff: None,
+        act_again: false,
         summary: match &instance.replica_source {
             None if ready => format!("{instance_id} is a standalone instance, available"),
             None => format!("{instance_id} is standalone, {}", instance.status),
@@ -622,6 +661,7 @@ pub fn plan_replica(
         summary,
         replication_lag_ms: None,
         handoff: None,
+        restore: None,
     };
     let Some(instance) = instance else {
         return Ok(plan(
@@ -700,6 +740,7 @@ pub fn check_replica(
         failed_over_from: None,
         data_loss_allowed: None,
         handoff: None,
+        act_again: false,
         summary: format!(
             "replica {} of {}: {status}",
             spec.instance_id, spec.source_instance_id
@@ -769,6 +810,7 @@ pub fn plan_cache_failover(
         summary,
         replication_lag_ms: None,
         handoff: None,
+        restore: None,
     };
     let primary = member.role == "PRIMARY";
     match (primary, datastore.status.as_str()) {
@@ -817,6 +859,7 @@ pub fn check_cache_failover(
         failed_over_from: None,
         data_loss_allowed: None,
         handoff: None,
+        act_again: false,
         summary: format!(
             "global datastore {global_group_id} is {}; {target} is {}",
             datastore.status,
@@ -850,6 +893,7 @@ pub fn plan_cluster_promotion(
         summary,
         replication_lag_ms: None,
         handoff: None,
+        restore: None,
     };
     match (&cluster.replication_source, cluster.status.as_str()) {
         (None, "available") => Ok(plan(
@@ -890,6 +934,7 @@ pub fn check_cluster_promotion(
         failed_over_from: cluster.replication_source.clone(),
         data_loss_allowed: None,
         handoff: None,
+        act_again: false,
         summary: match &cluster.replication_source {
             None if ready => {
                 format!("{cluster_id} is a standalone cluster with an available writer")
@@ -903,6 +948,360 @@ pub fn check_cluster_promotion(
     })
 }
 
+/// The snapshot a restore uses: the named one, or the newest available copy of the
+/// source. Missing or not available yet is refused before anything is created.
+fn restorable_snapshot<'a>(
+    source: &RestoreSource,
+    snapshots: &'a [SnapshotView],
+    kind: &str,
+) -> Result<&'a SnapshotView, DrRefusal> {
+    match source {
+        RestoreSource::Snapshot { snapshot_id } => {
+            let found = snapshots.first().ok_or_else(|| {
+                DrRefusal::TargetNotFound(format!("{kind} snapshot {snapshot_id}"))
+            })?;
+            match found.status.as_str() {
+                "available" => Ok(found),
+                status @ ("creating" | "copying" | "pending") => {
+                    Err(DrRefusal::ClusterBusy(format!(
+                        "{kind} snapshot {snapshot_id} is {status}; it is restored once available"
+                    )))
+                }
+                status => Err(DrRefusal::TargetNotFound(format!(
+                    "an available {kind} snapshot {snapshot_id} (it is {status})"
+                ))),
+            }
+        }
+        RestoreSource::NewestSnapshotOf { source_id } => {
+            let taken = |s: &SnapshotView| s.created_at.as_deref().and_then(parse_iso8601);
+            snapshots
+                .iter()
+                .filter(|s| s.status == "available" && s.source_id == *source_id)
+                .max_by(|a, b| {
+                    taken(a)
+                        .partial_cmp(&taken(b))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .ok_or_else(|| {
+                    DrRefusal::TargetNotFound(format!(
+                        "an available snapshot of {kind} {source_id}"
+                    ))
+                })
+        }
+        RestoreSource::PointInTime { .. } => Err(DrRefusal::TargetNotFound(
+            "a snapshot (a point-in-time restore reads none)".into(),
+        )),
+    }
+}
+
+fn not_restored_here(what: &str, id: &str) -> DrRefusal {
+    DrRefusal::IdentifierConflict(format!(
+        "{what} {id} exists here but was not restored by aurora-failback for this resource (no {TAG_RESTORE} tag naming it); it is neither deleted nor taken over"
+    ))
+}
+
+/// Whether the tag says the restore of `resource_key` made this.
+fn restored_for(tags: &std::collections::BTreeMap<String, String>, resource_key: &str) -> bool {
+    tags.get(TAG_RESTORE).map(String::as_str) == Some(resource_key)
+}
+
+/// The first member in a status that needs a person.
+fn failed_member(cluster: &ClusterView) -> Result<(), DrRefusal> {
+    match cluster
+        .members
+        .iter()
+        .find(|m| instance_health(&m.status) == InstanceHealth::Terminal)
+    {
+        Some(failed) => Err(DrRefusal::TargetFailed {
+            instance_id: failed.instance_id.clone(),
+            status: failed.status.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn restore_plan(
+    resource_key: &str,
+    target: String,
+    state: ResourceState,
+    call: &str,
+    restore: Option<RestoreStep>,
+    summary: String,
+) -> ResourcePlan {
+    ResourcePlan {
+        state,
+        call: call.to_string(),
+        resource_key: resource_key.to_string(),
+        target_cluster_arn: target,
+        writer_before: None,
+        summary,
+        replication_lag_ms: None,
+        handoff: None,
+        restore,
+    }
+}
+
+/// A new Aurora cluster restored from a snapshot or to a point in time, with its writer
+/// and readers. Found again by its identifier and tag after a retry or a re-run; a
+/// cluster of that name without the tag is never taken over.
+pub fn plan_cluster_restore(
+    spec: &ClusterRestoreSpec,
+    resource_key: &str,
+    seen: &Observed,
+) -> Result<ResourcePlan, DrRefusal> {
+    let target = seen
+        .cluster
+        .as_ref()
+        .and_then(|c| c.arn.clone())
+        .unwrap_or_else(|| spec.cluster_id.clone());
+    let plan = |state, call: &str, restore, summary| {
+        restore_plan(resource_key, target.clone(), state, call, restore, summary)
+    };
+    if let Some(cluster) = &seen.cluster {
+        if !restored_for(&cluster.tags, resource_key) {
+            return Err(not_restored_here("cluster", &spec.cluster_id));
+        }
+        failed_member(cluster)?;
+        let missing: Vec<String> = spec
+            .instance_ids()
+            .into_iter()
+            .filter(|id| cluster.member(id).is_none())
+            .collect();
+        if !missing.is_empty() && cluster.status != "available" {
+            // "You can create DB instances only after the restore operation has completed
+            // and the DB cluster is available" (RestoreDBClusterFromSnapshot API reference).
+            let summary = format!(
+                "restored cluster {} is {}; its instances are created once it is available",
+                spec.cluster_id, cluster.status
+            );
+            return Ok(plan(ResourceState::InProgress, "none", None, summary));
+        }
+        if !missing.is_empty() {
+            let summary = format!(
+                "restored cluster {} ({}) lacks instance(s) {}: create them ({})",
+                spec.cluster_id,
+                cluster.status,
+                missing.join(", "),
+                spec.instance_class
+            );
+            let step = RestoreStep {
+                from: None,
+                as_of: None,
+                engine: cluster.engine.clone(),
+                create_instances: missing,
+            };
+            return Ok(plan(
+                ResourceState::Act,
+                "CreateDBInstance",
+                Some(step),
+                summary,
+            ));
+        }
+        let settled = cluster.status == "available"
+            && cluster.members.iter().all(|m| m.status == "available");
+        return Ok(if settled {
+            let summary = format!("{} already is restored and available", spec.cluster_id);
+            plan(ResourceState::Done, "none", None, summary)
+        } else {
+            let summary = format!(
+                "restored cluster {} is {}: waiting",
+                spec.cluster_id, cluster.status
+            );
+            plan(ResourceState::InProgress, "none", None, summary)
+        });
+    }
+    let instances = spec.instance_ids();
+    let (call, step, from_words) = match &spec.source {
+        RestoreSource::PointInTime { source_id, time } => {
+            let source = seen
+                .source_cluster
+                .as_ref()
+                .ok_or_else(|| DrRefusal::TargetNotFound(format!("source cluster {source_id}")))?;
+            if !is_protected(source.tags.get(TAG_BACKUP).map(String::as_str)) {
+                return Err(DrRefusal::SourceNotProtected(source_id.clone()));
+            }
+            let step = RestoreStep {
+                from: Some(source_id.clone()),
+                as_of: Some(time.clone().unwrap_or_else(|| "latest".into())),
+                engine: source.engine.clone(),
+                create_instances: instances.clone(),
+            };
+            let words = format!(
+                "cluster {source_id} at {}",
+                time.as_deref().unwrap_or("its latest restorable time")
+            );
+            ("RestoreDBClusterToPointInTime", step, words)
+        }
+        source => {
+            let snapshot = restorable_snapshot(source, &seen.snapshots, "cluster")?;
+            let step = RestoreStep {
+                // Listed in this region and account: its identifier names it.
+                from: Some(snapshot.snapshot_id.clone()),
+                as_of: snapshot.created_at.clone(),
+                engine: spec
+                    .engine
+                    .clone()
+                    .unwrap_or_else(|| snapshot.engine.clone()),
+                create_instances: instances.clone(),
+            };
+            let words = format!(
+                "snapshot {} (taken {})",
+                snapshot.snapshot_id,
+                snapshot
+                    .created_at
+                    .as_deref()
+                    .unwrap_or("at an unknown time")
+            );
+            ("RestoreDBClusterFromSnapshot", step, words)
+        }
+    };
+    let summary = format!(
+        "{call} {} from {from_words}, then CreateDBInstance {} ({})",
+        spec.cluster_id,
+        instances.join(", "),
+        spec.instance_class
+    );
+    Ok(plan(ResourceState::Act, call, Some(step), summary))
+}
+
+/// Done when the restored cluster is available with every instance available and the
+/// payload's writer as its writer.
+pub fn check_cluster_restore(
+    spec: &ClusterRestoreSpec,
+    resource_key: &str,
+    cluster: Option<&ClusterView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    if let Some(cluster) = cluster {
+        if !restored_for(&cluster.tags, resource_key) {
+            return Err(not_restored_here("cluster", &spec.cluster_id));
+        }
+        failed_member(cluster)?;
+    }
+    let ids = spec.instance_ids();
+    let available = |c: &ClusterView| {
+        ids.iter()
+            .filter(|id| c.member(id).is_some_and(|m| m.status == "available"))
+            .count()
+    };
+    let ready = cluster.is_some_and(|c| {
+        c.status == "available"
+            && c.writer()
+                .is_some_and(|w| w.instance_id == spec.instance_id)
+            && available(c) == ids.len()
+    });
+    let status = cluster.map_or("not yet restored".to_string(), |c| c.status.clone());
+    let act_again = cluster
+        .is_some_and(|c| c.status == "available" && ids.iter().any(|id| c.member(id).is_none()));
+    Ok(SwitchCheck {
+        state: Readiness::from(ready),
+        global_status: None,
+        writer: cluster
+            .and_then(|c| c.writer())
+            .map(|w| w.instance_id.clone()),
+        target_status: status.clone(),
+        failover_status: None,
+        failed_over_from: None,
+        data_loss_allowed: None,
+        handoff: None,
+        act_again,
+        summary: format!(
+            "restored cluster {}: {status}, {} of {} instances available",
+            spec.cluster_id,
+            cluster.map_or(0, available),
+            ids.len()
+        ),
+    })
+}
+
+/// A new RDS instance restored from a snapshot; found again by identifier and tag.
+pub fn plan_instance_restore(
+    spec: &InstanceRestoreSpec,
+    resource_key: &str,
+    seen: &Observed,
+) -> Result<ResourcePlan, DrRefusal> {
+    let target = seen
+        .instance
+        .as_ref()
+        .and_then(|i| i.arn.clone())
+        .unwrap_or_else(|| spec.instance_id.clone());
+    let plan = |state, call: &str, restore, summary| {
+        restore_plan(resource_key, target.clone(), state, call, restore, summary)
+    };
+    if let Some(instance) = &seen.instance {
+        if !restored_for(&instance.tags, resource_key) {
+            return Err(not_restored_here("instance", &spec.instance_id));
+        }
+        if instance_health(&instance.status) == InstanceHealth::Terminal {
+            return Err(DrRefusal::TargetFailed {
+                instance_id: spec.instance_id.clone(),
+                status: instance.status.clone(),
+            });
+        }
+        return Ok(if instance.status == "available" {
+            let summary = format!("{} already is restored and available", spec.instance_id);
+            plan(ResourceState::Done, "none", None, summary)
+        } else {
+            let summary = format!(
+                "restored instance {} is {}: waiting",
+                spec.instance_id, instance.status
+            );
+            plan(ResourceState::InProgress, "none", None, summary)
+        });
+    }
+    let snapshot = restorable_snapshot(&spec.source, &seen.snapshots, "instance")?;
+    let step = RestoreStep {
+        from: Some(snapshot.snapshot_id.clone()),
+        as_of: snapshot.created_at.clone(),
+        engine: snapshot.engine.clone(),
+        create_instances: Vec::new(),
+    };
+    let summary = format!(
+        "RestoreDBInstanceFromDBSnapshot {} ({}) from snapshot {} (taken {})",
+        spec.instance_id,
+        spec.instance_class,
+        snapshot.snapshot_id,
+        snapshot
+            .created_at
+            .as_deref()
+            .unwrap_or("at an unknown time")
+    );
+    let call = "RestoreDBInstanceFromDBSnapshot";
+    Ok(plan(ResourceState::Act, call, Some(step), summary))
+}
+
+/// Done when the restored instance is available.
+pub fn check_instance_restore(
+    spec: &InstanceRestoreSpec,
+    resource_key: &str,
+    instance: Option<&InstanceView>,
+) -> Result<SwitchCheck, DrRefusal> {
+    if let Some(instance) = instance {
+        if !restored_for(&instance.tags, resource_key) {
+            return Err(not_restored_here("instance", &spec.instance_id));
+        }
+        if instance_health(&instance.status) == InstanceHealth::Terminal {
+            return Err(DrRefusal::TargetFailed {
+                instance_id: spec.instance_id.clone(),
+                status: instance.status.clone(),
+            });
+        }
+    }
+    let ready = instance.is_some_and(|i| i.status == "available");
+    let status = instance.map_or("not yet restored".to_string(), |i| i.status.clone());
+    Ok(SwitchCheck {
+        state: Readiness::from(ready),
+        global_status: None,
+        writer: instance.filter(|_| ready).and_then(|i| i.arn.clone()),
+        target_status: status.clone(),
+        failover_status: None,
+        failed_over_from: None,
+        data_loss_allowed: None,
+        handoff: None,
+        act_again: false,
+        summary: format!("restored instance {}: {status}", spec.instance_id),
+    })
+}
+
 /// What AWS reports now about one DR resource: the views its kind reads (the others stay
 /// empty), and the replication lag where AWS publishes one and it was asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -911,6 +1310,10 @@ pub struct Observed {
     pub cluster: Option<ClusterView>,
     pub instance: Option<InstanceView>,
     pub datastore: Option<CacheGlobalView>,
+    /// A restore's candidate snapshots (the named one, or the source's).
+    pub snapshots: Vec<SnapshotView>,
+    /// A point-in-time restore's source cluster.
+    pub source_cluster: Option<ClusterView>,
     pub lag_ms: Option<u64>,
 }
 
@@ -952,6 +1355,12 @@ pub fn plan_request(
         )?,
         DrRequest::PromoteCluster { cluster_id } => {
             plan_cluster_promotion(cluster_id, seen.cluster.as_ref())?
+        }
+        DrRequest::RestoreCluster(spec) => {
+            plan_cluster_restore(spec, &request.resource_key(), seen)?
+        }
+        DrRequest::RestoreInstance(spec) => {
+            plan_instance_restore(spec, &request.resource_key(), seen)?
         }
     };
     plan.replication_lag_ms = seen.lag_ms;
@@ -1003,6 +1412,12 @@ pub fn check_request(
         )?,
         DrRequest::PromoteCluster { cluster_id } => {
             check_cluster_promotion(cluster_id, seen.cluster.as_ref())?
+        }
+        DrRequest::RestoreCluster(spec) => {
+            check_cluster_restore(spec, &request.resource_key(), seen.cluster.as_ref())?
+        }
+        DrRequest::RestoreInstance(spec) => {
+            check_instance_restore(spec, &request.resource_key(), seen.instance.as_ref())?
         }
     };
     if check.state == Readiness::Ready && takes_writes(request) {

@@ -4,8 +4,9 @@
 //! the request the planning reads. Pure.
 
 use crate::dr::payload::{
-    is_backup_window, is_cache_group_id, is_subnet_group, ClusterRef, DrAction, DrResource,
-    ReplicaSpec, SecondaryClusterSpec,
+    is_backup_window, is_cache_group_id, is_snapshot_id, is_subnet_group, ClusterRef,
+    ClusterRestoreSpec, DrAction, DrResource, InstanceRestoreSpec, ReplicaSpec, RestoreSource,
+    SecondaryClusterSpec, CACHE_KEY_PREFIX, CLUSTER_KEY_PREFIX, INSTANCE_KEY_PREFIX,
 };
 use crate::identifier::validate_identifier;
 use crate::model::GlobalSwitch;
@@ -47,6 +48,28 @@ pub enum DrRequest {
     PromoteCluster {
         cluster_id: String,
     },
+    /// A new Aurora cluster to restore, with its instances.
+    RestoreCluster(Box<ClusterRestoreSpec>),
+    /// A new RDS instance to restore.
+    RestoreInstance(Box<InstanceRestoreSpec>),
+}
+
+impl DrRequest {
+    /// The resource key of what the request acts on (as `DrAction::resource_key`).
+    pub fn resource_key(&self) -> String {
+        match self {
+            Self::Switch(switch) => switch.global_cluster_id.clone(),
+            Self::Secondary(spec) => spec.global_cluster_id.clone(),
+            Self::Promote(promote) => format!("{INSTANCE_KEY_PREFIX}{}", promote.instance_id),
+            Self::Replica { spec, .. } => format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id),
+            Self::CacheFailover {
+                global_group_id, ..
+            } => format!("{CACHE_KEY_PREFIX}{global_group_id}"),
+            Self::PromoteCluster { cluster_id } => format!("{CLUSTER_KEY_PREFIX}{cluster_id}"),
+            Self::RestoreCluster(spec) => format!("{CLUSTER_KEY_PREFIX}{}", spec.cluster_id),
+            Self::RestoreInstance(spec) => format!("{INSTANCE_KEY_PREFIX}{}", spec.instance_id),
+        }
+    }
 }
 
 fn invalid(what: &str, raw: &str, why: impl std::fmt::Display) -> InvalidInput {
@@ -118,6 +141,39 @@ pub fn checked_request(resource: &DrResource, home: &Home) -> Result<DrRequest, 
             DrAction::PromoteReplicaCluster { target } => Ok(DrRequest::PromoteCluster {
                 cluster_id: local_cluster(target, home)?,
             }),
+            DrAction::RestoreCluster(spec) => {
+                // Checked before the instances are named: each reader is one identifier.
+                if !(0..=15).contains(&spec.reader_count) {
+                    return Err(InvalidInput(format!(
+                        "ReaderCount {} is outside 0..=15 (Aurora's limit with the writer)",
+                        spec.reader_count
+                    )));
+                }
+                let mut checked = spec.clone();
+                checked.cluster_id = identifier("cluster", &spec.cluster_id)?;
+                checked.source = checked_source(&spec.source)?;
+                for id in spec.instance_ids() {
+                    identifier("instance", &id)?;
+                }
+                if !is_subnet_group(&spec.subnet_group) {
+                    return Err(invalid(
+                        "subnet group",
+                        &spec.subnet_group,
+                        "is not a DB subnet group name",
+                    ));
+                }
+                crate::class_rank::check_requested_class(&spec.instance_class)
+                    .map_err(|e| invalid("instance class", &spec.instance_class, e))?;
+                Ok(DrRequest::RestoreCluster(checked))
+            }
+            DrAction::RestoreInstance(spec) => {
+                let mut checked = spec.clone();
+                checked.instance_id = identifier("instance", &spec.instance_id)?;
+                checked.source = checked_source(&spec.source)?;
+                crate::class_rank::check_requested_class(&spec.instance_class)
+                    .map_err(|e| invalid("instance class", &spec.instance_class, e))?;
+                Ok(DrRequest::RestoreInstance(checked))
+            }
             DrAction::Switchover { .. } | DrAction::GlobalFailover { .. } => {
                 Err(InvalidInput("a switch without its target".into()))
             }
@@ -133,6 +189,37 @@ pub fn checked_request(resource: &DrResource, home: &Home) -> Result<DrRequest, 
             arn: target.arn.clone(),
         },
     }))
+}
+
+fn checked_source(source: &RestoreSource) -> Result<RestoreSource, InvalidInput> {
+    Ok(match source {
+        RestoreSource::NewestSnapshotOf { source_id } => RestoreSource::NewestSnapshotOf {
+            source_id: identifier("source", source_id)?,
+        },
+        RestoreSource::Snapshot { snapshot_id } if is_snapshot_id(snapshot_id) => source.clone(),
+        RestoreSource::Snapshot { snapshot_id } => {
+            return Err(invalid(
+                "snapshot",
+                snapshot_id,
+                "is not a snapshot identifier",
+            ))
+        }
+        RestoreSource::PointInTime { source_id, time } => {
+            if let Some(time) = time.as_deref() {
+                if !time.ends_with('Z') || crate::clock::parse_iso8601(time).is_none() {
+                    return Err(invalid(
+                        "RestoreToTime",
+                        time,
+                        "is not an ISO 8601 time in UTC",
+                    ));
+                }
+            }
+            RestoreSource::PointInTime {
+                source_id: identifier("source cluster", source_id)?,
+                time: time.clone(),
+            }
+        }
+    })
 }
 
 /// A cluster of this deployment's region (and account, when known), by identifier or ARN.

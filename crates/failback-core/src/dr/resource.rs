@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dr::observe::{DrServices, Lag};
-use crate::dr::payload::DrResource;
+use crate::dr::payload::{DrResource, RestoreSource};
 use crate::dr::plan::{
     check_request, plan_request, DrRefusal, ResourcePlan, ResourceState, SwitchCheck,
 };
@@ -27,6 +27,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "QuotaExceeded",
     "TargetFailed",
     "IdentifierConflict",
+    "SourceNotProtected",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +185,48 @@ pub async fn dr_act(
             .map_err(|failure| {
                 switch_refused(failure, format!("global datastore {global_group_id}"))
             })?,
+        DrRequest::RestoreCluster(spec) => {
+            let key = request.resource_key();
+            let step = plan.restore.as_ref().ok_or_else(|| {
+                DrStepError::from(InvalidInput("a restore plan without its steps".into()))
+            })?;
+            if let Some(from) = &step.from {
+                let gone = DrRefusal::TargetNotFound(format!("restore source {from}"));
+                let restored = match &spec.source {
+                    RestoreSource::PointInTime { time, .. } => {
+                        rds.restore_cluster_to_point_in_time(spec, from, time.as_deref(), &key)
+                            .await
+                    }
+                    _ => {
+                        rds.restore_cluster_from_snapshot(spec, from, &step.engine, &key)
+                            .await
+                    }
+                };
+                created(restored, gone)?;
+            } else {
+                for instance_id in &step.create_instances {
+                    let gone = DrRefusal::TargetNotFound(format!("cluster {}", spec.cluster_id));
+                    let answer = rds
+                        .create_restored_instance(spec, &step.engine, instance_id, &key)
+                        .await;
+                    created(answer, gone)?;
+                }
+            }
+        }
+        DrRequest::RestoreInstance(spec) => {
+            let from = plan
+                .restore
+                .as_ref()
+                .and_then(|step| step.from.clone())
+                .ok_or_else(|| {
+                    DrStepError::from(InvalidInput("a restore plan without its snapshot".into()))
+                })?;
+            let gone = DrRefusal::TargetNotFound(format!("snapshot {from}"));
+            let answer = rds
+                .restore_instance_from_snapshot(spec, &from, &request.resource_key())
+                .await;
+            created(answer, gone)?;
+        }
         DrRequest::Replica { spec, source_arn } => {
             let gone = DrRefusal::TargetNotFound(format!("source instance {source_arn}"));
             created(rds.create_read_replica(spec, source_arn).await, gone)?

@@ -185,13 +185,12 @@ impl TestEnv {
             .expect("create a MySQL instance");
     }
 
-    /// The same moto, seen from the DR region.
     /// The DR steps' services (RDS, ElastiCache, CloudWatch) in us-east-1.
-    #[allow(dead_code)]
     pub fn dr(&self) -> failback_core::dr::observe::DrServices {
         failback_core::dr::observe::DrServices::from_conf(&self.config)
     }
 
+    /// The same moto, seen from the DR region.
     pub fn west_config(&self) -> SdkConfig {
         self.config
             .clone()

@@ -424,3 +424,130 @@ fn the_replica_back_in_the_old_region_reads_as_the_orchestrator_writes_it() {
     let err = resolve_payload(&payload, &lookups, &west()).unwrap_err();
     assert!(err.0.contains("SourceRegion"), "{err}");
 }
+
+#[test]
+fn the_new_resource_types_read_their_parameters_strictly() {
+    let with = |resource_type: &str, parameters: Value| {
+        let payload = read_payload(&json!({"StatePayload": [{"layer": 1, "resources": [
+            {"resourceType": resource_type, "resourceName": "r", "parameters": parameters}
+        ]}]}))?;
+        resolve_payload(&payload, &Lookups::default(), &west())
+    };
+    let restore = |extra: Value| {
+        let mut parameters = json!({"DBClusterIdentifier": "orders-restored",
+            "DBSubnetGroupName": "dr", "VpcSecurityGroupIds": "sg-0123456789abcdef0",
+            "DBInstanceIdentifier": "orders-restored-1", "DBInstanceClass": "db.r6g.large"});
+        for (k, v) in extra.as_object().unwrap() {
+            parameters[k] = v.clone();
+        }
+        parameters
+    };
+    let cache = json!({"GlobalReplicationGroupId": "ldgnf-sessions", "TargetRegion": "us-west-2",
+                       "TargetReplicationGroupId": "sessions-west"});
+    let cases: Vec<(&str, Value, Result<&str, &str>)> = vec![
+        (
+            "FailoverElastiCacheCluster",
+            cache.clone(),
+            Ok("cache/ldgnf-sessions"),
+        ),
+        (
+            "FailoverElastiCacheCluster",
+            json!({"GlobalReplicationGroupId": "ldgnf-sessions", "TargetRegion": "us-east-1",
+                   "TargetReplicationGroupId": "sessions-west"}),
+            Err("TargetRegion is us-east-1, but this run is in us-west-2"),
+        ),
+        (
+            "FailoverElastiCacheCluster",
+            json!({"GlobalReplicationGroupId": "ldgnf--x", "TargetRegion": "us-west-2",
+                   "TargetReplicationGroupId": "sessions-west"}),
+            Err("not an ElastiCache group identifier"),
+        ),
+        (
+            "PromoteAuroraReadReplicaCluster",
+            json!({"DBClusterIdentifier": "reports-west"}),
+            Ok("cluster/reports-west"),
+        ),
+        (
+            "RestoreAuroraClusterFromSnapshot",
+            restore(json!({"Engine": "aurora-mysql", "SourceDBClusterIdentifier": "orders"})),
+            Ok("cluster/orders-restored"),
+        ),
+        (
+            "RestoreAuroraClusterFromSnapshot",
+            restore(json!({"Engine": "aurora-mysql",
+                           "DBClusterSnapshotIdentifier": "awsbackup:job-0a1b2c"})),
+            Ok("cluster/orders-restored"),
+        ),
+        (
+            "RestoreAuroraClusterFromSnapshot",
+            restore(
+                json!({"Engine": "aurora-mysql", "SourceDBClusterIdentifier": "orders",
+                           "DBClusterSnapshotIdentifier": "s1"}),
+            ),
+            Err("give exactly one"),
+        ),
+        (
+            "RestoreAuroraClusterFromSnapshot",
+            restore(json!({"Engine": "aurora-mysql", "DBClusterSnapshotIdentifier": "s1;rm"})),
+            Err("is not a snapshot identifier"),
+        ),
+        (
+            "RestoreAuroraClusterFromSnapshot",
+            restore(
+                json!({"Engine": "aurora-mysql", "SourceDBClusterIdentifier": "orders",
+                           "DBInstanceIdentifier": "a".repeat(62), "ReaderCount": 2}),
+            ),
+            Err("too long to name 2 readers"),
+        ),
+        (
+            "RestoreAuroraClusterToPointInTime",
+            restore(
+                json!({"SourceDBClusterIdentifier": "orders", "RestoreToTime": "2026-11-30T05:00:00Z"}),
+            ),
+            Ok("cluster/orders-restored"),
+        ),
+        (
+            "RestoreAuroraClusterToPointInTime",
+            restore(json!({"SourceDBClusterIdentifier": "orders", "RestoreToTime": "yesterday"})),
+            Err("is not an ISO 8601 time in UTC"),
+        ),
+        (
+            "RestoreAuroraClusterToPointInTime",
+            restore(json!({"SourceDBClusterIdentifier": "orders",
+                           "RestoreToTime": "2026-11-30T05:00:00Z", "UseLatestRestorableTime": true})),
+            Err("cannot both be given"),
+        ),
+        (
+            "RestoreAuroraClusterToPointInTime",
+            restore(
+                json!({"SourceDBClusterIdentifier": "arn:aws:rds:us-east-1:123456789012:cluster:orders"}),
+            ),
+            Err("is in region us-east-1"),
+        ),
+        (
+            "RestoreRDSInstanceFromSnapshot",
+            json!({"DBInstanceIdentifier": "mysql-restored", "DBSnapshotIdentifier": "mysql-copy",
+                   "DBInstanceClass": "db.r6g.large"}),
+            Ok("instance/mysql-restored"),
+        ),
+        (
+            "RestoreRDSInstanceFromSnapshot",
+            json!({"DBInstanceIdentifier": "mysql-restored", "DBInstanceClass": "db.r6g.large"}),
+            Err("give exactly one"),
+        ),
+    ];
+    for (resource_type, parameters, expected) in cases {
+        match (with(resource_type, parameters.clone()), expected) {
+            (Ok(layers), Ok(key)) => assert_eq!(layers[0].1[0].resource_key, key, "{parameters}"),
+            (Err(err), Err(expected)) => {
+                assert!(
+                    err.0.contains(expected),
+                    "{resource_type} {parameters}: {err}"
+                )
+            }
+            (got, expected) => {
+                panic!("{resource_type} {parameters}: {got:?}, expected {expected:?}")
+            }
+        }
+    }
+}

@@ -1,7 +1,9 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::dr::payload::{ReplicaSpec, SecondaryClusterSpec};
+use crate::dr::payload::{
+    ClusterRestoreSpec, InstanceRestoreSpec, ReplicaSpec, RestoreSource, SecondaryClusterSpec,
+};
 use crate::model::{
     CacheMemberView, GlobalFailoverView, GlobalMemberView, InstanceView, MemberView,
 };
@@ -525,6 +527,7 @@ fn replica(status: &str, source: Option<&str>) -> InstanceView {
         engine: "mysql".into(),
         replica_source: source.map(str::to_string),
         backup_retention_period: Some(0),
+        tags: BTreeMap::new(),
     }
 }
 
@@ -618,6 +621,7 @@ fn east_replica(status: &str, source: Option<&str>) -> InstanceView {
         engine: "mysql".into(),
         replica_source: source.map(str::to_string),
         backup_retention_period: None,
+        tags: BTreeMap::new(),
     }
 }
 
@@ -1054,4 +1058,368 @@ fn ready_means_a_run_now_would_go_through_within_the_lag_allowed() {
             assert!(!got.reason.is_empty(), "{name}");
         }
     }
+}
+
+fn restore_spec(source: RestoreSource) -> ClusterRestoreSpec {
+    ClusterRestoreSpec {
+        cluster_id: "orders-restored".into(),
+        source,
+        engine: Some("aurora-mysql".into()),
+        engine_version: None,
+        subnet_group: "dr-subnets".into(),
+        security_group_ids: vec!["sg-0123456789abcdef0".into()],
+        kms_key_id: None,
+        cluster_parameter_group: None,
+        instance_id: "orders-restored-1".into(),
+        instance_class: "db.r6g.2xlarge".into(),
+        reader_count: 1,
+        instance_parameter_group: None,
+        port: None,
+        deletion_protection: None,
+        iam_database_authentication: None,
+        copy_tags_to_snapshot: None,
+    }
+}
+
+fn snapshot(id: &str, status: &str, taken: &str) -> SnapshotView {
+    SnapshotView {
+        snapshot_id: id.into(),
+        arn: Some(format!(
+            "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:{id}"
+        )),
+        source_id: "orders".into(),
+        status: status.into(),
+        created_at: Some(taken.into()),
+        engine: "aurora-mysql".into(),
+        snapshot_type: Some("manual".into()),
+    }
+}
+
+const RESTORE_KEY: &str = "cluster/orders-restored";
+
+fn protected_source() -> ClusterView {
+    let mut cluster = west("available", false);
+    cluster
+        .tags
+        .insert(crate::dr::rpo::TAG_BACKUP.into(), "true".into());
+    cluster
+}
+
+fn restored(status: &str, members: &[(&str, &str, bool)], tagged: bool) -> ClusterView {
+    let mut cluster = west(status, false);
+    cluster.cluster_id = "orders-restored".into();
+    cluster.members = members
+        .iter()
+        .map(|(id, status, writer)| MemberView {
+            instance_id: (*id).into(),
+            class: "db.r6g.2xlarge".into(),
+            status: (*status).into(),
+            is_writer: *writer,
+            promotion_tier: 0,
+            availability_zone: None,
+        })
+        .collect();
+    if tagged {
+        cluster.tags.insert(TAG_RESTORE.into(), RESTORE_KEY.into());
+    }
+    cluster
+}
+
+#[test]
+fn a_restore_uses_the_newest_available_copy_and_never_a_stranger() {
+    use ResourceState::{Act, Done, InProgress};
+    let newest_of = RestoreSource::NewestSnapshotOf {
+        source_id: "orders".into(),
+    };
+    let copies = vec![
+        snapshot("copy-1", "available", "2026-11-30T01:00:00Z"),
+        snapshot("copy-3", "copying", "2026-11-30T05:00:00Z"),
+        snapshot("copy-2", "available", "2026-11-30T03:00:00Z"),
+    ];
+    let both = [
+        ("orders-restored-1", "available", true),
+        ("orders-restored-1-r1", "available", false),
+    ];
+    type RestoreCase = (
+        &'static str,
+        RestoreSource,
+        Observed,
+        Result<(ResourceState, &'static str), &'static str>,
+    );
+    // (name, source, what is seen, expected state and call, or the refusal)
+    let cases: Vec<RestoreCase> = vec![
+        (
+            "nothing there: the newest available copy",
+            newest_of.clone(),
+            Observed {
+                snapshots: copies.clone(),
+                ..Observed::default()
+            },
+            Ok((Act, "RestoreDBClusterFromSnapshot")),
+        ),
+        (
+            "no copy at all: refused before anything is created",
+            newest_of.clone(),
+            Observed::default(),
+            Err("TargetNotFound"),
+        ),
+        (
+            "a named snapshot still copying: waited for",
+            RestoreSource::Snapshot {
+                snapshot_id: "copy-3".into(),
+            },
+            Observed {
+                snapshots: vec![copies[1].clone()],
+                ..Observed::default()
+            },
+            Err("ClusterBusy"),
+        ),
+        (
+            "point in time, source present",
+            RestoreSource::PointInTime {
+                source_id: "orders-west".into(),
+                time: None,
+            },
+            Observed {
+                source_cluster: Some(protected_source()),
+                ..Observed::default()
+            },
+            Ok((Act, "RestoreDBClusterToPointInTime")),
+        ),
+        (
+            "point in time, source not protected",
+            RestoreSource::PointInTime {
+                source_id: "orders-west".into(),
+                time: None,
+            },
+            Observed {
+                source_cluster: Some(west("available", false)),
+                ..Observed::default()
+            },
+            Err("SourceNotProtected"),
+        ),
+        (
+            "point in time, source missing",
+            RestoreSource::PointInTime {
+                source_id: "orders-west".into(),
+                time: None,
+            },
+            Observed::default(),
+            Err("TargetNotFound"),
+        ),
+        (
+            "restored by us, available, a reader missing (a retry after a lost answer)",
+            newest_of.clone(),
+            Observed {
+                cluster: Some(restored("available", &both[..1], true)),
+                ..Observed::default()
+            },
+            Ok((Act, "CreateDBInstance")),
+        ),
+        (
+            "restored by us, still creating: no instance before it is available",
+            newest_of.clone(),
+            Observed {
+                cluster: Some(restored("creating", &[], true)),
+                ..Observed::default()
+            },
+            Ok((InProgress, "none")),
+        ),
+        (
+            "restored by us, still creating",
+            newest_of.clone(),
+            Observed {
+                cluster: Some(restored("creating", &both, true)),
+                ..Observed::default()
+            },
+            Ok((InProgress, "none")),
+        ),
+        (
+            "restored by us, all available",
+            newest_of.clone(),
+            Observed {
+                cluster: Some(restored("available", &both, true)),
+                ..Observed::default()
+            },
+            Ok((Done, "none")),
+        ),
+        (
+            "a stranger holds the name",
+            newest_of.clone(),
+            Observed {
+                cluster: Some(restored("available", &both, false)),
+                snapshots: copies.clone(),
+                ..Observed::default()
+            },
+            Err("IdentifierConflict"),
+        ),
+        (
+            "an instance failed",
+            newest_of,
+            Observed {
+                cluster: Some(restored(
+                    "available",
+                    &[("orders-restored-1", "incompatible-network", true)],
+                    true,
+                )),
+                ..Observed::default()
+            },
+            Err("TargetFailed"),
+        ),
+    ];
+    for (name, source, seen, expected) in cases {
+        let got = plan_cluster_restore(&restore_spec(source), RESTORE_KEY, &seen);
+        match (&got, expected) {
+            (Ok(plan), Ok((state, call))) => {
+                assert_eq!(
+                    (plan.state, plan.call.as_str()),
+                    (state, call),
+                    "{name}: {plan:?}"
+                )
+            }
+            (Err(refusal), Err(error)) => {
+                assert_eq!(refusal.error_type(), error, "{name}: {refusal}")
+            }
+            _ => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+    // The newest available copy is copy-2; its instances are the writer and one reader.
+    let plan = plan_cluster_restore(
+        &restore_spec(RestoreSource::NewestSnapshotOf {
+            source_id: "orders".into(),
+        }),
+        RESTORE_KEY,
+        &Observed {
+            snapshots: copies,
+            ..Observed::default()
+        },
+    )
+    .unwrap();
+    let step = plan.restore.unwrap();
+    assert_eq!(step.from.as_deref(), Some("copy-2"));
+    assert_eq!(step.as_of.as_deref(), Some("2026-11-30T03:00:00Z"));
+    assert_eq!(
+        step.create_instances,
+        ["orders-restored-1", "orders-restored-1-r1"]
+    );
+}
+
+#[test]
+fn a_restore_is_done_when_every_instance_is_available_and_the_writer_is_the_payloads() {
+    let spec = restore_spec(RestoreSource::NewestSnapshotOf {
+        source_id: "orders".into(),
+    });
+    let available = [
+        ("orders-restored-1", "available", true),
+        ("orders-restored-1-r1", "available", false),
+    ];
+    let wrong_writer = [
+        ("orders-restored-1", "available", false),
+        ("orders-restored-1-r1", "available", true),
+    ];
+    for (cluster, ready) in [
+        (None, false),
+        (Some(restored("available", &available, true)), true),
+        (Some(restored("available", &available[..1], true)), false),
+        (Some(restored("available", &wrong_writer, true)), false),
+        (Some(restored("modifying", &available, true)), false),
+    ] {
+        let check = check_cluster_restore(&spec, RESTORE_KEY, cluster.as_ref()).unwrap();
+        assert_eq!(check.state == Readiness::Ready, ready, "{cluster:?}");
+    }
+    // Available without its instances: the check asks the machine to act again.
+    let bare = check_cluster_restore(&spec, RESTORE_KEY, Some(&restored("available", &[], true)));
+    assert!(bare.unwrap().act_again);
+    let creating =
+        check_cluster_restore(&spec, RESTORE_KEY, Some(&restored("creating", &[], true)));
+    assert!(!creating.unwrap().act_again);
+    let stranger = restored("available", &available, false);
+    assert_eq!(
+        check_cluster_restore(&spec, RESTORE_KEY, Some(&stranger))
+            .unwrap_err()
+            .error_type(),
+        "IdentifierConflict"
+    );
+}
+
+#[test]
+fn an_instance_restore_converges_and_leaves_strangers_alone() {
+    use ResourceState::{Act, Done, InProgress};
+    let spec = InstanceRestoreSpec {
+        instance_id: "mysql-restored".into(),
+        source: RestoreSource::NewestSnapshotOf {
+            source_id: "mysql".into(),
+        },
+        instance_class: "db.r6g.large".into(),
+        subnet_group: None,
+        security_group_ids: None,
+        multi_az: None,
+        parameter_group: None,
+        port: None,
+        deletion_protection: None,
+        iam_database_authentication: None,
+        copy_tags_to_snapshot: None,
+    };
+    let key = "instance/mysql-restored";
+    let mine = |status: &str| {
+        let mut i = replica(status, None);
+        i.instance_id = "mysql-restored".into();
+        i.tags.insert(TAG_RESTORE.into(), key.into());
+        i
+    };
+    let mut copy = snapshot("mysql-copy", "available", "2026-11-30T04:00:00Z");
+    copy.source_id = "mysql".into();
+    let cases: Vec<(&str, Observed, Result<ResourceState, &str>)> = vec![
+        (
+            "restore",
+            Observed {
+                snapshots: vec![copy],
+                ..Observed::default()
+            },
+            Ok(Act),
+        ),
+        ("no snapshot", Observed::default(), Err("TargetNotFound")),
+        (
+            "ours, creating",
+            Observed {
+                instance: Some(mine("creating")),
+                ..Observed::default()
+            },
+            Ok(InProgress),
+        ),
+        (
+            "ours, available",
+            Observed {
+                instance: Some(mine("available")),
+                ..Observed::default()
+            },
+            Ok(Done),
+        ),
+        (
+            "a stranger",
+            Observed {
+                instance: Some(replica("available", None)),
+                ..Observed::default()
+            },
+            Err("IdentifierConflict"),
+        ),
+        (
+            "ours, failed",
+            Observed {
+                instance: Some(mine("restore-error")),
+                ..Observed::default()
+            },
+            Err("TargetFailed"),
+        ),
+    ];
+    for (name, seen, expected) in cases {
+        let got = plan_instance_restore(&spec, key, &seen);
+        match (&got, expected) {
+            (Ok(plan), Ok(state)) => assert_eq!(plan.state, state, "{name}: {plan:?}"),
+            (Err(refusal), Err(error)) => assert_eq!(refusal.error_type(), error, "{name}"),
+            _ => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+    let check = check_instance_restore(&spec, key, Some(&mine("available"))).unwrap();
+    assert_eq!(check.state, Readiness::Ready);
 }
