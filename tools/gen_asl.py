@@ -67,12 +67,12 @@ def retry(errors, interval, attempts, backoff=2.0, max_delay=60):
     }
 
 
-def task(function, parameters, result_path, next_state, terminal_errors, comment, extra_retry=None, timeout=60):
+def task(function, parameters, result_path, next_state, terminal_errors, comment, extra_retry=None, timeout=60, failed_next="FinishRun"):
     retries = [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60)]
     if extra_retry:
         retries.append(extra_retry)
-    catches = [{"ErrorEquals": terminal_errors + COMMON_TERMINAL_ERRORS, "ResultPath": "$.error", "Next": "FinishRun"}]
-    catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "FinishRun"})
+    catches = [{"ErrorEquals": terminal_errors + COMMON_TERMINAL_ERRORS, "ResultPath": "$.error", "Next": failed_next}]
+    catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failed_next})
     return {
         "Type": "Task",
         "Comment": comment,
@@ -86,7 +86,7 @@ def task(function, parameters, result_path, next_state, terminal_errors, comment
     }
 
 
-def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_seconds, exhausted_error):
+def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_seconds, exhausted_error, failed_next="FinishRun"):
     """Wait -> check -> Choice, bounded: $.polls counts the checks made, $.limits holds the budget.
     waited_for says what the check asks ("the target reader is available"), not_ready what
     an exhausted budget means ("the target reader was not available")."""
@@ -104,13 +104,16 @@ def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_
         },
         "Check%s" % name: task(
             "CheckStatus",
-            {"check": check, "clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
+            dict({"check": check, "clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
+                 # A reader changed in place is ready only with its new class.
+                 **({"minimumClass.$": "$.expect.class"} if name == "Reader" else {})),
             result_path,
             "%sReady?" % name,
             ["TargetFailed", "TargetNotFound", "TargetNotInCluster", "ClusterNotFound"],
-            "Asks check-status whether %s; a target that failed, is gone or left the cluster fails the run into FinishRun."
-            % waited_for,
+            "Asks check-status whether %s; a target that failed, is gone or left the cluster fails the run into %s."
+            % (waited_for, failed_next),
             timeout=30,
+            failed_next=failed_next,
         ),
         "%sReady?" % name: {
             "Type": "Choice",
@@ -132,14 +135,14 @@ def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_
         },
         exhausted_error: {
             "Type": "Pass",
-            "Comment": "Puts %s in $.error as a caught error would be, because %s after %s checks %d s apart, so FinishRun records the run as failed."
-            % (exhausted_error, not_ready, budget, wait_seconds),
+            "Comment": "Puts %s in $.error as a caught error would be, because %s after %s checks %d s apart, so the run is recorded as failed (through %s)."
+            % (exhausted_error, not_ready, budget, wait_seconds, failed_next),
             "Parameters": {
                 "Error": exhausted_error,
                 "Cause.$": "States.Format('not ready after {} checks {} s apart', %s, %d)" % (counter, wait_seconds),
             },
             "ResultPath": "$.error",
-            "Next": "FinishRun",
+            "Next": failed_next,
         },
     }
 
@@ -275,11 +278,12 @@ def machine():
         ),
         "ChooseAction": {
             "Type": "Choice",
-            "Comment": "Follows the plan: a dry run, none or skip finishes the run at once, create makes a new reader, failback checks the existing one.",
+            "Comment": "Follows the plan: a dry run, none or skip finishes the run at once, create makes a new reader, modify changes a spare one in place, failback checks the existing one.",
             "Choices": [
                 {"Variable": "$.plan.dryRun", "BooleanEquals": True, "Next": "FinishRun"},
                 {"Variable": "$.plan.action", "StringEquals": "create", "Next": "CreateReader"},
-                {"Variable": "$.plan.action", "StringEquals": "failback", "Next": "CheckReader"},
+                {"Variable": "$.plan.action", "StringEquals": "modify", "Next": "CreateReader"},
+                {"Variable": "$.plan.action", "StringEquals": "failback", "Next": "ExpectDesiredClass"},
             ],
             "Default": "FinishRun",
         },
@@ -291,13 +295,58 @@ def machine():
                 "instanceClass.$": "$.plan.desiredClass",
                 "referenceInstanceId.$": "$.plan.referenceInstanceId",
                 "availabilityZone.$": "$.plan.availabilityZone",
+                "method.$": "$.plan.action",
+                "targetInstanceId.$": "$.plan.targetInstanceId",
             },
             "$.reader",
-            "WaitForReader",
-            ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "NotOptedIn"],
-            "Creates a tier-0 reader of the desired class configured like the old writer (a retry finds the one it created); retries ClusterBusy, and no capacity, a quota or a name conflict fails the run into FinishRun.",
+            "ExpectReaderClass",
+            ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "NotOptedIn", "NotASpareReader"],
+            "Creates a tier-0 reader of the desired class configured like the old writer, or for modify changes the spare reader's class in place with ApplyImmediately (a retry finds what it started); retries ClusterBusy, and no capacity, a quota, a name conflict or a reader no longer spare fails the run into FinishRun.",
             extra_retry=retry(["ClusterBusy"], 15, 6, 2.0, 120),
         ),
+        "ExpectDesiredClass": {
+            "Type": "Pass",
+            "Comment": "The existing reader must have at least the desired class before the run fails over to it.",
+            "Parameters": {"class.$": "$.plan.desiredClass"},
+            "ResultPath": "$.expect",
+            "Next": "CheckReader",
+        },
+        "ExpectReaderClass": {
+            "Type": "Pass",
+            "Comment": "The reader must reach the class create-reader gave it (the desired one, or the fallback class it had capacity for; for modify, the new class) before the run fails over to it.",
+            "Parameters": {"class.$": "$.reader.instanceClass"},
+            "ResultPath": "$.expect",
+            "Next": "WaitForReader",
+        },
+        "ReaderAbandoned?": {
+            "Type": "Choice",
+            "Comment": "The reader this run created failed, never became available, or ran out of capacity: it is deleted (CleanUpReader) unless nothing was created (failback, modify).",
+            "Choices": [{"Variable": "$.plan.action", "StringEquals": "create", "Next": "CleanUpReader"}],
+            "Default": "FinishRun",
+        },
+        "CleanUpReader": {
+            "Type": "Task",
+            "Comment": "Deletes the reader this run created and gave up on (only an instance tagged with this run; kept when the cluster is tagged aurora-failback:keep-on-failure=true); a retry finds it deleting or gone. Its answer or error goes to the record, and the run still ends failed.",
+            "Resource": "${CreateReaderFunctionArn}",
+            "Parameters": {
+                "clusterId.$": "$.plan.clusterId",
+                "runName.$": "$.runName",
+                "instanceClass.$": "$.plan.desiredClass",
+                "referenceInstanceId.$": "$.plan.referenceInstanceId",
+                "availabilityZone.$": "$.plan.availabilityZone",
+                "method": "delete-abandoned",
+                "targetInstanceId.$": "$.plan.targetInstanceId",
+            },
+            "ResultPath": "$.cleanup",
+            "TimeoutSeconds": 60,
+            "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60), retry(["ClusterBusy"], 15, 6, 2.0, 120)],
+            "Catch": [
+                {"ErrorEquals": ["IdentifierConflict", "ClusterNotFound", "NotOptedIn", "InsufficientCapacity", "QuotaExceeded", "NotASpareReader"] + COMMON_TERMINAL_ERRORS,
+                 "ResultPath": "$.cleanupError", "Next": "FinishRun"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.cleanupError", "Next": "FinishRun"},
+            ],
+            "Next": "FinishRun",
+        },
         "Failover": task(
             "Failover",
             {"clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
@@ -351,7 +400,7 @@ def machine():
     }
     merge(states, poll_loop(
         "Reader", "reader-available", "the target reader is available", "the target reader was not available",
-        "$.readerCheck", "Failover", READER_WAIT_SECONDS, "ReaderWaitExhausted",
+        "$.readerCheck", "Failover", READER_WAIT_SECONDS, "ReaderWaitExhausted", failed_next="ReaderAbandoned?",
     ))
     merge(states, poll_loop(
         "Writer", "writer-moved", "the target is the writer and the cluster available", "the writer had not moved to the target",

@@ -3,7 +3,8 @@ each Task calling the real Lambda binary through the Lambda Runtime API, against
 behind a lifecycle-and-fault proxy.
 
     drill.py                 the restore drill: demo cluster, forced failover, restore
-    drill.py --all           every end-to-end scenario, the DR ones (dr_drill.py, dr_restores.py) included;
+    drill.py --all           every end-to-end scenario, scale-up and capacity (scale_up.py) and the
+                             DR ones (dr_drill.py, dr_restores.py) included;
                              closes with "drill: N passed, M failed"
     drill.py --scenario X    one scenario (see --list); dr-switchover is `make drill-dr`
 
@@ -425,7 +426,13 @@ def summarise_result(state: str, result) -> str:
         extra = result.get("targetInstanceId") or result.get("reason") or ""
         return f"plan: {action}{' ' + extra if extra else ''}{' (dry run)' if result.get('dryRun') else ''}"
     if state == "CreateReader":
-        return f"{result.get('instanceId')} {'created' if result.get('created') else 'found (retry)'}"
+        if result.get("status") == "modifying":  # the modify path: a reader changed in place
+            return f"{result.get('instanceId')} changing to {result.get('instanceClass')} in place"
+        tried = f" after {len(result['attempts'])} refusal(s)" if result.get("attempts") else ""
+        made = "created" if result.get("created") else "found (retry)"
+        return f"{result.get('instanceId')} {made} ({result.get('instanceClass')}){tried}"
+    if state == "CleanUpReader":
+        return f"{result.get('instanceId')} {result.get('status')}"
     if state in ("CheckReader", "CheckWriter"):
         detail = result.get("instanceStatus")
         if state == "CheckWriter":
@@ -503,7 +510,8 @@ def print_topology(title: str, rows: list[dict]) -> None:
 def print_ledger(record: dict) -> None:
     print("\n  Ledger record")
     for key in ("runName", "outcome", "summary", "action", "fromClass", "toClass", "writerBefore",
-                "targetInstanceId", "createdInstanceId", "error", "errorCause", "startedAt", "endedAt", "secondsToRestore"):
+                "targetInstanceId", "createdInstanceId", "cleanup", "error", "errorCause", "startedAt", "endedAt",
+                "secondsToRestore"):
         if key in record:
             print(f"    {key:<18} {record[key]}")
 
@@ -856,7 +864,7 @@ def run_scenario(drill: Drill, scenario: Scenario, verbose: bool) -> list[str]:
     trigger = read_event(scenario.trigger) if isinstance(scenario.trigger, str) else scenario.trigger
     if is_event(trigger):
         trigger = fresh(trigger, scenario.event_age_seconds)
-    live = LiveStates()
+    live = LiveStates(show_changes=True)  # past the first rounds, a poll whose answer changed is still shown
     if verbose:
         print_topology("Before", before)
         source = f"events/{scenario.trigger}" if isinstance(scenario.trigger, str) else f"input {json.dumps(scenario.trigger)}"
@@ -886,8 +894,9 @@ def main() -> int:
     args = parser.parse_args()
     import dr_drill  # the DR scenarios; it imports this module's pieces
     import dr_restores  # the cold standby's (restores, backup-watch), in dr_drill's worlds
+    import scale_up  # scale-up, capacity fallback and clean-up, in the failback world
 
-    scenarios = SCENARIOS + dr_drill.DR_SCENARIOS + dr_restores.SCENARIOS
+    scenarios = SCENARIOS + scale_up.SCENARIOS + dr_drill.DR_SCENARIOS + dr_restores.SCENARIOS
     worlds = {"failback": lambda: Drill(ROOT / "target/drill-logs"), **dr_drill.WORLDS}
     if args.list:
         for scenario in scenarios:

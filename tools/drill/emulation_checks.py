@@ -10,7 +10,11 @@ parsers are generated from the same API models as the Rust SDK's), through the p
   * CloudWatch in the Query protocol, which the Lambdas' SDK speaks (held at its last Query
     release, see Cargo.toml) and the proxy forwards to moto like any other Query call: a
     PutMetricData and GetMetricStatistics round trip, and a throttle the proxy injects;
-  * DescribeOrderableDBInstanceOptions answering the caller's region's zones.
+  * DescribeOrderableDBInstanceOptions answering the caller's region's zones;
+  * DB instance class changes and capacity (instance_capacity.py): ModifyDBInstance shown
+    `modifying` with PendingModifiedValues, then available with the new class;
+    InsufficientDBInstanceCapacity per (zone, class); a creation ending
+    `insufficient-capacity`.
 
     .tools/venv/bin/python tools/drill/emulation_checks.py      (moto and the proxy, no Lambdas)
 
@@ -287,6 +291,79 @@ def check_orderable_zones(proxy_endpoint: str) -> list[str]:
     return failures
 
 
+# --- class changes and capacity ----------------------------------------------------------
+
+def check_instance_capacity(proxy_endpoint: str, moto_endpoint: str, proxy) -> list[str]:
+    """ModifyDBInstance's class change shown `modifying` with PendingModifiedValues, then
+    available with the new class; InsufficientDBInstanceCapacity per (zone, class) for
+    CreateDBInstance and class changes; a creation that ends `insufficient-capacity`
+    (instance_capacity.py)."""
+    from fault_proxy import Behaviour
+
+    failures: list[str] = []
+    proxy.configure(Behaviour(
+        no_capacity=(("us-east-1b", "db.r6g.4xlarge"), ("*", "db.r6g.8xlarge")),
+        capacity_lost=(("us-east-1c", "db.r6g.2xlarge"),), capacity_lost_statuses=["creating", "creating"],
+        class_change_describes=2, new_instance_statuses=[]))
+    seed, rds = client("rds", PRIMARY, moto_endpoint), client("rds", PRIMARY, proxy_endpoint)
+    seed.create_db_cluster(DBClusterIdentifier="cap", Engine="aurora-postgresql", EngineVersion="16.4",
+                           MasterUsername="app", MasterUserPassword="check-password-1")
+    for name, zone in (("cap-1", "us-east-1a"), ("cap-2", "us-east-1b")):
+        seed.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="cap", Engine="aurora-postgresql",
+                                DBInstanceClass="db.r6g.large", AvailabilityZone=zone)
+
+    def seen(name: str) -> tuple:
+        i = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+        return i["DBInstanceStatus"], i["DBInstanceClass"], (i.get("PendingModifiedValues") or {}).get("DBInstanceClass")
+
+    no_capacity = ("InsufficientDBInstanceCapacity", 400)
+    got = error_of(rds.modify_db_instance, DBInstanceIdentifier="cap-2", DBInstanceClass="db.r6g.4xlarge", ApplyImmediately=True)
+    expect(failures, got == no_capacity, f"a class change to db.r6g.4xlarge in us-east-1b: {got}, expected {no_capacity}")
+    expect(failures, seen("cap-2") == ("available", "db.r6g.large", None), f"cap-2 after the refused change: {seen('cap-2')}")
+    for what, params in [
+        ("db.r6g.4xlarge in us-east-1b", {"AvailabilityZone": "us-east-1b", "DBInstanceClass": "db.r6g.4xlarge"}),
+        ("db.r6g.8xlarge in no zone named (judged for us-east-1a)", {"DBInstanceClass": "db.r6g.8xlarge"}),
+    ]:
+        got = error_of(rds.create_db_instance, DBInstanceIdentifier="cap-new", DBClusterIdentifier="cap",
+                       Engine="aurora-postgresql", **params)
+        expect(failures, got == no_capacity, f"CreateDBInstance of {what}: {got}, expected {no_capacity}")
+    names = [i["DBInstanceIdentifier"] for i in seed.describe_db_instances()["DBInstances"]]
+    expect(failures, names == ["cap-1", "cap-2"], f"instances after the refused creations: {names}")
+
+    answer = rds.modify_db_instance(DBInstanceIdentifier="cap-1", DBInstanceClass="db.r6g.4xlarge",
+                                    PromotionTier=0, ApplyImmediately=True)["DBInstance"]
+    shown = (answer["DBInstanceStatus"], answer["DBInstanceClass"], (answer.get("PendingModifiedValues") or {}).get("DBInstanceClass"))
+    expect(failures, shown == ("modifying", "db.r6g.large", "db.r6g.4xlarge"), f"ModifyDBInstance's answer: {shown}")
+    got = error_of(rds.modify_db_instance, DBInstanceIdentifier="cap-1", DBInstanceClass="db.r6g.4xlarge", ApplyImmediately=True)
+    expect(failures, got == ("InvalidDBInstanceState", 400), f"a second class change while modifying: {got}")
+    phases = [seen("cap-1") for _ in range(4)]
+    expected = [("modifying", "db.r6g.large", "db.r6g.4xlarge")] * 2 + [("available", "db.r6g.4xlarge", None)] * 2
+    expect(failures, phases == expected, f"describes after the class change: {phases}, expected {expected}")
+
+    rds.modify_db_instance(DBInstanceIdentifier="cap-2", DBInstanceClass="db.r6g.xlarge")  # not ApplyImmediately
+    phases = [seen("cap-2") for _ in range(3)]
+    expect(failures, phases == [("available", "db.r6g.large", "db.r6g.xlarge")] * 3,
+           f"a class change left for the maintenance window: {phases}")
+
+    rds.create_db_instance(DBInstanceIdentifier="cap-3", DBClusterIdentifier="cap", Engine="aurora-postgresql",
+                           DBInstanceClass="db.r6g.2xlarge", AvailabilityZone="us-east-1c")
+    phases = [seen("cap-3")[0] for _ in range(4)]
+    expect(failures, phases == ["creating", "creating", "insufficient-capacity", "insufficient-capacity"],
+           f"a creation that runs out of capacity: {phases}")
+    outcomes = [(c.action, c.instance_class, c.zone, c.outcome) for c in proxy.capacity.calls]
+    expected_calls = [
+        ("ModifyDBInstance", "db.r6g.4xlarge", "us-east-1b", "refused"),
+        ("CreateDBInstance", "db.r6g.4xlarge", "us-east-1b", "refused"),
+        ("CreateDBInstance", "db.r6g.8xlarge", "us-east-1a", "refused"),
+        ("ModifyDBInstance", "db.r6g.4xlarge", "us-east-1a", "accepted"),
+        ("ModifyDBInstance", "db.r6g.4xlarge", "us-east-1a", "busy"),
+        ("ModifyDBInstance", "db.r6g.xlarge", "us-east-1b", "accepted"),
+        ("CreateDBInstance", "db.r6g.2xlarge", "us-east-1c", "capacity-lost"),
+    ]
+    expect(failures, outcomes == expected_calls, f"capacity decisions kept: {outcomes}")
+    return failures
+
+
 def main() -> int:
     import drill  # moto's lifeline (drill.Moto)
     from fault_proxy import AwsLifecycleProxy, Behaviour
@@ -301,6 +378,7 @@ def main() -> int:
             ("replica clusters", lambda: check_replica_clusters(endpoint, moto.endpoint, proxy)),
             ("CloudWatch (Query)", lambda: check_cloudwatch(endpoint, proxy)),
             ("orderable zones", lambda: check_orderable_zones(endpoint)),
+            ("class changes and capacity", lambda: check_instance_capacity(endpoint, moto.endpoint, proxy)),
         ]:
             moto.post("/moto-api/reset")
             proxy.configure(Behaviour())

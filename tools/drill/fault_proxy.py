@@ -36,6 +36,13 @@ failover target from another cluster. Per scenario, this proxy:
     restored DB instances the `creating` lifecycle of created ones, refuses
     CreateDBInstance in a restored cluster until it is available, as the restore's API
     reference says, and shows seeded copy times (snapshot_restores.py);
+  * shows a class change (ModifyDBInstance with a new DBInstanceClass) as AWS does:
+    `modifying` for a number of describes with the old class and
+    PendingModifiedValues/DBInstanceClass the new one, then `available` with the new class
+    (moto applies it at once), and refuses CreateDBInstance and class changes for the
+    (Availability Zone, class) pairs a scenario declares out of capacity with
+    InsufficientDBInstanceCapacity, or lets such a creation end `insufficient-capacity`
+    (instance_capacity.py says what is emulated, with the AWS references);
   * takes a region down: every request signed for it (the region of the Authorization
     header's credential scope) has its connection reset, or is answered HTTP 503.
 It counts what went through, so scenarios can assert "exactly one instance created",
@@ -61,6 +68,7 @@ from urllib.parse import parse_qs, urlencode
 
 from global_clusters import SWITCH_ACTIONS, GlobalClusterEmulation
 from global_datastores import DATASTORE_ACTIONS, ELASTICACHE_VERSION, GlobalDatastoreEmulation
+from instance_capacity import InstanceCapacityEmulation
 from read_replicas import ReadReplicaEmulation, instance_seen
 from replica_clusters import ReplicaClusterEmulation, cluster_seen
 from snapshot_restores import SnapshotRestoreEmulation
@@ -114,6 +122,19 @@ class Behaviour:
     # accepted PromoteReadReplicaDBCluster, before it is available and standalone
     # (replica_clusters.py); it names its source meanwhile.
     cluster_promotion_statuses: list[str] = field(default_factory=lambda: ["promoting", "promoting", "promoting"])
+    # How many DescribeDBInstances answers show an accepted class change (ModifyDBInstance,
+    # ApplyImmediately) under way: `modifying`, the old class, PendingModifiedValues with
+    # the new one; then `available` with the new class (instance_capacity.py).
+    class_change_describes: int = 3
+    # (Availability Zone, class) pairs with no capacity: CreateDBInstance, or a class change
+    # of an instance in that zone, is answered InsufficientDBInstanceCapacity (HTTP 400)
+    # and nothing is created or changed. Zone "*": every zone. A CreateDBInstance without
+    # AvailabilityZone is judged for the region's first orderable zone (us-east-1a).
+    no_capacity: tuple = ()
+    # (Availability Zone, class) pairs whose creation is accepted but ends
+    # `insufficient-capacity`, after capacity_lost_statuses.
+    capacity_lost: tuple = ()
+    capacity_lost_statuses: list[str] = field(default_factory=lambda: ["creating", "creating"])
 
 
 @dataclass
@@ -186,6 +207,9 @@ class AwsLifecycleProxy:
             self.behaviour = behaviour
             self.random = random.Random(behaviour.seed)
             self.instance_scripts: dict[str, list[str]] = {k: list(v) for k, v in behaviour.instance_scripts.items()}
+            # instance id -> the status it shows once its script is used up, when not
+            # Behaviour.final_instance_status (a creation that ran out of capacity)
+            self.instance_finals: dict[str, str] = {}
             # cluster id -> statuses its next describes show (a cluster created through the proxy)
             self.cluster_scripts: dict[str, list[str]] = {}
             # Set while the drill reads the topology for its tables: rewrite, but use up no poll.
@@ -198,6 +222,9 @@ class AwsLifecycleProxy:
             self.datastores = GlobalDatastoreEmulation(self.query_elasticache, behaviour.datastore_describes)
             self.replica_clusters = ReplicaClusterEmulation(behaviour.cluster_promotion_statuses)
             self.restores = SnapshotRestoreEmulation()
+            self.capacity = InstanceCapacityEmulation(behaviour.no_capacity, behaviour.capacity_lost,
+                                                      behaviour.class_change_describes,
+                                                      lambda region: orderable_zones(region)[0])
 
     def set_scripted_faults(self, scripted_faults: dict) -> None:
         """New scripts (their counts from zero), keeping everything else: the emulated
@@ -295,6 +322,15 @@ class AwsLifecycleProxy:
                 refusal := self.restores.creation_refusal(params, region, self.cluster_seen)):
             # A restored cluster takes DB instances only once available (snapshot_restores.py).
             status, headers, payload = refusal
+        elif query and service != "elasticache" and action == "CreateDBInstance" and (
+                refusal := self.capacity.create_refusal(params, region)):
+            # No capacity for the class in the zone (instance_capacity.py): not forwarded.
+            status, headers, payload = refusal
+        elif query and service != "elasticache" and action == "ModifyDBInstance" and params.get("DBInstanceClass"):
+            # A class change: checked for capacity, then shown `modifying` (instance_capacity.py).
+            status, headers, payload = self.capacity.modify(
+                params, region, self.query_upstream,
+                lambda forwarded: self.forward(request, body if forwarded is None else forwarded))
         elif action == "DescribeGlobalClusters" and not target:
             status, headers, payload = self.forward(request, body)
             if status == 200:
@@ -428,9 +464,15 @@ class AwsLifecycleProxy:
                 self.cluster_scripts[params.get("DBClusterIdentifier", "").lower()] = list(self.behaviour.new_cluster_statuses)
             return payload
         if action == "CreateDBInstance":
+            lost = self.capacity.created(params, region)
+            instance_id = params.get("DBInstanceIdentifier", "").lower()
             with self.lock:
                 self.counters.create_instance_succeeded += 1
-                self.instance_scripts[params.get("DBInstanceIdentifier", "").lower()] = list(self.behaviour.new_instance_statuses)
+                if lost:  # accepted, then `insufficient-capacity` (instance_capacity.py)
+                    self.instance_scripts[instance_id] = list(self.behaviour.capacity_lost_statuses)
+                    self.instance_finals[instance_id] = "insufficient-capacity"
+                else:
+                    self.instance_scripts[instance_id] = list(self.behaviour.new_instance_statuses)
             return payload
         if action == "RestoreDBClusterToPointInTime":
             self.restores.restored_to_point_in_time(params, region)
@@ -447,6 +489,8 @@ class AwsLifecycleProxy:
             return payload
         if action == "DescribeDBInstances":
             payload = self.rewrite_blocks(payload, "DBInstance", self.instance_status)
+            payload = self.rewrite_blocks(payload, "DBInstance",
+                                          lambda block: self.capacity.described(block, region, self.peek))
             return self.replicas.described(payload, self.peek)
         if action == "DescribeDBClusters":
             payload = self.rewrite_blocks(payload, "DBCluster", self.cluster_status)
@@ -483,6 +527,7 @@ class AwsLifecycleProxy:
         if status != 200:
             return None
         payload = self.rewrite_blocks(text.encode(), "DBInstance", lambda block: self.instance_status(block, peek=True))
+        payload = self.rewrite_blocks(payload, "DBInstance", lambda block: self.capacity.described(block, region, peek=True))
         return instance_seen(self.replicas.described(payload, peek=True).decode())
 
     def cluster_seen(self, cluster_id: str, region: str):
@@ -506,7 +551,7 @@ class AwsLifecycleProxy:
             elif found.group(1) in self.behaviour.instance_scripts:
                 return block  # a pre-scripted existing instance: back to what moto says
             else:
-                status = self.behaviour.final_instance_status
+                status = self.instance_finals.get(found.group(1), self.behaviour.final_instance_status)
         return re.sub(r"<DBInstanceStatus>[^<]*</DBInstanceStatus>", f"<DBInstanceStatus>{status}</DBInstanceStatus>", block, count=1)
 
     def cluster_status(self, block: str, peek: bool | None = None) -> str:

@@ -183,7 +183,13 @@ async function startExecution(parameters) {
 function prepare(machineDefinition) {
   const handlers = {};
   const lastResult = {};
-  const remember = (name, call) => async (input) => (lastResult[`${name}|${labelOf(input)}`] = await call(input));
+  // A call that throws leaves no result: the StateExited of a caught Task must not show
+  // the result of its previous, successful call (a poll loop's last `pending`).
+  const remember = (name, call) => async (input) => {
+    const key = `${name}|${labelOf(input)}`;
+    delete lastResult[key];
+    return (lastResult[key] = await call(input));
+  };
   const waits = {};
   const retries = {};
   function collect(states) {

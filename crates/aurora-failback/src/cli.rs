@@ -96,6 +96,26 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Planned scale-up without downtime: give CLUSTER a writer of CLASS. Changes a spare
+    /// reader in place (or creates one when none can be spared), then fails over to it
+    /// once: typically 20-40 s of dropped connections.
+    ScaleUp {
+        /// The cluster to scale up.
+        cluster: String,
+        /// The writer class to end with, e.g. db.r6g.4xlarge.
+        #[arg(long = "to")]
+        to: String,
+        /// How: change a spare reader in place (modify) or add a new reader (create);
+        /// by default the plan chooses modify when a reader can be spared.
+        #[arg(long, value_parser = ["modify", "create"])]
+        method: Option<String>,
+        /// Plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Follow the run until it ends; exit 0 only if the writer now has the class.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Where a run is, step by step (execution ARN or name).
     Status { execution: String },
     /// Cross-region disaster recovery: run a DR Orchestrator payload in this region.

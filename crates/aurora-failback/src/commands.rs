@@ -48,7 +48,25 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             dry_run,
             writer_class,
             wait,
-        } => start(&config, &cli.aws, &cluster, dry_run, writer_class, wait).await,
+        } => {
+            start(
+                &config,
+                &cli.aws,
+                &cluster,
+                dry_run,
+                writer_class,
+                None,
+                wait,
+            )
+            .await
+        }
+        Command::ScaleUp {
+            cluster,
+            to,
+            method,
+            dry_run,
+            wait,
+        } => start(&config, &cli.aws, &cluster, dry_run, Some(to), method, wait).await,
         Command::Status { execution } => status(&config, &cli.aws, &execution).await,
         Command::Runs {
             cluster,
@@ -266,11 +284,15 @@ async fn start(
     cluster_id: &str,
     dry_run: bool,
     writer_class: Option<String>,
+    method: Option<String>,
     wait: bool,
 ) -> Result<u8, Failure> {
     let mut input = json!({"clusterId": cluster_id, "dryRun": dry_run});
     if let Some(class) = writer_class {
         input["writerClass"] = json!(class);
+    }
+    if let Some(method) = method {
+        input["method"] = json!(method);
     }
     // Refuse here what the workflow would refuse.
     let request = parse_trigger(&input, &setup::home(config))?;

@@ -84,6 +84,10 @@ pub fn plan(cluster: &ClusterView, plan: &Plan) -> String {
         Action::Failback { target_instance_id, target_status } => {
             format!("failback: fail over to reader {target_instance_id} ({target_status}); nothing is created")
         }
+        Action::Modify { target_instance_id, target_class, .. } => format!(
+            "modify: change reader {target_instance_id} from {target_class} to {} in place (ApplyImmediately); then fail over to it; nothing is created",
+            plan.desired_class.as_deref().unwrap_or("?")
+        ),
         Action::Create { reference_instance_id, availability_zone, .. } => format!(
             "create: a new reader {}-fb-<run>, {}, promotion tier 0, configured like {reference_instance_id}, in {}; then fail over to it",
             cluster.cluster_id,

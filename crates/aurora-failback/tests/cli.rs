@@ -153,7 +153,8 @@ async fn enable_sets_the_tags_that_plan_then_reads_and_disable_removes_them() {
         planned.contains("db.r6g.4xlarge  (from the aurora-failback:writer-class tag)"),
         "{planned}"
     );
-    assert!(planned.contains("Action       create:"), "{planned}");
+    // A manual run changes the spare reader orders-1 in place rather than create one.
+    assert!(planned.contains("Action       modify:"), "{planned}");
 
     let disabled = cli(&env, &["disable", CLUSTER]);
     assert_eq!(disabled.code, 0);
@@ -331,6 +332,64 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
 
     let refused = cli_with(&with_machine, &["start", "orders;x"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
+
+    // scale-up is a start that names the class and, when asked, the method.
+    let scaled = cli_with(
+        &with_machine,
+        &[
+            "scale-up",
+            CLUSTER,
+            "--to",
+            "db.r6g.4xlarge",
+            "--method",
+            "modify",
+        ],
+    );
+    assert_eq!(scaled.code, 0, "{}", scaled.stderr);
+    let executions = sfn
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    let inputs: Vec<Value> = execution_inputs(&sfn, executions.executions()).await;
+    assert!(
+        inputs.contains(&json!({"clusterId": "orders", "dryRun": false,
+                                "writerClass": "db.r6g.4xlarge", "method": "modify"})),
+        "{inputs:?}"
+    );
+    for bad in [
+        vec!["scale-up", CLUSTER, "--to", "db.r6g.huge"],
+        vec![
+            "scale-up",
+            CLUSTER,
+            "--to",
+            "db.r6g.4xlarge",
+            "--method",
+            "replace",
+        ],
+    ] {
+        let refused = cli_with(&with_machine, &bad);
+        assert_eq!(refused.code, 2, "{bad:?}: {}", refused.stderr);
+    }
+}
+
+/// Each execution's input, as JSON.
+async fn execution_inputs(
+    sfn: &aws_sdk_sfn::Client,
+    executions: &[aws_sdk_sfn::types::ExecutionListItem],
+) -> Vec<Value> {
+    let mut inputs = Vec::new();
+    for execution in executions {
+        let described = sfn
+            .describe_execution()
+            .execution_arn(execution.execution_arn())
+            .send()
+            .await
+            .unwrap();
+        inputs.push(serde_json::from_str(described.input().unwrap_or("null")).unwrap());
+    }
+    inputs
 }
 
 #[tokio::test]

@@ -10,6 +10,11 @@ pub const TAG_ENABLED: &str = "aurora-failback:enabled";
 pub const TAG_WRITER_CLASS: &str = "aurora-failback:writer-class";
 /// Instance tag naming the run that created the instance.
 pub const TAG_RUN: &str = "aurora-failback:run";
+/// Cluster tag: the classes a creation may fall back to, in order, when AWS has no
+/// capacity for the desired one (comma-separated; never smaller than the writer's).
+pub const TAG_FALLBACK_CLASSES: &str = "aurora-failback:fallback-classes";
+/// Cluster tag: keep a reader a run created and gave up on, instead of deleting it.
+pub const TAG_KEEP_ON_FAILURE: &str = "aurora-failback:keep-on-failure";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -214,13 +219,20 @@ impl GlobalClusterView {
 }
 
 /// create-reader's answer: the instance the run made (or found again on a retry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateReaderOutput {
     pub instance_id: String,
     /// False when the instance already existed: a retry after a crash or a repeated call.
     pub created: bool,
     pub status: String,
+    /// The class the reader has or is getting (a capacity fallback may make it another
+    /// than the plan's); the reader check waits for at least this.
+    #[serde(default)]
+    pub instance_class: Option<String>,
+    /// Each (class, zone) tried before the one that worked, and why it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<String>,
 }
 
 /// The answer to a check: the state machine's Choice reads it as `ready` or `pending`.

@@ -68,6 +68,9 @@ pub struct RunRecord {
     pub writer_before: Option<String>,
     pub target_instance_id: Option<String>,
     pub created_instance_id: Option<String>,
+    /// The reader this run created, gave up on, and deleted (or kept, or found gone).
+    #[serde(default)]
+    pub cleanup: Option<String>,
     pub error: Option<String>,
     pub error_cause: Option<String>,
     pub started_at: Option<String>,
@@ -90,6 +93,9 @@ pub struct RunState {
     pub reader: Option<CreateReaderOutput>,
     pub writer_check: Option<CheckStatusOutput>,
     pub error: Option<CaughtError>,
+    /// What CleanUpReader did with a reader this run created and gave up on.
+    pub cleanup: Option<CreateReaderOutput>,
+    pub cleanup_error: Option<CaughtError>,
 }
 
 /// What a Catch puts at its ResultPath.
@@ -237,6 +243,9 @@ pub fn check_run_state(state: &RunState, home: &Home) -> Result<String, InvalidI
         let planned = state.plan.as_ref().and_then(|p| match &p.action {
             Action::Create {
                 target_instance_id, ..
+            }
+            | Action::Modify {
+                target_instance_id, ..
             } => Some(target_instance_id.as_str()),
             _ => None,
         });
@@ -271,6 +280,11 @@ fn check_plan_identifiers(plan: &Plan) -> Result<(), InvalidInput> {
         Action::Failback {
             target_instance_id, ..
         } => instance(target_instance_id),
+        Action::Modify {
+            target_instance_id,
+            target_class,
+            ..
+        } => instance(target_instance_id).and_then(|()| class(target_class)),
         Action::Create {
             target_instance_id,
             reference_instance_id,
@@ -278,6 +292,30 @@ fn check_plan_identifiers(plan: &Plan) -> Result<(), InvalidInput> {
         } => instance(target_instance_id).and_then(|()| instance(reference_instance_id)),
         Action::None | Action::Skip { .. } => Ok(()),
     }
+}
+
+/// What became of a reader the run created and gave up on, in words for the record.
+fn cleanup_words(state: &RunState) -> Option<String> {
+    if let Some(done) = &state.cleanup {
+        return Some(match done.status.as_str() {
+            "deleting" => format!(
+                "deleted {}, which this run created and gave up on",
+                done.instance_id
+            ),
+            "kept" => format!(
+                "kept {} (aurora-failback:keep-on-failure=true)",
+                done.instance_id
+            ),
+            _ => format!("{} was already gone", done.instance_id),
+        });
+    }
+    state.cleanup_error.as_ref().map(|e| {
+        format!(
+            "could not delete the reader this run created: {}: {}",
+            e.error,
+            cause_message(e)
+        )
+    })
 }
 
 /// What the run came to, and one sentence saying why. Pure.
@@ -310,23 +348,42 @@ pub fn derive_outcome(state: &RunState) -> (Outcome, String) {
         Action::Failback {
             target_instance_id, ..
         }
+        | Action::Modify {
+            target_instance_id, ..
+        }
         | Action::Create {
             target_instance_id, ..
-        } => writer_moved(state.writer_check.as_ref(), plan, target_instance_id),
+        } => {
+            // A capacity fallback may have given the reader another class than the plan's.
+            let class = state
+                .reader
+                .as_ref()
+                .and_then(|r| r.instance_class.as_deref())
+                .or(plan.desired_class.as_deref())
+                .unwrap_or("the desired class");
+            writer_moved(state.writer_check.as_ref(), plan, target_instance_id, class)
+        }
     }
 }
 
 /// "Restored" only where the writer check saw the planned target as the writer of the
 /// planned cluster, and the cluster available.
-fn writer_moved(check: Option<&CheckStatusOutput>, plan: &Plan, target: &str) -> (Outcome, String) {
+fn writer_moved(
+    check: Option<&CheckStatusOutput>,
+    plan: &Plan,
+    target: &str,
+    class: &str,
+) -> (Outcome, String) {
     match check {
         Some(check)
             if check.state == Readiness::Ready
                 && check.cluster_id == plan.cluster_id
                 && check.writer_instance_id.as_deref() == Some(target) =>
         {
-            let to = plan.desired_class.as_deref().unwrap_or("the desired class");
-            (Outcome::Restored, format!("writer is now {target} ({to})"))
+            (
+                Outcome::Restored,
+                format!("writer is now {target} ({class})"),
+            )
         }
         Some(check) if check.state == Readiness::Ready => (
             Outcome::Failed,
@@ -362,17 +419,27 @@ pub fn finished_record(
     now: EpochSeconds,
 ) -> (RunRecord, RunFinished) {
     let (outcome, mut summary) = derive_outcome(state);
-    if let Some(reader) = state.reader.as_ref().filter(|_| outcome == Outcome::Failed) {
-        // Not deleted: it may still become available (a later run fails back to it), and a
-        // person may want to see why it did not.
-        summary.push_str(&format!(
-            "; instance {} that this run created is left in place",
-            reader.instance_id
-        ));
-    }
     let plan = state.plan.as_ref();
+    let created = matches!(plan.map(|p| &p.action), Some(Action::Create { .. }));
+    match (cleanup_words(state), state.reader.as_ref()) {
+        (Some(cleanup), _) if outcome == Outcome::Failed => {
+            summary.push_str(&format!("; {cleanup}"));
+        }
+        // Created, healthy, and the run failed after (the failover): kept, since a later
+        // run fails back to it.
+        (None, Some(reader)) if outcome == Outcome::Failed && created => {
+            summary.push_str(&format!(
+                "; instance {} that this run created is left in place",
+                reader.instance_id
+            ));
+        }
+        _ => {}
+    }
     let target = plan.and_then(|p| match &p.action {
         Action::Failback {
+            target_instance_id, ..
+        }
+        | Action::Modify {
             target_instance_id, ..
         }
         | Action::Create {
@@ -398,10 +465,21 @@ pub fn finished_record(
             .and_then(|p| serde_json::to_value(&p.action).ok())
             .and_then(|a| a["action"].as_str().map(String::from)),
         from_class: plan.and_then(|p| p.writer_class.clone()),
-        to_class: plan.and_then(|p| p.desired_class.clone()),
+        // A capacity fallback may have given the reader another class than the plan's.
+        to_class: state
+            .reader
+            .as_ref()
+            .and_then(|r| r.instance_class.clone())
+            .or_else(|| plan.and_then(|p| p.desired_class.clone())),
         writer_before: plan.and_then(|p| p.writer_instance_id.clone()),
         target_instance_id: target,
-        created_instance_id: state.reader.as_ref().map(|r| r.instance_id.clone()),
+        // A reader changed in place was not created: its id is the target's.
+        created_instance_id: state
+            .reader
+            .as_ref()
+            .filter(|_| !matches!(plan.map(|p| &p.action), Some(Action::Modify { .. })))
+            .map(|r| r.instance_id.clone()),
+        cleanup: cleanup_words(state),
         error: state.error.as_ref().map(|e| e.error.clone()),
         error_cause: state.error.as_ref().map(cause_message),
         started_at: Some(state.started_at.clone()),

@@ -57,6 +57,8 @@ pub struct InstanceDetail {
     pub publicly_accessible: Option<bool>,
     pub preferred_maintenance_window: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The class a pending modification will give it (PendingModifiedValues).
+    pub pending_class: Option<String>,
 }
 
 /// A reader to create, fully decided.
@@ -384,6 +386,68 @@ impl Rds {
                     )
                 });
                 global_switch_failure(&err, busy, gone)
+            })
+    }
+
+    /// Deletes an Aurora instance (no final snapshot: the cluster keeps the data). Sent
+    /// once; `false` when it was already gone or deleting.
+    pub async fn delete_instance(&self, instance_id: &str) -> Result<bool, AwsFailure> {
+        match self
+            .client
+            .delete_db_instance()
+            .db_instance_identifier(instance_id)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_db_instance_not_found_fault() || e.is_invalid_db_instance_state_fault()
+                }) =>
+            {
+                // Gone, or already deleting: what the caller wanted.
+                Ok(false)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
+    }
+
+    /// Changes the instance's class now (ApplyImmediately) and makes it first in promotion
+    /// order. Sent once: a lost answer shows next time as a pending class or the instance
+    /// `modifying`, never as a reason to send again.
+    pub async fn modify_instance_class(
+        &self,
+        instance_id: &str,
+        class: &str,
+    ) -> Result<(), CreateInstanceFailure> {
+        self.client
+            .modify_db_instance()
+            .db_instance_identifier(instance_id)
+            .db_instance_class(class)
+            .promotion_tier(0)
+            .apply_immediately(true)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| {
+                let fault = err.as_service_error().and_then(|e| {
+                    if e.is_insufficient_db_instance_capacity_fault() {
+                        Some(CreateFault::NoCapacity)
+                    } else if e.is_invalid_db_instance_state_fault()
+                        || e.is_invalid_db_cluster_state_fault()
+                    {
+                        Some(CreateFault::Busy)
+                    } else if e.is_db_instance_not_found_fault() {
+                        Some(CreateFault::Gone)
+                    } else {
+                        None
+                    }
+                });
+                create_failure(&err, instance_id, fault)
             })
     }
 
@@ -1248,5 +1312,8 @@ fn instance_detail(instance: &DbInstance) -> InstanceDetail {
         publicly_accessible: instance.publicly_accessible(),
         preferred_maintenance_window: text(instance.preferred_maintenance_window()),
         tags: tag_map(instance.tag_list()),
+        pending_class: instance
+            .pending_modified_values()
+            .and_then(|p| text(p.db_instance_class())),
     }
 }

@@ -25,6 +25,20 @@ pub struct RunRequest {
     /// `detail.Date`. Manual inputs have none and are not aged.
     #[serde(default)]
     pub event_time: Option<f64>,
+    /// How a person asked for the writer class to be put in place; `None` lets the plan
+    /// choose.
+    #[serde(default)]
+    pub method: Option<ScaleMethod>,
+}
+
+/// How the desired writer class is put in place when no reader has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScaleMethod {
+    /// Change an existing reader's class in place, then fail over to it.
+    Modify,
+    /// Create a new reader of the class, then fail over to it.
+    Create,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +234,8 @@ struct ManualInput {
     dry_run: bool,
     writer_class: Option<String>,
     availability_zone: Option<String>,
+    /// `modify` or `create`: how a larger writer class is put in place.
+    method: Option<ScaleMethod>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -359,6 +375,7 @@ fn parse_failover_event(input: &Value, home: &Home) -> Result<RunRequest, Trigge
         writer_class: None,
         availability_zone: None,
         event_time,
+        method: None,
     })
 }
 
@@ -397,6 +414,7 @@ fn parse_manual_input(input: &Value, home: &Home) -> Result<RunRequest, TriggerE
         writer_class,
         availability_zone,
         event_time: None,
+        method: manual.method,
     })
 }
 
@@ -485,6 +503,7 @@ mod tests {
             writer_class: None,
             availability_zone: None,
             event_time: Some(EVENT_TIME),
+            method: None,
         };
         let manual = |cluster_id: &str| RunRequest {
             cluster_id: cluster_id.into(),
@@ -493,6 +512,7 @@ mod tests {
             writer_class: None,
             availability_zone: None,
             event_time: None,
+            method: None,
         };
         let cases = [
             (

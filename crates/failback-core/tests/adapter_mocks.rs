@@ -617,3 +617,56 @@ async fn no_payload_shape_makes_a_step_panic_or_call_aws() {
         }
     }
 }
+
+#[tokio::test]
+async fn no_capacity_in_the_planned_zone_tries_the_clusters_other_zone_once() {
+    let [clusters, members, orderable] = describe_cluster_rule(
+        &[("orders-2", true)],
+        &[("orders-2", "db.r6g.large", "available")],
+    );
+    let lookups = mock!(aws_sdk_rds::Client::describe_db_instances)
+        .match_requests(|r| {
+            r.db_instance_identifier()
+                .is_some_and(|id| id.contains("-fb-"))
+        })
+        .then_error(not_found);
+    let reference = mock!(aws_sdk_rds::Client::describe_db_instances)
+        .match_requests(|r| r.db_instance_identifier() == Some("orders-2"))
+        .then_output(|| {
+            DescribeDbInstancesOutput::builder()
+                .db_instances(instance("orders-2", "db.r6g.large", "available"))
+                .build()
+        });
+    // us-east-1c has no room; us-east-1b (where the cluster's instance is) has.
+    let full = mock!(aws_sdk_rds::Client::create_db_instance)
+        .match_requests(|r| r.availability_zone() == Some("us-east-1c"))
+        .then_error(|| {
+            CreateDBInstanceError::InsufficientDbInstanceCapacityFault(
+                InsufficientDbInstanceCapacityFault::builder()
+                    .message("no db.r6g.2xlarge in us-east-1c")
+                    .build(),
+            )
+        });
+    let room = mock!(aws_sdk_rds::Client::create_db_instance)
+        .match_requests(|r| r.availability_zone() == Some("us-east-1b"))
+        .then_output(|| CreateDbInstanceOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&lookups, &reference, &clusters, &members, &orderable, &full, &room]
+    );
+    let input = json!({"clusterId": "orders", "runName": RUN, "instanceClass": "db.r6g.2xlarge",
+        "referenceInstanceId": "orders-2", "availabilityZone": "us-east-1c"});
+    let out = create_reader(&Rds::new(client), false, input)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", e.error_type()));
+    assert!(out.created);
+    assert_eq!(out.instance_class.as_deref(), Some("db.r6g.2xlarge"));
+    assert_eq!((full.num_calls(), room.num_calls()), (1, 1));
+    assert_eq!(out.attempts.len(), 1, "{:?}", out.attempts);
+    assert!(
+        out.attempts[0].starts_with("db.r6g.2xlarge in us-east-1c: no capacity"),
+        "{:?}",
+        out.attempts
+    );
+}

@@ -73,6 +73,7 @@ impl Run {
             "clusterId": plan["clusterId"], "runName": self.state["runName"],
             "instanceClass": plan["desiredClass"], "referenceInstanceId": plan["referenceInstanceId"],
             "availabilityZone": plan["availabilityZone"],
+            "method": plan["action"], "targetInstanceId": plan["targetInstanceId"],
         });
         let created =
             serde_json::to_value(create_reader(&env.rds, false, input).await.unwrap()).unwrap();
@@ -81,7 +82,10 @@ impl Run {
     }
 
     async fn check(&mut self, env: &TestEnv, question: &str) -> Value {
-        let input = json!({"check": question, "clusterId": CLUSTER, "instanceId": self.state["plan"]["targetInstanceId"]});
+        let mut input = json!({"check": question, "clusterId": CLUSTER, "instanceId": self.state["plan"]["targetInstanceId"]});
+        if question == "reader-available" {
+            input["minimumClass"] = self.state["plan"]["desiredClass"].clone();
+        }
         let answer = serde_json::to_value(check_status(&env.rds, input).await.unwrap()).unwrap();
         let slot = if question == "writer-moved" {
             "writerCheck"
@@ -663,5 +667,131 @@ async fn the_ledger_cannot_be_rewritten_by_a_forged_invocation() {
     assert_eq!(
         run_record(&env, "run-other-plan").await.outcome,
         Outcome::Running
+    );
+}
+
+#[tokio::test]
+async fn a_planned_scale_up_changes_a_spare_reader_in_place_and_fails_over_once() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true")]).await;
+    let before: Vec<String> = env.topology().await;
+    let mut run = Run::new(
+        "run-scale-up",
+        json!({"clusterId": CLUSTER, "writerClass": "db.r6g.4xlarge"}),
+    );
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["action"], "modify", "{plan}");
+    let target = plan["targetInstanceId"].as_str().unwrap().to_string();
+    assert!(
+        ["orders-2", "orders-3"].contains(&target.as_str()),
+        "{plan}"
+    );
+
+    let modified = run.create(&env).await;
+    assert_eq!(modified["instanceId"], target.as_str());
+    // Retried (a lost answer): the reader already has the class; nothing is sent again.
+    let again = run.create(&env).await;
+    assert_eq!(again["created"], false, "{again}");
+    let detail = env.rds.instance(&target).await.unwrap().unwrap();
+    assert_eq!(detail.class, "db.r6g.4xlarge");
+    assert_eq!(detail.promotion_tier, Some(0));
+
+    assert_eq!(run.check(&env, "reader-available").await["state"], "ready");
+    assert_eq!(run.fail_over(&env).await["failoverRequested"], true);
+    assert_eq!(run.check(&env, "writer-moved").await["state"], "ready");
+    assert_eq!(run.finish(&env).await["outcome"], "restored");
+    assert_eq!(
+        env.writer().await,
+        (target.clone(), "db.r6g.4xlarge".to_string())
+    );
+    let after = env.topology().await;
+    assert_eq!(after.len(), before.len(), "nothing created: {after:?}");
+    let record = run_record(&env, "run-scale-up").await;
+    assert_eq!(record.action.as_deref(), Some("modify"));
+    assert_eq!(record.created_instance_id, None);
+
+    // A reader that became the writer meanwhile is not changed in place.
+    let input = json!({
+        "clusterId": CLUSTER, "runName": "run-scale-up", "instanceClass": "db.r6g.8xlarge",
+        "referenceInstanceId": target, "availabilityZone": null,
+        "method": "modify", "targetInstanceId": target,
+    });
+    let err = create_reader(&env.rds, false, input).await.unwrap_err();
+    assert_eq!(err.error_type(), "NotASpareReader", "{err}");
+}
+
+#[tokio::test]
+async fn a_reader_the_run_gave_up_on_is_deleted_once_and_only_if_it_is_the_runs() {
+    let env = TestEnv::start().await;
+    env.demo_cluster(&[(TAG_ENABLED, "true"), (TAG_WRITER_CLASS, "db.r6g.2xlarge")])
+        .await;
+    env.fail_over_to_small_reader().await;
+    env.rds_client
+        .delete_db_instance()
+        .db_instance_identifier("orders-1")
+        .send()
+        .await
+        .unwrap();
+    let mut run = Run::new("run-abandoned", read_event("failover-completed.json"));
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    assert_eq!(plan["action"], "create", "{plan}");
+    let new_id = run.create(&env).await["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The machine gave up on it (it never became available): CleanUpReader.
+    let cleanup_input = json!({
+        "clusterId": CLUSTER, "runName": "run-abandoned", "instanceClass": plan["desiredClass"],
+        "referenceInstanceId": plan["referenceInstanceId"], "availabilityZone": plan["availabilityZone"],
+        "method": "delete-abandoned", "targetInstanceId": new_id,
+    });
+    let cleaned = create_reader(&env.rds, false, cleanup_input.clone())
+        .await
+        .unwrap();
+    assert_eq!(cleaned.status, "deleting");
+    assert!(
+        env.rds.instance(&new_id).await.unwrap().is_none(),
+        "deleted"
+    );
+    // Retried: nothing left to delete, and that is not an error.
+    let again = create_reader(&env.rds, false, cleanup_input.clone())
+        .await
+        .unwrap();
+    assert_eq!(again.status, "gone");
+
+    run.state["error"] =
+        json!({"Error": "ReaderWaitExhausted", "Cause": "not ready after 60 checks"});
+    run.state["cleanup"] = serde_json::to_value(&cleaned).unwrap();
+    assert_eq!(run.finish(&env).await["outcome"], "failed");
+    let record = run_record(&env, "run-abandoned").await;
+    assert_eq!(
+        record.cleanup.as_deref(),
+        Some(format!("deleted {new_id}, which this run created and gave up on").as_str())
+    );
+
+    // Another run's instance of that name, or one without the run tag, is never deleted.
+    let stranger = json!({
+        "clusterId": CLUSTER, "runName": "run-other", "instanceClass": "db.r6g.2xlarge",
+        "referenceInstanceId": "orders-2", "availabilityZone": null,
+        "method": "delete-abandoned", "targetInstanceId": "orders-2",
+    });
+    let mut run2 = Run::new("run-other", read_event("failover-completed.json"));
+    run2.state["plan"] = plan.clone();
+    run2.create(&env).await;
+    let other_id = failback_core::identifier::replacement_instance_id(CLUSTER, "run-other");
+    env.rds_client
+        .remove_tags_from_resource()
+        .resource_name(format!("arn:aws:rds:us-east-1:123456789012:db:{other_id}"))
+        .tag_keys(TAG_RUN)
+        .send()
+        .await
+        .unwrap();
+    let err = create_reader(&env.rds, false, stranger).await.unwrap_err();
+    assert_eq!(err.error_type(), "IdentifierConflict", "{err}");
+    assert!(
+        env.rds.instance(&other_id).await.unwrap().is_some(),
+        "left alone"
     );
 }

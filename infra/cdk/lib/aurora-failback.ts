@@ -915,6 +915,29 @@ export class AuroraFailback extends Construct {
           resources: [rdsArn('db')],
           conditions: carriesRunTag,
         }),
+        // Capacity fallback retries CreateDBInstance in the cluster's other zones and with
+        // fallback classes: the statements above pin neither, ReadOrderableClasses covers
+        // the checks. Planned scale-up ("modify"): ModifyDBInstance with the class,
+        // PromotionTier and ApplyImmediately only, so only the db resource is authorised.
+        // The Service Authorization Reference gives ModifyDBInstance no cluster resource
+        // and no rds:cluster-tag key, only the instance's own keys, and a cluster's
+        // instances need not carry the opt-in tag: IAM cannot tie the instance to an
+        // opted-in cluster. So any instance here, with or without allowUntaggedManualRuns;
+        // the function refuses a cluster that has not opted in before it calls.
+        new iam.PolicyStatement({
+          sid: 'ModifyInstanceClassAnyInstanceHere',
+          actions: ['rds:ModifyDBInstance'],
+          resources: [rdsArn('db')],
+        }),
+        // Clean-up (CleanUpReader): the function deletes only the instance its run created
+        // (deterministic name, this run's tag) when the reader never became available; IAM
+        // holds it to instances carrying a run tag (the value, the run's name, is unknown here).
+        new iam.PolicyStatement({
+          sid: 'DeleteOnlyInstancesCarryingRunTag',
+          actions: ['rds:DeleteDBInstance'],
+          resources: [rdsArn('db')],
+          conditions: { Null: { [`aws:ResourceTag/${TAG_RUN}`]: 'false' } },
+        }),
         // The reference instance's enhanced-monitoring role: the user's, any name, and
         // passable only to RDS enhanced monitoring.
         new iam.PolicyStatement({
@@ -1009,7 +1032,7 @@ export class AuroraFailback extends Construct {
 
     const descriptions: Record<LambdaKey, string> = {
       describeWriter: 'Reads the cluster and plans the run (restore, no-op, skip or dry run).',
-      createReader: 'Creates a writer-sized, tier-0 reader copying the reference instance.',
+      createReader: 'Creates a writer-sized, tier-0 reader copying the reference instance (other zones and fallback classes when out of capacity), or resizes a spare reader in place; deletes the reader a run created and abandoned.',
       checkStatus: "Reports the new reader's and the cluster's status for the poll loop.",
       failover: 'Fails the cluster over to the new reader.',
       recordRun: 'Records runs in the ledger and holds the per-cluster lease; finishes runs that died.',

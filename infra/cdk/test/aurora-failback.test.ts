@@ -30,6 +30,8 @@ import {
   drCheckPermissions,
   drListedStatements,
   METRIC_READ_ACTIONS,
+  READER_INSTANCE_ACTIONS,
+  READER_INSTANCE_STATEMENTS,
   READINESS_ACTIONS,
   READINESS_SCHEDULE_PERMISSIONS,
   readinessPermissions,
@@ -1069,6 +1071,40 @@ describe('AuroraFailback construct', () => {
       roleStatements(tagged.json, logicalId(tagged.stack, tagged.construct.roles.failover)), 'rds:FailoverDBCluster');
     assert.deepEqual(taggedFailovers.map((s) => s.Condition),
       [{ StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } }]);
+  });
+
+  it('lets create-reader resize any instance of its region and delete only run-tagged ones, and no other role either', () => {
+    const untagged = synth({ allowUntaggedManualRuns: true });
+    // Every optional part on: the DR and backup roles exist too, and may do neither.
+    const full = synth({
+      drGlobalClusters: ['orders-global'], drInstances: ['orders-replica'], drGlobalReplicationGroups: ['ldgnf-sessions'],
+      drReplicaClusters: ['orders-replica-cluster'], drRestoreTargets: ['orders-restored'],
+      drReadinessPayloadParameter: '/aurora-failback/dr/payload',
+      backupCopyVaultArn: 'arn:aws:backup:eu-central-1:123456789012:backup-vault:aurora-failback-copies',
+    });
+    const synths = [['defaults', { stack, construct, json }], ['allowUntaggedManualRuns', untagged], ['every optional part', full]] as const;
+    for (const [name, s] of synths) {
+      const readerRole = logicalId(s.stack, s.construct.roles.createReader);
+      // Exactly these two statements, the same with or without allowUntaggedManualRuns:
+      // the resize on any instance here (IAM cannot tie it to the cluster's opt-in tag),
+      // the delete only where the run tag is.
+      assert.deepEqual(statementShapes(s.json, readerRole, READER_INSTANCE_ACTIONS), READER_INSTANCE_STATEMENTS, name);
+      for (const [id] of resourcesOfType(s.json, 'AWS::IAM::Role')) {
+        if (id !== readerRole) {
+          const actions = roleActions(s.json, id);
+          assert.deepEqual(READER_INSTANCE_ACTIONS.filter((a) => actions.includes(a)), [], `${id} (${name})`);
+        }
+      }
+      // Capacity fallback retries CreateDBInstance in other zones and with fallback classes:
+      // no statement pins either (the conditions are the opt-in tag and the run tag, only).
+      const creates = statementShapes(s.json, readerRole, ['rds:CreateDBInstance']);
+      assert.deepEqual(creates.map((c) => [c.Sid, c.Condition]), [
+        name === 'allowUntaggedManualRuns' ? ['CreateInstanceInAnyCluster', undefined]
+          : ['CreateInstanceInOptedInClusterOnly', { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } }],
+        ['CreateInstanceCarryingRunTag', { Null: { 'aws:RequestTag/aurora-failback:run': 'false' } }],
+        ['CreateInstanceWithClustersGroups', undefined],
+      ], name);
+    }
   });
 
   it('lets only describe-writer and create-reader list orderable instance classes, on "*"', () => {

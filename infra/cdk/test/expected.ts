@@ -32,6 +32,8 @@ export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
     'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
     'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeOrderableDBInstanceOptions',
     'rds:CreateDBInstance', 'rds:AddTagsToResource',
+    // READER_INSTANCE_ACTIONS: the planned scale-up's resize and the clean-up's delete.
+    'rds:ModifyDBInstance', 'rds:DeleteDBInstance',
     'iam:PassRole',
     'kms:DescribeKey', 'kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey',
   ],
@@ -350,6 +352,31 @@ export function drRestoreStatements(targets: string[]): StatementShape[] {
 export const SNAPSHOT_READ_STATEMENTS: StatementShape[] = [
   { Sid: 'ReadClusterSnapshots', Action: ['rds:DescribeDBClusterSnapshots'], Resource: ['cluster', 'cluster-snapshot'].map(rdsOfThisRegion) },
   { Sid: 'ReadInstanceSnapshots', Action: ['rds:DescribeDBSnapshots'], Resource: ['db', 'snapshot'].map(rdsOfThisRegion) },
+];
+
+/**
+ * What create-reader does to an instance that already exists, and no other role may: the
+ * planned scale-up's resize (method "modify") and the clean-up of the reader its run
+ * abandoned (CleanUpReader).
+ */
+export const READER_INSTANCE_ACTIONS = ['rds:ModifyDBInstance', 'rds:DeleteDBInstance'];
+
+/**
+ * create-reader's statements for READER_INSTANCE_ACTIONS, exactly and in order, whatever
+ * AllowUntaggedManualRuns says. ModifyDBInstance: any instance of this account and region,
+ * with no condition (the Service Authorization Reference gives it the db resource alone and
+ * no cluster tag key, so IAM cannot tie the instance to an opted-in cluster; the function
+ * checks the cluster's opt-in before it calls). DeleteDBInstance: only instances carrying a
+ * run tag, in this account and region.
+ */
+export const READER_INSTANCE_STATEMENTS: StatementShape[] = [
+  { Sid: 'ModifyInstanceClassAnyInstanceHere', Action: ['rds:ModifyDBInstance'], Resource: [rdsOfThisRegion('db')] },
+  {
+    Sid: 'DeleteOnlyInstancesCarryingRunTag',
+    Action: ['rds:DeleteDBInstance'],
+    Resource: [rdsOfThisRegion('db')],
+    Condition: { Null: { 'aws:ResourceTag/aurora-failback:run': 'false' } },
+  },
 ];
 
 /**

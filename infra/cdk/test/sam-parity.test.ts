@@ -46,6 +46,8 @@ import {
   drListedStatements,
   READINESS_SCHEDULE_PERMISSIONS,
   readinessPermissions,
+  READER_INSTANCE_ACTIONS,
+  READER_INSTANCE_STATEMENTS,
   DR_NEW_INSTANCE_ACTIONS,
   DR_PROMOTE_ACTIONS,
   DR_REPLICA_ACTIONS,
@@ -536,6 +538,58 @@ describe('SAM template', () => {
       const onInstances = roleStatements(variant.sam, functionRoleId(variant.sam, SAM_FUNCTIONS.createReader))
         .filter((s) => asList(s.Action).includes('rds:CreateDBInstance') && JSON.stringify(s.Resource).includes(':db:*'));
       assert.deepEqual(onInstances.map((s) => s.Condition), [{ Null: { 'aws:RequestTag/aurora-failback:run': 'false' } }]);
+    }
+  });
+
+  it('lets CreateReaderRole alone resize any instance here and delete only run-tagged ones, whatever the parameters', () => {
+    for (const variant of variants) {
+      const readerRole = functionRoleId(variant.sam, SAM_FUNCTIONS.createReader);
+      // No !If: the same two statements with AllowUntaggedManualRuns true or false.
+      assert.deepEqual(statementShapes(variant.sam, readerRole, READER_INSTANCE_ACTIONS), READER_INSTANCE_STATEMENTS, variant.name);
+      for (const [id] of resourcesOfType(variant.sam, 'AWS::IAM::Role')) {
+        if (id !== readerRole) {
+          const actions = roleActions(variant.sam, id);
+          assert.deepEqual(READER_INSTANCE_ACTIONS.filter((a) => actions.includes(a)), [], `${id} (${variant.name})`);
+        }
+      }
+      // Capacity fallback: CreateDBInstance may go to any zone with any class; its only
+      // conditions are the opt-in tag (unless AllowUntaggedManualRuns) and the run tag.
+      const creates = statementShapes(variant.sam, readerRole, ['rds:CreateDBInstance']);
+      assert.deepEqual(creates.map((c) => c.Condition), [
+        variant.allowUntagged ? undefined : { StringEqualsIgnoreCase: { 'aws:ResourceTag/aurora-failback:enabled': 'true' } },
+        { Null: { 'aws:RequestTag/aurora-failback:run': 'false' } },
+        undefined,
+      ], variant.name);
+    }
+    // Every Task of the failback machine (CleanUpReader included, which invokes
+    // create-reader as CreateReader does) calls a function the machine's role may invoke.
+    const invokable = roleStatements(sam, 'StateMachineRole')
+      .filter((s) => asList(s.Action).includes('lambda:InvokeFunction'))
+      .flatMap((s) => asList(s.Resource).map((r) => JSON.stringify(r)));
+    const substitutions = sam.Resources.FailbackStateMachine.Properties.DefinitionSubstitutions;
+    const tasks: Json[] = [];
+    const walk = (node: Json): void => {
+      if (Array.isArray(node)) {
+        node.forEach(walk);
+      } else if (node && typeof node === 'object') {
+        if (node.Type === 'Task') {
+          tasks.push(node);
+        }
+        Object.values(node).forEach(walk);
+      }
+    };
+    walk(JSON.parse(fs.readFileSync(definitionPath(), 'utf8')));
+    // A function Task names its function as its Resource or, through lambda:invoke, as its
+    // FunctionName; the other Tasks are service integrations (the events one).
+    const functionOf = (task: Json): string | undefined => (task.Resource === 'arn:aws:states:::lambda:invoke'
+      ? task.Parameters?.FunctionName
+      : String(task.Resource).startsWith('arn:aws:states:::') ? undefined : task.Resource);
+    const functionTasks = tasks.filter((task) => functionOf(task) !== undefined);
+    assert.ok(functionTasks.length > 0);
+    for (const task of functionTasks) {
+      const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(functionOf(task)!)?.[1];
+      assert.ok(placeholder !== undefined, functionOf(task));
+      assert.ok(invokable.includes(JSON.stringify(substitutions[placeholder])), `${functionOf(task)} is not invokable`);
     }
   });
 

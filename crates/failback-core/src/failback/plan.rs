@@ -8,7 +8,7 @@ use crate::model::{
     instance_health, ClusterView, InstanceHealth, MemberView, SETTLING_CLUSTER_STATUSES,
     TAG_ENABLED, TAG_WRITER_CLASS,
 };
-use crate::trigger::{valid_writer_class, RunRequest};
+use crate::trigger::{valid_writer_class, RunRequest, ScaleMethod};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,6 +56,19 @@ pub enum Action {
     Failback {
         target_instance_id: String,
         target_status: String,
+    },
+    /// Change a reader that can be spared to the desired class in place
+    /// (ModifyDBInstance, ApplyImmediately), wait until it is available with that class,
+    /// fail over to it: one failover, nothing created.
+    #[serde(rename_all = "camelCase")]
+    Modify {
+        target_instance_id: String,
+        /// The reader's class before the change.
+        target_class: String,
+        /// The same reader, and no zone: the fields the create path's step reads too,
+        /// so one Task serves both.
+        reference_instance_id: String,
+        availability_zone: Option<String>,
     },
     /// Create a reader of the desired class, wait for it, fail over to it.
     #[serde(rename_all = "camelCase")]
@@ -258,6 +271,38 @@ pub fn plan_restore(
         };
         return Ok(plan);
     }
+    let modify_wanted = match request.method {
+        Some(method) => method == ScaleMethod::Modify,
+        // A person asking for a class is planned work: change a spare reader rather than
+        // pay for a new instance, unless they named a zone (a reader keeps its own). After
+        // a failover event, create, as the workflow always has.
+        None => request.is_manual() && request.availability_zone.is_none(),
+    };
+    let spare = spare_reader(cluster, writer);
+    if let (true, Some(reader)) = (modify_wanted, spare) {
+        plan.summary = format!(
+            "writer {} is {} and no reader is {desired}: change reader {} ({}) to {desired} in place (the cluster keeps {} other reader(s)), then fail over to it",
+            writer.instance_id,
+            writer.class,
+            reader.instance_id,
+            reader.class,
+            cluster.members.iter().filter(|m| !m.is_writer).count() - 1
+        );
+        plan.action = Action::Modify {
+            target_instance_id: reader.instance_id.clone(),
+            target_class: reader.class.clone(),
+            reference_instance_id: reader.instance_id.clone(),
+            availability_zone: None,
+        };
+        return Ok(plan);
+    }
+    // Why not modify, when a person asked for it: said in the summary of the create.
+    let not_modified = match (request.method, spare) {
+        (Some(ScaleMethod::Modify), None) => {
+            " (no reader can be spared: changing one must leave the cluster another reader, so a new one is created)"
+        }
+        _ => "",
+    };
     if cluster.members.len() >= MAX_CLUSTER_INSTANCES {
         let why = format!(
             "cluster {} has {} instances, the most Aurora allows, and none is {desired}; remove a reader so a {desired} one can be added",
@@ -273,7 +318,7 @@ pub fn plan_restore(
         .clone()
         .or_else(|| writer.availability_zone.clone());
     plan.summary = format!(
-        "writer {} is {} and no reader is {desired}: create {target_instance_id} ({desired}, tier 0, configured like {}) in {}, then fail over to it",
+        "writer {} is {} and no reader is {desired}: create {target_instance_id} ({desired}, tier 0, configured like {}) in {}, then fail over to it{not_modified}",
         writer.instance_id, writer.class, reference.instance_id,
         availability_zone.as_deref().unwrap_or("any zone")
     );
@@ -310,10 +355,67 @@ impl Plan {
                 availability_zone, ..
             } => availability_zone.clone(),
             Action::Failback { .. } if named => None,
+            Action::Modify { .. } => None,
             _ => return None,
         };
         self.desired_class.clone().map(|class| (class, zone))
     }
+}
+
+/// The (class, zone) pairs a creation tries, in order, at most once each: the desired
+/// class in the planned zone, then in the cluster's other zones (where its instances
+/// are, so its subnet group has them); then each fallback class in the same order.
+/// `None` as the planned zone lets AWS choose, and is tried first.
+pub fn capacity_candidates(
+    desired: &str,
+    planned_zone: Option<&str>,
+    member_zones: &[String],
+    fallback_classes: &[String],
+) -> Vec<(String, Option<String>)> {
+    let mut zones: Vec<Option<String>> = vec![planned_zone.map(str::to_string)];
+    for zone in member_zones {
+        if !zones.contains(&Some(zone.clone())) {
+            zones.push(Some(zone.clone()));
+        }
+    }
+    let mut candidates = Vec::new();
+    for class in std::iter::once(desired.to_string()).chain(fallback_classes.iter().cloned()) {
+        for zone in &zones {
+            let pair = (class.clone(), zone.clone());
+            if !candidates.contains(&pair) {
+                candidates.push(pair);
+            }
+        }
+    }
+    candidates
+}
+
+/// The fallback classes a cluster's tag allows: valid classes, in the tag's order, none
+/// smaller than the current writer (a fallback must never shrink the writer); the
+/// refused ones with why.
+pub fn fallback_classes(tag: Option<&str>, writer_class: &str) -> (Vec<String>, Vec<String>) {
+    let mut allowed = Vec::new();
+    let mut refused = Vec::new();
+    for raw in tag
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .take(8)
+    {
+        match valid_writer_class(raw, "a fallback class") {
+            Ok(class) if has_at_least(&class, writer_class) => {
+                if !allowed.contains(&class) {
+                    allowed.push(class);
+                }
+            }
+            Ok(class) => refused.push(format!(
+                "{class} is smaller than the writer's {writer_class}"
+            )),
+            Err(e) => refused.push(e.0),
+        }
+    }
+    (allowed, refused)
 }
 
 /// Why the run may not act on `class` (in `zone`), given the zones that
@@ -384,6 +486,30 @@ fn failback_target<'a>(cluster: &'a ClusterView, desired: &str) -> Option<&'a Me
                 m.class != desired,
                 m.promotion_tier,
                 m.instance_id.clone(),
+            )
+        })
+}
+
+/// A reader that can be changed to the desired class in place: available, and not the
+/// only reader (the cluster keeps another to fail over to while it is modified). The
+/// largest such reader, then the first in promotion order.
+fn spare_reader<'a>(cluster: &'a ClusterView, writer: &MemberView) -> Option<&'a MemberView> {
+    let readers: Vec<&MemberView> = cluster
+        .members
+        .iter()
+        .filter(|m| m.instance_id != writer.instance_id && !m.is_writer)
+        .collect();
+    if readers.len() < 2 {
+        return None;
+    }
+    readers
+        .into_iter()
+        .filter(|m| instance_health(&m.status) == InstanceHealth::Available)
+        .max_by_key(|m| {
+            (
+                class_capacity(&m.class),
+                std::cmp::Reverse(m.promotion_tier),
+                std::cmp::Reverse(m.instance_id.clone()),
             )
         })
 }

@@ -57,6 +57,8 @@ fn state(plan_action: Option<Action>, moved: Option<bool>) -> RunState {
         reader: None,
         writer_check: moved.map(|m| writer_check(m, "orders-1")),
         error: None,
+        cleanup: None,
+        cleanup_error: None,
     }
 }
 
@@ -223,6 +225,7 @@ fn states_that_disagree_with_themselves_are_refused() {
                     instance_id: "orders-9".into(),
                     created: true,
                     status: "creating".into(),
+                    ..CreateReaderOutput::default()
                 })
             }),
             "not the instance the plan names",
@@ -275,6 +278,7 @@ fn a_failed_run_says_what_it_created_and_left() {
         instance_id: "orders-fb-1".into(),
         created: true,
         status: "creating".into(),
+        ..CreateReaderOutput::default()
     });
     failed.error = Some(CaughtError {
         error: "ReaderWaitExhausted".into(),

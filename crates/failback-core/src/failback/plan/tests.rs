@@ -1,6 +1,7 @@
 //! The plan's table tests: every kind of cluster and trigger, and what the plan does.
 
 use super::*;
+use crate::trigger::ScaleMethod;
 use crate::trigger::TriggerKind;
 
 fn member(id: &str, class: &str, status: &str, writer: bool, tier: i32) -> MemberView {
@@ -39,6 +40,7 @@ fn event() -> RunRequest {
         writer_class: None,
         availability_zone: None,
         event_time: Some(NOW - 60.0),
+        method: None,
     }
 }
 
@@ -53,6 +55,7 @@ fn manual(writer_class: Option<&str>) -> RunRequest {
         trigger: TriggerKind::Manual,
         writer_class: writer_class.map(String::from),
         event_time: None,
+        method: None,
         ..event()
     }
 }
@@ -176,9 +179,52 @@ fn plan_table() {
             Ok(Action::None),
         ),
         (
-            "input asks for more than any member has",
+            "input asks for more than any member has: the largest spare reader is changed in place",
             after_failover("available"),
             manual(Some("db.r6g.4xlarge")),
+            Ok(Action::Modify {
+                target_instance_id: "orders-1".into(),
+                target_class: "db.r6g.2xlarge".into(),
+                reference_instance_id: "orders-1".into(),
+                availability_zone: None,
+            }),
+        ),
+        (
+            "the person asked for a new instance",
+            after_failover("available"),
+            RunRequest {
+                method: Some(ScaleMethod::Create),
+                ..manual(Some("db.r6g.4xlarge"))
+            },
+            Ok(create("orders-2", "us-east-1b")),
+        ),
+        (
+            "a failover event creates, as it always has",
+            with(&|c| {
+                c.tags
+                    .insert(TAG_WRITER_CLASS.into(), "db.r6g.4xlarge".into());
+            }),
+            event(),
+            Ok(create("orders-2", "us-east-1b")),
+        ),
+        (
+            "one reader only: it cannot be spared, so create",
+            with(&|c| {
+                c.members.retain(|m| m.instance_id != "orders-3");
+            }),
+            RunRequest {
+                method: Some(ScaleMethod::Modify),
+                ..manual(Some("db.r6g.4xlarge"))
+            },
+            Ok(create("orders-2", "us-east-1b")),
+        ),
+        (
+            "a single-instance cluster is served by create",
+            lone_survivor(),
+            RunRequest {
+                method: Some(ScaleMethod::Modify),
+                ..manual(None)
+            },
             Ok(create("orders-2", "us-east-1b")),
         ),
         (
@@ -509,4 +555,42 @@ fn unknown_class_message_names_its_source() {
         plan.summary
     );
     assert!(plan.summary.contains("\"huge\""), "{}", plan.summary);
+}
+
+#[test]
+fn capacity_fallback_tries_each_zone_then_each_allowed_class_once() {
+    let zones = vec!["us-east-1a".to_string(), "us-east-1b".to_string()];
+    let got = capacity_candidates(
+        "db.r6g.2xlarge",
+        Some("us-east-1b"),
+        &zones,
+        &["db.r6g.4xlarge".to_string()],
+    );
+    let want: Vec<(String, Option<String>)> = [
+        ("db.r6g.2xlarge", "us-east-1b"),
+        ("db.r6g.2xlarge", "us-east-1a"),
+        ("db.r6g.4xlarge", "us-east-1b"),
+        ("db.r6g.4xlarge", "us-east-1a"),
+    ]
+    .into_iter()
+    .map(|(c, z)| (c.to_string(), Some(z.to_string())))
+    .collect();
+    assert_eq!(got, want);
+    // No zone planned: AWS chooses first, then the cluster's zones.
+    let any = capacity_candidates("db.r6g.2xlarge", None, &zones, &[]);
+    assert_eq!(any.len(), 3);
+    assert_eq!(any[0], ("db.r6g.2xlarge".to_string(), None));
+
+    // The tag: in order, valid classes only, never smaller than the writer, each once.
+    let (allowed, refused) = fallback_classes(
+        Some("db.r6g.4xlarge, db.r5.2xlarge,db.r6g.large,db.r6g.huge,db.r6g.4xlarge"),
+        "db.r6g.xlarge",
+    );
+    assert_eq!(allowed, ["db.r6g.4xlarge", "db.r5.2xlarge"]);
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].contains("smaller than the writer"),
+        "{refused:?}"
+    );
+    assert_eq!(fallback_classes(None, "db.r6g.large"), (vec![], vec![]));
 }

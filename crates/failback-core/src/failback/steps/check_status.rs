@@ -3,11 +3,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::class_rank::has_at_least;
 use crate::errors::{AwsFailure, StepError};
 use crate::model::{instance_health, InstanceHealth};
 pub use crate::model::{CheckStatusOutput, Readiness};
 use crate::rds::Rds;
-use crate::trigger::{valid_cluster_id, valid_instance_id, InvalidInput};
+use crate::trigger::{valid_cluster_id, valid_instance_id, valid_writer_class, InvalidInput};
 
 use super::parse_input;
 
@@ -34,6 +35,18 @@ struct CheckStatusInput {
     check: Question,
     cluster_id: String,
     instance_id: String,
+    /// For `reader-available`: the class the reader must have reached (a reader changed
+    /// in place is `available` again only with its new class, but asking costs nothing).
+    minimum_class: Option<String>,
+}
+
+/// check-status's validated input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub check: Question,
+    pub cluster_id: String,
+    pub instance_id: String,
+    pub minimum_class: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,18 +92,29 @@ fn refuse_terminal(instance_id: &str, status: &str) -> Result<(), CheckStatusErr
 }
 
 /// The validated input: which question, about which cluster and instance. Pure.
-pub fn read_input(payload: Value) -> Result<(Question, String, String), InvalidInput> {
+pub fn read_input(payload: Value) -> Result<CheckRequest, InvalidInput> {
     let input: CheckStatusInput = parse_input(payload, "check-status")?;
-    let cluster_id = valid_cluster_id(&input.cluster_id)?;
-    let instance_id = valid_instance_id(&input.instance_id, "instance identifier")?;
-    Ok((input.check, cluster_id, instance_id))
+    Ok(CheckRequest {
+        check: input.check,
+        cluster_id: valid_cluster_id(&input.cluster_id)?,
+        instance_id: valid_instance_id(&input.instance_id, "instance identifier")?,
+        minimum_class: input
+            .minimum_class
+            .map(|c| valid_writer_class(&c, "check-status's minimumClass"))
+            .transpose()?,
+    })
 }
 
 pub async fn check_status(
     rds: &Rds,
     payload: Value,
 ) -> Result<CheckStatusOutput, CheckStatusError> {
-    let (check, cluster_id, instance_id) = read_input(payload)?;
+    let CheckRequest {
+        check,
+        cluster_id,
+        instance_id,
+        minimum_class,
+    } = read_input(payload)?;
     match check {
         Question::ReaderAvailable => {
             let instance = rds
@@ -104,8 +128,11 @@ pub async fn check_status(
                 });
             }
             refuse_terminal(&instance_id, &instance.status)?;
+            let big_enough = minimum_class
+                .as_deref()
+                .is_none_or(|class| has_at_least(&instance.class, class));
             Ok(CheckStatusOutput {
-                state: (instance.status == "available").into(),
+                state: (instance.status == "available" && big_enough).into(),
                 cluster_id,
                 instance_status: instance.status,
                 cluster_status: None,

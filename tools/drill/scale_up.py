@@ -1,0 +1,528 @@
+"""The failback drill's scale-up, capacity-fallback and clean-up scenarios (issue 14), run
+by drill.py in its failback world (the real machine, the real Lambdas, moto behind the
+lifecycle proxy):
+
+    scale-up-modify            a person asks for a class larger than any member's: a spare
+                               reader is changed in place (ModifyDBInstance, `modifying`),
+                               then one failover; nothing created
+    scale-up-modify-no-capacity  the class has no capacity in that reader's zone: refused
+                               once, the run fails InsufficientCapacity, nothing changed
+    scale-up-single-instance   the same request for a cluster that has only its writer:
+                               a reader is created instead
+    capacity-other-zone        no capacity for the class in the writer's zone: created in
+                               the cluster's other zone; the refusal listed
+    capacity-fallback-class    no capacity for the class anywhere: the fallback class the
+                               cluster's tag allows is created, and becomes the writer
+    capacity-none-allowed      no capacity anywhere, no fallback allowed: InsufficientCapacity
+                               naming every attempt; nothing created
+    abandoned-reader-deleted   the created reader ends `insufficient-capacity`: CleanUpReader
+                               deletes it, the record says so; a retried clean-up is harmless
+    abandoned-reader-kept      the same with aurora-failback:keep-on-failure=true: kept
+    scale-up-cli               `aurora-failback plan` and `scale-up` against this drill's moto,
+                               the execution input they register run through the real machine
+    emulated-capacity          the proxy's class changes and capacity refusals, checked alone
+
+The lifecycle the proxy adds (class changes shown `modifying`, capacity refusals per zone
+and class) is described, with the AWS references, in instance_capacity.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+import boto3
+
+from drill import (ACCOUNT, CLUSTER, FAILBACK, LIFECYCLE, REGION, ROOT, TABLE, Drill, Execution, LiveStates,
+                   Scenario, check, nothing_changed, plan_of, prepare_old_writer_gone, print_ledger, print_topology)
+from fault_proxy import Behaviour
+import emulation_checks
+
+BIG = "db.r6g.4xlarge"  # larger than any member of the demo cluster
+WANTED = "db.r6g.2xlarge"  # the demo cluster's writer-class tag
+FALLBACK = "db.r7g.2xlarge"  # as large as WANTED, another family
+SCALE_UP = {"clusterId": CLUSTER, "writerClass": BIG}
+TAG_FALLBACK = "aurora-failback:fallback-classes"
+TAG_KEEP = "aurora-failback:keep-on-failure"
+CLI = ROOT / "target/debug/aurora-failback"
+
+
+# --- what the proxy saw -------------------------------------------------------------
+
+def changes(drill: Drill, action: str) -> list:
+    """The proxy's record of one changing action's calls (Change: params, HTTP status)."""
+    return [c for c in drill.proxy.counters.changes if c.action == action]
+
+
+def error_code(change) -> str:
+    return "ok" if change.status == 200 else f"HTTP {change.status}"
+
+
+def instances_in_moto(drill: Drill) -> dict:
+    """Every instance as moto holds it (no proxy rewrite): id -> DBInstance."""
+    return {i["DBInstanceIdentifier"]: i
+            for page in drill.rds.get_paginator("describe_db_instances").paginate() for i in page["DBInstances"]}
+
+
+def reader_result(run: Execution) -> dict:
+    results = [r for r in run.task_results("CreateReader") if isinstance(r, dict)]
+    return results[-1] if results else {}
+
+
+def cleanup_result(run: Execution) -> dict:
+    results = [r for r in run.task_results("CleanUpReader") if isinstance(r, dict)]
+    return results[-1] if results else {}
+
+
+def reader_statuses(run: Execution) -> list:
+    return [r.get("instanceStatus") for r in run.task_results("CheckReader") if isinstance(r, dict)]
+
+
+def tag_cluster(drill: Drill, key: str, value: str) -> None:
+    arn = drill.rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]["DBClusterArn"]
+    drill.rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": key, "Value": value}])
+
+
+def say(text: str) -> None:
+    print(f"   {text}", flush=True)
+
+
+# --- worlds -------------------------------------------------------------------------
+
+def prepare_single_instance(drill: Drill) -> None:
+    """The demo cluster with only its writer (orders-1, db.r6g.2xlarge): no reader to spare."""
+    drill.demo_cluster()
+    for reader in ("orders-2", "orders-3"):
+        drill.rds.delete_db_instance(DBInstanceIdentifier=reader)
+
+
+def prepare_fallback_allowed(drill: Drill) -> None:
+    """The old writer gone; the cluster allows falling back to a smaller class (refused: smaller
+    than the writer's db.r6g.large) and to db.r7g.2xlarge, in that order."""
+    prepare_old_writer_gone(drill)
+    tag_cluster(drill, TAG_FALLBACK, f"db.t4g.medium, {FALLBACK}")
+
+
+def prepare_keep_on_failure(drill: Drill) -> None:
+    prepare_old_writer_gone(drill)
+    tag_cluster(drill, TAG_KEEP, "true")
+
+
+# --- a. scale-up by changing a spare reader in place ----------------------------------
+
+def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    plan = plan_of(run, record)
+    target = plan.get("targetInstanceId")
+    readers_before = {r["instance"]: r for r in before if not r["writer"]}
+    check(failures, run.status == "SUCCEEDED", f"execution {run.status} {run.error}: {run.cause}")
+    check(failures, plan.get("action") == "modify", f"plan {plan.get('action')}: {plan.get('summary') or plan.get('reason')}")
+    check(failures, target in readers_before, f"the plan changes {target}, not one of the readers {sorted(readers_before)}")
+    modified = changes(drill, "ModifyDBInstance")
+    check(failures, len(modified) == 1, f"{len(modified)} ModifyDBInstance calls, expected 1")
+    for call in modified[:1]:
+        sent = {k: call.params.get(k) for k in ("DBInstanceIdentifier", "DBInstanceClass", "PromotionTier", "ApplyImmediately")}
+        expected = {"DBInstanceIdentifier": target, "DBInstanceClass": BIG, "PromotionTier": "0", "ApplyImmediately": "true"}
+        check(failures, sent == expected and call.status == 200, f"ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
+    seen = reader_statuses(run)
+    check(failures, "modifying" in seen and seen[-1:] == ["available"],
+          f"the reader checks saw {seen}: expected `modifying`, then `available`")
+    writer = drill.writer() or {}
+    check(failures, (writer.get("instance"), writer.get("class")) == (target, BIG),
+          f"the writer is {writer.get('instance')} ({writer.get('class')}), expected {target} ({BIG})")
+    check(failures, writer.get("tier") == 0, f"the new writer's promotion tier is {writer.get('tier')}, expected 0")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
+    check(failures, len(changes(drill, "FailoverDBCluster")) == 1, f"{len(changes(drill, 'FailoverDBCluster'))} FailoverDBCluster calls")
+    check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0,
+          f"{drill.proxy.counters.calls.get('CreateDBInstance', 0)} CreateDBInstance calls, expected none")
+    after = drill.topology()
+    check(failures, sorted(r["instance"] for r in after) == sorted(r["instance"] for r in before),
+          f"instances before {sorted(r['instance'] for r in before)}, after {sorted(r['instance'] for r in after)}")
+    check(failures, (record.get("outcome"), record.get("action")) == ("restored", "modify"),
+          f"ledger outcome {record.get('outcome')}, action {record.get('action')}: {record.get('summary')}")
+    check(failures, record.get("toClass") == BIG, f"ledger toClass {record.get('toClass')}, expected {BIG}")
+    check(failures, "createdInstanceId" not in record, f"ledger names a created instance: {record.get('createdInstanceId')}")
+    check(failures, "restored" in drill.published_outcomes(), "no run-finished event with outcome restored")
+    say(f"plan modify {target} ({readers_before.get(target, {}).get('class')} -> {BIG}); ModifyDBInstance x{len(modified)}; "
+        f"reader checks saw {seen}; writer {writer.get('instance')} {writer.get('class')} tier {writer.get('tier')}; "
+        f"failovers {drill.proxy.counters.failovers_performed}; created {drill.proxy.counters.create_instance_succeeded}")
+    return failures
+
+
+def expect_modify_refused(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """No capacity for the class in the spare reader's zone: ModifyDBInstance refused once,
+    the run fails InsufficientCapacity; nothing changed, nothing to clean up."""
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    modified = [(c.params.get("DBInstanceIdentifier"), c.params.get("DBInstanceClass"), error_code(c)) for c in changes(drill, "ModifyDBInstance")]
+    check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
+    check(failures, (record.get("outcome"), record.get("action"), record.get("error")) == ("failed", "modify", "InsufficientCapacity"),
+          f"ledger {record.get('outcome')} {record.get('action')} {record.get('error')}: {record.get('errorCause')}")
+    check(failures, modified == [("orders-2", BIG, "HTTP 400")], f"ModifyDBInstance calls {modified}, expected one, refused")
+    check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0, "an instance was created")
+    check(failures, run.entered("CleanUpReader") == 0, "CleanUpReader ran for a reader the run did not create")
+    say(f"ModifyDBInstance: {modified}; ledger {record.get('error')}: {record.get('errorCause')}")
+    return failures + nothing_changed(drill, before)
+
+
+# --- b. scale-up of a cluster with no reader to spare ---------------------------------
+
+def expect_scaled_by_creation(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    plan = plan_of(run, record)
+    created = changes(drill, "CreateDBInstance")
+    writer = drill.writer() or {}
+    check(failures, run.status == "SUCCEEDED", f"execution {run.status} {run.error}: {run.cause}")
+    check(failures, plan.get("action") == "create", f"plan {plan.get('action')}: {plan.get('summary') or plan.get('reason')}")
+    check(failures, len(created) == 1 and created[0].status == 200 and created[0].params.get("DBInstanceClass") == BIG,
+          f"CreateDBInstance calls: {[(c.params.get('DBInstanceClass'), error_code(c)) for c in created]}, expected one of {BIG}")
+    check(failures, not changes(drill, "ModifyDBInstance"), f"{len(changes(drill, 'ModifyDBInstance'))} ModifyDBInstance calls")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
+    check(failures, writer.get("class") == BIG and writer.get("instance") == record.get("createdInstanceId"),
+          f"the writer is {writer.get('instance')} ({writer.get('class')}); the run created {record.get('createdInstanceId')}")
+    check(failures, len(drill.topology()) == len(before) + 1, f"{len(before)} instances before, {len(drill.topology())} after")
+    check(failures, (record.get("outcome"), record.get("action")) == ("restored", "create"),
+          f"ledger outcome {record.get('outcome')}, action {record.get('action')}: {record.get('summary')}")
+    say(f"members before {[r['instance'] for r in before]}; plan create; created {record.get('createdInstanceId')} ({BIG}); "
+        f"writer {writer.get('instance')} {writer.get('class')}; failovers {drill.proxy.counters.failovers_performed}")
+    return failures
+
+
+# --- c, d, e. capacity --------------------------------------------------------------
+
+def created_zone(drill: Drill, instance_id: str | None) -> str | None:
+    return instances_in_moto(drill).get(instance_id or "", {}).get("AvailabilityZone")
+
+
+def expect_other_zone(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """No capacity for the class in the planned zone (the writer's, us-east-1b): created in
+    the cluster's other zone, the refusal listed, one instance."""
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    plan = plan_of(run, record)
+    reader = reader_result(run)
+    calls = [(c.params.get("DBInstanceClass"), c.params.get("AvailabilityZone"), error_code(c)) for c in changes(drill, "CreateDBInstance")]
+    zone = created_zone(drill, record.get("createdInstanceId"))
+    writer = drill.writer() or {}
+    check(failures, run.status == "SUCCEEDED" and record.get("outcome") == "restored",
+          f"execution {run.status}, ledger {record.get('outcome')}: {record.get('summary')} {record.get('errorCause', '')}")
+    check(failures, plan.get("availabilityZone") == "us-east-1b", f"the plan's zone is {plan.get('availabilityZone')}, expected the writer's us-east-1b")
+    check(failures, calls == [(WANTED, "us-east-1b", "HTTP 400"), (WANTED, "us-east-1c", "ok")],
+          f"CreateDBInstance calls {calls}: expected us-east-1b refused, then us-east-1c")
+    check(failures, zone == "us-east-1c", f"the new reader is in {zone}, expected us-east-1c")
+    attempts = reader.get("attempts") or []
+    check(failures, len(attempts) == 1 and "us-east-1b" in attempts[0] and WANTED in attempts[0],
+          f"create-reader's attempts {attempts}: expected the one refusal in us-east-1b")
+    check(failures, drill.proxy.counters.create_instance_succeeded == 1, f"{drill.proxy.counters.create_instance_succeeded} instances created")
+    check(failures, (writer.get("instance"), writer.get("class")) == (record.get("createdInstanceId"), WANTED),
+          f"the writer is {writer.get('instance')} ({writer.get('class')})")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers")
+    say(f"CreateDBInstance: {calls}; created {record.get('createdInstanceId')} in {zone}; attempts {attempts}")
+    return failures
+
+
+def expect_fallback_class(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    reader = reader_result(run)
+    calls = [(c.params.get("DBInstanceClass"), c.params.get("AvailabilityZone"), error_code(c)) for c in changes(drill, "CreateDBInstance")]
+    writer = drill.writer() or {}
+    check(failures, run.status == "SUCCEEDED" and record.get("outcome") == "restored",
+          f"execution {run.status}, ledger {record.get('outcome')}: {record.get('summary')} {record.get('errorCause', '')}")
+    check(failures, calls == [(WANTED, "us-east-1b", "HTTP 400"), (WANTED, "us-east-1c", "HTTP 400"), (FALLBACK, "us-east-1b", "ok")],
+          f"CreateDBInstance calls {calls}: expected {WANTED} refused in both zones, then {FALLBACK}")
+    check(failures, reader.get("instanceClass") == FALLBACK, f"create-reader's instanceClass {reader.get('instanceClass')}")
+    attempts = reader.get("attempts") or []
+    check(failures, any("db.t4g.medium" in a for a in attempts) and sum(WANTED in a for a in attempts) == 2,
+          f"create-reader's attempts {attempts}: expected db.t4g.medium refused as smaller, {WANTED} refused twice")
+    check(failures, (writer.get("instance"), writer.get("class")) == (record.get("createdInstanceId"), FALLBACK),
+          f"the writer is {writer.get('instance')} ({writer.get('class')}), expected the created {record.get('createdInstanceId')} ({FALLBACK})")
+    check(failures, record.get("toClass") == FALLBACK, f"ledger toClass {record.get('toClass')}, expected {FALLBACK}")
+    check(failures, drill.proxy.counters.create_instance_succeeded == 1, f"{drill.proxy.counters.create_instance_succeeded} instances created")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers")
+    say(f"CreateDBInstance: {calls}; writer {writer.get('instance')} {writer.get('class')}; ledger toClass {record.get('toClass')}; "
+        f"summary {record.get('summary')!r}")
+    return failures
+
+
+def expect_no_capacity(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    cause = record.get("errorCause") or ""
+    calls = [(c.params.get("DBInstanceClass"), c.params.get("AvailabilityZone"), error_code(c)) for c in changes(drill, "CreateDBInstance")]
+    check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
+    check(failures, (record.get("outcome"), record.get("error")) == ("failed", "InsufficientCapacity"),
+          f"ledger {record.get('outcome')} {record.get('error')}: {cause}")
+    for text in (f"{WANTED} in us-east-1b", f"{WANTED} in us-east-1c", TAG_FALLBACK):
+        check(failures, text in cause, f"the error {cause!r} does not name {text!r}")
+    check(failures, calls == [(WANTED, "us-east-1b", "HTTP 400"), (WANTED, "us-east-1c", "HTTP 400")],
+          f"CreateDBInstance calls {calls}: expected each zone once, refused")
+    check(failures, run.entered("CleanUpReader") == 0, "CleanUpReader ran, with nothing created")
+    check(failures, "failed" in drill.published_outcomes(), "no run-finished event with outcome failed")
+    say(f"CreateDBInstance: {calls}; ledger error {record.get('error')}: {cause}")
+    return failures + nothing_changed(drill, before)
+
+
+# --- f. the abandoned reader ------------------------------------------------------------
+
+def retried_cleanup(drill: Drill, run: Execution, plan: dict) -> dict:
+    """CleanUpReader's call again, as a retry or a person would make it: create-reader with
+    method delete-abandoned, the same input the machine gives it."""
+    invoked = drill.lambdas.invoke("create-reader", {
+        "clusterId": plan.get("clusterId", CLUSTER), "runName": run.name,
+        "instanceClass": plan.get("desiredClass"), "referenceInstanceId": plan.get("referenceInstanceId"),
+        "availabilityZone": plan.get("availabilityZone"), "method": "delete-abandoned",
+        "targetInstanceId": plan.get("targetInstanceId"),
+    })
+    return {"error": invoked.error, **(invoked.body if isinstance(invoked.body, dict) else {"body": invoked.body})}
+
+
+def expect_abandoned(kept: bool):
+    def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+        failures: list[str] = []
+        run = runs[0]
+        record = drill.run_record(run)
+        plan = plan_of(run, record)
+        created = record.get("createdInstanceId") or plan.get("targetInstanceId")
+        seen = reader_statuses(run)
+        cleaned = cleanup_result(run)
+        deletes = changes(drill, "DeleteDBInstance")
+        check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
+        check(failures, (record.get("outcome"), record.get("error")) == ("failed", "TargetFailed"),
+              f"ledger {record.get('outcome')} {record.get('error')}: {record.get('errorCause')}")
+        check(failures, "insufficient-capacity" in (record.get("errorCause") or ""), f"cause {record.get('errorCause')}")
+        failed = [e.get("error") for e in run.events if e["type"] == "StateFailed" and e.get("state") == "CheckReader"]
+        check(failures, "creating" in seen and failed == ["TargetFailed"],
+              f"the reader checks saw {seen}, then failed {failed}: expected `creating`, then TargetFailed")
+        check(failures, drill.proxy.counters.create_instance_succeeded == 1, f"{drill.proxy.counters.create_instance_succeeded} instances created")
+        check(failures, drill.proxy.counters.failovers_performed == 0, "a failover happened")
+        check(failures, run.entered("CleanUpReader") == 1, f"CleanUpReader entered {run.entered('CleanUpReader')} times")
+        left = instances_in_moto(drill).get(created or "")
+        if kept:
+            check(failures, cleaned.get("status") == "kept", f"CleanUpReader answered {cleaned}")
+            check(failures, not deletes, f"{len(deletes)} DeleteDBInstance calls with keep-on-failure")
+            check(failures, left is not None, f"{created} is gone, though the cluster says keep-on-failure")
+            check(failures, (record.get("cleanup") or "").startswith(f"kept {created}"), f"ledger cleanup {record.get('cleanup')!r}")
+        else:
+            check(failures, cleaned.get("status") == "deleting" and cleaned.get("instanceId") == created, f"CleanUpReader answered {cleaned}")
+            check(failures, [(c.params.get("DBInstanceIdentifier"), c.status) for c in deletes] == [(created, 200)],
+                  f"DeleteDBInstance calls {[(c.params.get('DBInstanceIdentifier'), c.status) for c in deletes]}, expected one of {created}")
+            check(failures, left is None, f"{created} is still there ({(left or {}).get('DBInstanceStatus')})")
+            check(failures, record.get("cleanup") == f"deleted {created}, which this run created and gave up on",
+                  f"ledger cleanup {record.get('cleanup')!r}")
+        check(failures, (drill.writer() or {}).get("instance") == "orders-2", f"the writer moved: {drill.writer()}")
+        members = sorted(r["instance"] for r in drill.topology())
+        # A retried clean-up: harmless (gone or deleting, or kept again), nothing else sent.
+        retried = retried_cleanup(drill, run, plan)
+        allowed = ("kept",) if kept else ("gone", "deleting")
+        check(failures, not retried.get("error") and retried.get("status") in allowed,
+              f"the retried clean-up answered {retried}, expected status {' or '.join(allowed)}")
+        check(failures, len(changes(drill, "DeleteDBInstance")) == len(deletes),
+              f"the retried clean-up sent DeleteDBInstance ({len(changes(drill, 'DeleteDBInstance'))} in all)")
+        check(failures, sorted(r["instance"] for r in drill.topology()) == members, "the retried clean-up changed the cluster")
+        stranger = None
+        if not kept and created and left is None:
+            # Someone else's instance under the same name (no run tag): never deleted.
+            drill.rds.create_db_instance(DBInstanceIdentifier=created, DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql",
+                                         DBInstanceClass="db.r6g.large", AvailabilityZone="us-east-1c",
+                                         Tags=[{"Key": "team", "Value": "payments"}])
+            stranger = retried_cleanup(drill, run, plan)
+            check(failures, stranger.get("error") and stranger.get("errorType") == "IdentifierConflict",
+                  f"clean-up of an instance this run did not create answered {stranger}, expected IdentifierConflict")
+            check(failures, created in instances_in_moto(drill) and len(changes(drill, "DeleteDBInstance")) == len(deletes),
+                  "the clean-up deleted an instance this run did not create")
+        say(f"created {created}; reader checks saw {seen}, then {failed}; CleanUpReader: {cleaned.get('status')}; "
+            f"DeleteDBInstance x{len(deletes)}; ledger cleanup {record.get('cleanup')!r}; retried clean-up: {retried.get('status')}"
+            + (f"; a stranger's instance of that name: {stranger.get('errorType')}, kept" if stranger else ""))
+        return failures
+    return expect
+
+
+# --- g. the CLI against this drill ----------------------------------------------------
+
+@dataclass
+class CliRun:
+    args: list
+    code: int
+    stdout: str
+    stderr: str
+
+
+def register_machine(drill: Drill) -> str:
+    """The failback machine as deployed (its substitutions made), registered in moto's Step
+    Functions with execution disabled: StartExecution is recorded, nothing runs there."""
+    drill.moto.post("/moto-api/config", {"stepfunctions": {"execute_state_machine": False}})
+    definition = FAILBACK.definition.read_text()
+    for name, value in FAILBACK.substitutions.items():
+        definition = definition.replace("${" + name + "}", value)
+    if "${" in definition:
+        raise RuntimeError("a placeholder of the machine is not substituted")
+    sfn = sfn_client(drill)
+    return sfn.create_state_machine(name=FAILBACK.name, definition=definition,
+                                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/aurora-failback")["stateMachineArn"]
+
+
+def sfn_client(drill: Drill):
+    return boto3.client("stepfunctions", region_name=REGION, endpoint_url=drill.moto.endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def run_cli(drill: Drill, machine_arn: str, *args: str) -> CliRun:
+    """The CLI binary with nothing of this machine's AWS setup: the drill's proxy (moto
+    behind it) as its endpoint, the registered machine, the ledger table."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{drill.proxy.port}",
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AURORA_FAILBACK_TABLE": TABLE,
+        "AURORA_FAILBACK_STATE_MACHINE": machine_arn,
+        "AURORA_FAILBACK_POLL_MS": "50",
+    }
+    done = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=120)
+    return CliRun(list(args), done.returncode, done.stdout, done.stderr)
+
+
+def show_cli(result: CliRun) -> None:
+    print(f"\n   $ aurora-failback {' '.join(result.args)}    (exit {result.code})")
+    for line in (result.stdout + result.stderr).rstrip().splitlines():
+        print(f"     {line}")
+
+
+def started_execution(drill: Drill, result: CliRun) -> tuple[str | None, str | None, object]:
+    """(run name, execution ARN, input) of the execution `scale-up` registered in moto."""
+    found = re.search(r"Started run (\S+)\s+(arn:aws:states:\S+)", result.stdout)
+    if not found:
+        return None, None, None
+    name, arn = found.group(1), found.group(2)
+    described = sfn_client(drill).describe_execution(executionArn=arn)
+    return name, arn, json.loads(described["input"])
+
+
+def run_scale_up_cli(drill: Drill, verbose: bool) -> list[str]:
+    """`aurora-failback plan` and `scale-up` against the drill's moto; the execution input
+    `scale-up` registers, run through the real machine here (moto's Step Functions runs no
+    Lambda); the result read back from moto, the ledger and `aurora-failback runs`."""
+    failures: list[str] = []
+    if not CLI.is_file():
+        return [f"no CLI binary at {CLI} (make build)"]
+    machine_arn = register_machine(drill)
+    before = drill.topology()
+    print_topology("Before", before)
+
+    planned = run_cli(drill, machine_arn, "plan", CLUSTER, "--writer-class", BIG)
+    show_cli(planned)
+    as_json = run_cli(drill, machine_arn, "plan", CLUSTER, "--writer-class", BIG, "--json")
+    try:
+        cli_plan = json.loads(as_json.stdout)
+    except ValueError:
+        cli_plan = {}
+    check(failures, planned.code == 0 and "modify:" in planned.stdout, f"plan exit {planned.code}: {planned.stdout}{planned.stderr}")
+    check(failures, cli_plan.get("action") == "modify", f"plan --json: action {cli_plan.get('action')}")
+
+    dry = run_cli(drill, machine_arn, "scale-up", CLUSTER, "--to", BIG, "--dry-run")
+    show_cli(dry)
+    dry_name, _, dry_input = started_execution(drill, dry)
+    print(f"     registered input: {json.dumps(dry_input)}")
+    check(failures, dry.code == 0, f"scale-up --dry-run exit {dry.code}: {dry.stderr}")
+    check(failures, dry_input == {"clusterId": CLUSTER, "dryRun": True, "writerClass": BIG},
+          f"scale-up --dry-run registered {dry_input}")
+
+    real = run_cli(drill, machine_arn, "scale-up", CLUSTER, "--to", BIG)
+    show_cli(real)
+    real_name, _, real_input = started_execution(drill, real)
+    print(f"     registered input: {json.dumps(real_input)}")
+    check(failures, real.code == 0, f"scale-up exit {real.code}: {real.stderr}")
+    check(failures, real_input == {"clusterId": CLUSTER, "dryRun": False, "writerClass": BIG},
+          f"scale-up registered {real_input}")
+    listed = sfn_client(drill).list_executions(stateMachineArn=machine_arn)["executions"]
+    check(failures, len(listed) == 2, f"{len(listed)} executions registered in moto, expected 2")
+    if failures or not dry_name or not real_name:
+        return failures or ["scale-up registered no execution"]
+
+    # Moto's Step Functions runs no Lambda: the same inputs, under the same run names,
+    # through the real machine here.
+    for name, trigger in ((dry_name, dry_input), (real_name, real_input)):
+        print(f"\n   The registered execution {name}, run through statemachine/failback.asl.json:\n")
+        live = LiveStates(show_changes=True)
+        run = drill.run(name, trigger, live)
+        live.flush_hidden()
+        record = drill.run_record(run)
+        print(f"\n   Execution {run.name}: {run.status}" + (f" ({run.error})" if run.error else "") + f" in {run.seconds:.1f} s")
+        print_ledger(record)
+        plan = plan_of(run, record)
+        check(failures, plan.get("action") == cli_plan.get("action") and plan.get("targetInstanceId") == cli_plan.get("targetInstanceId"),
+              f"{name}: the machine planned {plan.get('action')} {plan.get('targetInstanceId')}, the CLI "
+              f"{cli_plan.get('action')} {cli_plan.get('targetInstanceId')}")
+        if trigger.get("dryRun"):
+            check(failures, run.status == "SUCCEEDED" and record.get("outcome") == "dry-run",
+                  f"{name}: {run.status}, ledger {record.get('outcome')}")
+            failures += nothing_changed(drill, before)
+        else:
+            failures += expect_scaled_in_place(drill, [run], before)
+    print_topology("After", drill.topology())
+    history = run_cli(drill, machine_arn, "runs", "--cluster", CLUSTER)
+    show_cli(history)
+    check(failures, history.code == 0 and real_name in history.stdout and dry_name in history.stdout,
+          f"runs does not list both runs: {history.stdout}{history.stderr}")
+    return failures
+
+
+# --- the proxy's emulation, checked alone ---------------------------------------------
+
+def run_emulated_capacity(drill: Drill, verbose: bool) -> list[str]:
+    """instance_capacity.py against the AWS references, with boto3, through the proxy."""
+    drill.moto.post("/moto-api/reset")
+    found = emulation_checks.check_instance_capacity(f"http://127.0.0.1:{drill.proxy.port}", drill.moto.endpoint, drill.proxy)
+    say("class change: modifying x2 with PendingModifiedValues, then available with the new class; "
+        "InsufficientDBInstanceCapacity for CreateDBInstance and ModifyDBInstance per (zone, class); "
+        "creating -> insufficient-capacity" if not found else "the emulation differs from the references")
+    return found
+
+
+NO_CAPACITY_HERE = (("us-east-1b", WANTED),)
+NO_CAPACITY_ANYWHERE = (("*", WANTED),)
+FAILOVER_EVENT = "failover-completed.json"
+
+SCENARIOS = [
+    Scenario("scale-up-modify", f"a person asks for {BIG}: a spare reader changed in place, one failover, nothing created",
+             Behaviour(failing_over_polls=2, class_change_describes=3), lambda d: d.demo_cluster(), SCALE_UP,
+             expect_scaled_in_place),
+    Scenario("scale-up-modify-no-capacity", f"no {BIG} capacity in the spare reader's zone: the change refused once, failed, nothing changed",
+             Behaviour(no_capacity=(("us-east-1b", BIG),)), lambda d: d.demo_cluster(), SCALE_UP, expect_modify_refused),
+    Scenario("scale-up-single-instance", f"{BIG} asked for a cluster with only its writer: a reader created, one failover",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2), prepare_single_instance, SCALE_UP,
+             expect_scaled_by_creation),
+    Scenario("capacity-other-zone", f"no {WANTED} capacity in the writer's zone: created in the cluster's other zone",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=NO_CAPACITY_HERE),
+             prepare_old_writer_gone, FAILOVER_EVENT, expect_other_zone),
+    Scenario("capacity-fallback-class", f"no {WANTED} capacity anywhere: the allowed fallback {FALLBACK} created, now the writer",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=NO_CAPACITY_ANYWHERE),
+             prepare_fallback_allowed, FAILOVER_EVENT, expect_fallback_class),
+    Scenario("capacity-none-allowed", f"no {WANTED} capacity anywhere, no fallback allowed: InsufficientCapacity, nothing created",
+             Behaviour(no_capacity=NO_CAPACITY_ANYWHERE), prepare_old_writer_gone, FAILOVER_EVENT, expect_no_capacity),
+    Scenario("abandoned-reader-deleted", "the new reader ends insufficient-capacity: the run deletes it; a retried clean-up is harmless",
+             Behaviour(capacity_lost=(("us-east-1b", WANTED),)), prepare_old_writer_gone, FAILOVER_EVENT,
+             expect_abandoned(kept=False)),
+    Scenario("abandoned-reader-kept", "the same with aurora-failback:keep-on-failure=true: the reader is kept",
+             Behaviour(capacity_lost=(("us-east-1b", WANTED),)), prepare_keep_on_failure, FAILOVER_EVENT,
+             expect_abandoned(kept=True)),
+    Scenario("scale-up-cli", f"aurora-failback plan and scale-up --to {BIG} against the drill's moto; the input run by the real machine",
+             Behaviour(failing_over_polls=2), lambda d: d.demo_cluster(), None, None, run=run_scale_up_cli),
+    Scenario("emulated-capacity", "the proxy's class changes (modifying) and capacity refusals per zone and class, checked alone",
+             Behaviour(), lambda d: None, None, None, run=run_emulated_capacity),
+]
