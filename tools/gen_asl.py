@@ -318,6 +318,35 @@ def machine():
             "ResultPath": "$.expect",
             "Next": "WaitForReader",
         },
+        "OldWriterToo?": {
+            "Type": "Choice",
+            "Comment": "The writer moved: when the input or the cluster's aurora-failback:scale-old-writer tag asks for it, the old writer is brought to the same class too, so the next failover does not shrink capacity.",
+            "Choices": [{"Variable": "$.plan.scaleOldWriter", "BooleanEquals": True, "Next": "ScaleOldWriter"}],
+            "Default": "FinishRun",
+        },
+        "ScaleOldWriter": {
+            "Type": "Task",
+            "Comment": "Changes the old writer (now a reader) to the new writer's class in place with ApplyImmediately, at promotion tier 1 so the new writer stays first (sent once; nothing if it already has the class); not waited for. Its answer or error goes to the record; the run is restored either way.",
+            "Resource": "${CreateReaderFunctionArn}",
+            "Parameters": {
+                "clusterId.$": "$.plan.clusterId",
+                "runName.$": "$.runName",
+                "instanceClass.$": "$.expect.class",
+                "referenceInstanceId.$": "$.plan.writerInstanceId",
+                "availabilityZone": None,
+                "method": "scale-old-writer",
+                "targetInstanceId.$": "$.plan.writerInstanceId",
+            },
+            "ResultPath": "$.oldWriter",
+            "TimeoutSeconds": 60,
+            "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60), retry(["ClusterBusy"], 15, 6, 2.0, 120)],
+            "Catch": [
+                {"ErrorEquals": ["IdentifierConflict", "ClusterNotFound", "NotOptedIn", "InsufficientCapacity", "QuotaExceeded", "NotASpareReader"] + COMMON_TERMINAL_ERRORS,
+                 "ResultPath": "$.oldWriterError", "Next": "FinishRun"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.oldWriterError", "Next": "FinishRun"},
+            ],
+            "Next": "FinishRun",
+        },
         "ReaderAbandoned?": {
             "Type": "Choice",
             "Comment": "The reader this run created failed, never became available, or ran out of capacity: it is deleted (CleanUpReader) unless nothing was created (failback, modify).",
@@ -404,7 +433,7 @@ def machine():
     ))
     merge(states, poll_loop(
         "Writer", "writer-moved", "the target is the writer and the cluster available", "the writer had not moved to the target",
-        "$.writerCheck", "FinishRun", WRITER_WAIT_SECONDS, "WriterWaitExhausted",
+        "$.writerCheck", "OldWriterToo?", WRITER_WAIT_SECONDS, "WriterWaitExhausted",
     ))
     uncommented = sorted(name for name, state in states.items() if not state.get("Comment"))
     if uncommented:

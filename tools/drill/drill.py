@@ -433,6 +433,9 @@ def summarise_result(state: str, result) -> str:
         return f"{result.get('instanceId')} {made} ({result.get('instanceClass')}){tried}"
     if state == "CleanUpReader":
         return f"{result.get('instanceId')} {result.get('status')}"
+    if state == "ScaleOldWriter":
+        done = "changing to" if result.get("created") else "already has or is getting"
+        return f"old writer {result.get('instanceId')} {done} {result.get('instanceClass')} ({result.get('status')})"
     if state in ("CheckReader", "CheckWriter"):
         detail = result.get("instanceStatus")
         if state == "CheckWriter":
@@ -510,7 +513,7 @@ def print_topology(title: str, rows: list[dict]) -> None:
 def print_ledger(record: dict) -> None:
     print("\n  Ledger record")
     for key in ("runName", "outcome", "summary", "action", "fromClass", "toClass", "writerBefore",
-                "targetInstanceId", "createdInstanceId", "cleanup", "error", "errorCause", "startedAt", "endedAt",
+                "targetInstanceId", "createdInstanceId", "cleanup", "oldWriter", "error", "errorCause", "startedAt", "endedAt",
                 "secondsToRestore"):
         if key in record:
             print(f"    {key:<18} {record[key]}")

@@ -5,6 +5,11 @@ lifecycle proxy):
     scale-up-modify            a person asks for a class larger than any member's: a spare
                                reader is changed in place (ModifyDBInstance, `modifying`),
                                then one failover; nothing created
+    scale-up-old-writer        the same, with "scaleOldWriter": true: after the failover the old
+                               writer (now a reader) is changed to the class too, at promotion
+                               tier 1, once, not waited for; the record says so
+    scale-up-old-writer-tag    the same asked for by the cluster's aurora-failback:scale-old-writer
+                               tag ("True": any case) instead of the input
     scale-up-modify-no-capacity  the class has no capacity in that reader's zone: refused
                                once, the run fails InsufficientCapacity, nothing changed
     scale-up-single-instance   the same request for a cluster that has only its writer:
@@ -44,8 +49,11 @@ BIG = "db.r6g.4xlarge"  # larger than any member of the demo cluster
 WANTED = "db.r6g.2xlarge"  # the demo cluster's writer-class tag
 FALLBACK = "db.r7g.2xlarge"  # as large as WANTED, another family
 SCALE_UP = {"clusterId": CLUSTER, "writerClass": BIG}
+SCALE_UP_OLD_WRITER = {**SCALE_UP, "scaleOldWriter": True}
+OLD_WRITER = "orders-1"  # the demo cluster's writer: the old writer once the run fails over
 TAG_FALLBACK = "aurora-failback:fallback-classes"
 TAG_KEEP = "aurora-failback:keep-on-failure"
+TAG_SCALE_OLD_WRITER = "aurora-failback:scale-old-writer"
 CLI = ROOT / "target/debug/aurora-failback"
 
 
@@ -110,6 +118,13 @@ def prepare_keep_on_failure(drill: Drill) -> None:
     tag_cluster(drill, TAG_KEEP, "true")
 
 
+def prepare_old_writer_tag(drill: Drill) -> None:
+    """The demo cluster asking, by its tag (in a case the tag's reader must accept), that the
+    old writer be brought to the new writer's class too."""
+    drill.demo_cluster()
+    tag_cluster(drill, TAG_SCALE_OLD_WRITER, "True")
+
+
 # --- a. scale-up by changing a spare reader in place ----------------------------------
 
 def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
@@ -150,6 +165,124 @@ def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dic
     say(f"plan modify {target} ({readers_before.get(target, {}).get('class')} -> {BIG}); ModifyDBInstance x{len(modified)}; "
         f"reader checks saw {seen}; writer {writer.get('instance')} {writer.get('class')} tier {writer.get('tier')}; "
         f"failovers {drill.proxy.counters.failovers_performed}; created {drill.proxy.counters.create_instance_succeeded}")
+    return failures
+
+
+# --- a2. scale-up, the old writer brought to the class too ------------------------------
+
+def settle_class_change(drill: Drill, instance_id: str, bound: int = 20) -> list[str]:
+    """The proxy's lifecycle of a class change played out: DescribeDBInstances through the
+    proxy (not a peek, so each one moves the change on) until the instance shows no change
+    under way and is `available`; the statuses seen, in order."""
+    seen: list[str] = []
+    for _ in range(bound):
+        found = drill.peek_rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+        status = found[0]["DBInstanceStatus"] if found else "gone"
+        seen.append(status)
+        if status == "available" and drill.proxy.capacity.changing(instance_id) is None:
+            break
+    return seen
+
+
+def old_writer_result(run: Execution) -> dict:
+    results = [r for r in run.task_results("ScaleOldWriter") if isinstance(r, dict)]
+    return results[-1] if results else {}
+
+
+def expect_old_writer_scaled(asked_by: str):
+    """A spare reader changed to BIG and made the writer (one failover), then the old writer
+    changed to BIG at promotion tier 1 (one ModifyDBInstance, not waited for); asked for by
+    the input or by the cluster's tag (`asked_by`)."""
+    def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+        failures = expect_scaled_in_place_twice(drill, runs, before)
+        run = runs[0]
+        record = drill.run_record(run)
+        plan = plan_of(run, record)
+        target = plan.get("targetInstanceId")
+        check(failures, plan.get("scaleOldWriter") is True,
+              f"the plan's scaleOldWriter is {plan.get('scaleOldWriter')!r} ({asked_by}), expected true")
+        check(failures, plan.get("writerInstanceId") == OLD_WRITER,
+              f"the plan's writerInstanceId is {plan.get('writerInstanceId')}, expected {OLD_WRITER}")
+        order = [(c.action, c.params.get("DBInstanceIdentifier") or c.params.get("TargetDBInstanceIdentifier"))
+                 for c in drill.proxy.counters.changes if c.action in ("ModifyDBInstance", "FailoverDBCluster")]
+        expected_order = [("ModifyDBInstance", target), ("FailoverDBCluster", target), ("ModifyDBInstance", OLD_WRITER)]
+        check(failures, order == expected_order, f"the changes were {order}, expected {expected_order}")
+        modified = changes(drill, "ModifyDBInstance")
+        for call in modified[1:2]:
+            sent = {k: call.params.get(k) for k in ("DBInstanceIdentifier", "DBInstanceClass", "PromotionTier", "ApplyImmediately")}
+            expected = {"DBInstanceIdentifier": OLD_WRITER, "DBInstanceClass": BIG, "PromotionTier": "1", "ApplyImmediately": "true"}
+            check(failures, sent == expected and call.status == 200,
+                  f"the old writer's ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
+        check(failures, run.entered("ScaleOldWriter") == 1, f"ScaleOldWriter entered {run.entered('ScaleOldWriter')} times, expected once")
+        answered = old_writer_result(run)
+        check(failures, (answered.get("instanceId"), answered.get("created"), answered.get("status"), answered.get("instanceClass"))
+              == (OLD_WRITER, True, "modifying", BIG), f"ScaleOldWriter answered {answered}")
+        caught = [e.get("error") for e in run.events if e["type"] in ("StateFailed", "StateCaught") and e.get("state") == "ScaleOldWriter"]
+        check(failures, not caught, f"ScaleOldWriter failed: {caught}")
+        # Not waited for: the run ended with the old writer still `modifying`.
+        changing_at_end = drill.proxy.capacity.changing(OLD_WRITER)
+        check(failures, changing_at_end is not None and changing_at_end.new_class == BIG,
+              f"the old writer's class change is not under way as the run ends: {changing_at_end}")
+        settled = settle_class_change(drill, OLD_WRITER)
+        check(failures, settled[:1] == ["modifying"] and settled[-1:] == ["available"],
+              f"the old writer's describes after the run: {settled}, expected `modifying`, then `available`")
+        after = {r["instance"]: r for r in drill.topology()}
+        old = after.get(OLD_WRITER, {})
+        new = after.get(target or "", {})
+        check(failures, (old.get("class"), old.get("tier"), old.get("writer"), old.get("status")) == (BIG, 1, False, "available"),
+              f"the old writer settled as {old.get('class')} tier {old.get('tier')} writer {old.get('writer')} {old.get('status')}, "
+              f"expected {BIG} tier 1, a reader, available")
+        check(failures, (new.get("class"), new.get("tier"), new.get("writer")) == (BIG, 0, True),
+              f"the new writer {target} is {new.get('class')} tier {new.get('tier')} writer {new.get('writer')}, expected {BIG} tier 0, the writer")
+        words = f"old writer {OLD_WRITER} is changing to {BIG} (promotion tier 1)"
+        check(failures, record.get("oldWriter") == words, f"ledger oldWriter {record.get('oldWriter')!r}, expected {words!r}")
+        check(failures, (record.get("summary") or "").endswith(f"; {words}"),
+              f"ledger summary {record.get('summary')!r} does not end with {'; ' + words!r}")
+        say(f"asked by {asked_by}; ScaleOldWriter: {answered.get('instanceId')} {answered.get('status')} ({answered.get('instanceClass')}); "
+            f"changes {order}; old writer after the run {settled}; settled {old.get('class')} tier {old.get('tier')}; "
+            f"writer {new.get('instance')} {new.get('class')} tier {new.get('tier')}")
+        say(f"ledger oldWriter: {record.get('oldWriter')!r}")
+        say(f"ledger summary: {record.get('summary')!r}")
+        return failures
+    return expect
+
+
+def expect_scaled_in_place_twice(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """expect_scaled_in_place's checks, less its count of ModifyDBInstance calls (here two:
+    the spare reader's, then the old writer's): the first must be the spare reader's."""
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    plan = plan_of(run, record)
+    target = plan.get("targetInstanceId")
+    readers_before = {r["instance"]: r for r in before if not r["writer"]}
+    check(failures, run.status == "SUCCEEDED", f"execution {run.status} {run.error}: {run.cause}")
+    check(failures, plan.get("action") == "modify", f"plan {plan.get('action')}: {plan.get('summary') or plan.get('reason')}")
+    check(failures, target in readers_before, f"the plan changes {target}, not one of the readers {sorted(readers_before)}")
+    modified = changes(drill, "ModifyDBInstance")
+    check(failures, len(modified) == 2, f"{len(modified)} ModifyDBInstance calls, expected 2 (the spare reader, then the old writer): "
+          f"{[(c.params.get('DBInstanceIdentifier'), c.params.get('DBInstanceClass')) for c in modified]}")
+    for call in modified[:1]:
+        sent = {k: call.params.get(k) for k in ("DBInstanceIdentifier", "DBInstanceClass", "PromotionTier", "ApplyImmediately")}
+        expected = {"DBInstanceIdentifier": target, "DBInstanceClass": BIG, "PromotionTier": "0", "ApplyImmediately": "true"}
+        check(failures, sent == expected and call.status == 200, f"the first ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
+    seen = reader_statuses(run)
+    check(failures, "modifying" in seen and seen[-1:] == ["available"],
+          f"the reader checks saw {seen}: expected `modifying`, then `available`")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
+    check(failures, len(changes(drill, "FailoverDBCluster")) == 1, f"{len(changes(drill, 'FailoverDBCluster'))} FailoverDBCluster calls")
+    check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0,
+          f"{drill.proxy.counters.calls.get('CreateDBInstance', 0)} CreateDBInstance calls, expected none")
+    after = drill.topology()
+    check(failures, sorted(r["instance"] for r in after) == sorted(r["instance"] for r in before),
+          f"instances before {sorted(r['instance'] for r in before)}, after {sorted(r['instance'] for r in after)}")
+    check(failures, (record.get("outcome"), record.get("action")) == ("restored", "modify"),
+          f"ledger outcome {record.get('outcome')}, action {record.get('action')}: {record.get('summary')}")
+    check(failures, record.get("toClass") == BIG, f"ledger toClass {record.get('toClass')}, expected {BIG}")
+    check(failures, "createdInstanceId" not in record, f"ledger names a created instance: {record.get('createdInstanceId')}")
+    check(failures, "restored" in drill.published_outcomes(), "no run-finished event with outcome restored")
+    say(f"plan modify {target} ({readers_before.get(target, {}).get('class')} -> {BIG}); reader checks saw {seen}; "
+        f"failovers {drill.proxy.counters.failovers_performed}; CreateDBInstance x{drill.proxy.counters.calls.get('CreateDBInstance', 0)}")
     return failures
 
 
@@ -502,6 +635,12 @@ SCENARIOS = [
     Scenario("scale-up-modify", f"a person asks for {BIG}: a spare reader changed in place, one failover, nothing created",
              Behaviour(failing_over_polls=2, class_change_describes=3), lambda d: d.demo_cluster(), SCALE_UP,
              expect_scaled_in_place),
+    Scenario("scale-up-old-writer", f"{BIG} with scaleOldWriter: the spare reader made the writer, then the old writer changed too (tier 1)",
+             Behaviour(failing_over_polls=2, class_change_describes=3), lambda d: d.demo_cluster(), SCALE_UP_OLD_WRITER,
+             expect_old_writer_scaled("the input's scaleOldWriter")),
+    Scenario("scale-up-old-writer-tag", f"the same asked for by the cluster's {TAG_SCALE_OLD_WRITER}=True tag, not the input",
+             Behaviour(failing_over_polls=2, class_change_describes=3), prepare_old_writer_tag, SCALE_UP,
+             expect_old_writer_scaled(f"the cluster's {TAG_SCALE_OLD_WRITER}=True tag")),
     Scenario("scale-up-modify-no-capacity", f"no {BIG} capacity in the spare reader's zone: the change refused once, failed, nothing changed",
              Behaviour(no_capacity=(("us-east-1b", BIG),)), lambda d: d.demo_cluster(), SCALE_UP, expect_modify_refused),
     Scenario("scale-up-single-instance", f"{BIG} asked for a cluster with only its writer: a reader created, one failover",

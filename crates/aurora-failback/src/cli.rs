@@ -109,6 +109,10 @@ pub enum Command {
         /// by default the plan chooses modify when a reader can be spared.
         #[arg(long, value_parser = ["modify", "create"])]
         method: Option<String>,
+        /// After the failover, change the old writer to CLASS too (promotion tier 1), so
+        /// the next failover does not shrink capacity.
+        #[arg(long)]
+        scale_old_writer: bool,
         /// Plan only; change nothing.
         #[arg(long)]
         dry_run: bool,

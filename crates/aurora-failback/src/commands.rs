@@ -49,24 +49,27 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             writer_class,
             wait,
         } => {
-            start(
-                &config,
-                &cli.aws,
-                &cluster,
-                dry_run,
+            let request = StartRequest {
                 writer_class,
-                None,
-                wait,
-            )
-            .await
+                ..StartRequest::default()
+            };
+            start(&config, &cli.aws, &cluster, dry_run, request, wait).await
         }
         Command::ScaleUp {
             cluster,
             to,
             method,
+            scale_old_writer,
             dry_run,
             wait,
-        } => start(&config, &cli.aws, &cluster, dry_run, Some(to), method, wait).await,
+        } => {
+            let request = StartRequest {
+                writer_class: Some(to),
+                method,
+                scale_old_writer,
+            };
+            start(&config, &cli.aws, &cluster, dry_run, request, wait).await
+        }
         Command::Status { execution } => status(&config, &cli.aws, &execution).await,
         Command::Runs {
             cluster,
@@ -278,21 +281,31 @@ pub fn start_run_name(cluster_id: &str, input: &str, now_seconds: u64) -> String
     )
 }
 
+/// What a manual start asks for besides the cluster.
+#[derive(Debug, Default)]
+struct StartRequest {
+    writer_class: Option<String>,
+    method: Option<String>,
+    scale_old_writer: bool,
+}
+
 async fn start(
     config: &SdkConfig,
     args: &AwsArgs,
     cluster_id: &str,
     dry_run: bool,
-    writer_class: Option<String>,
-    method: Option<String>,
+    request: StartRequest,
     wait: bool,
 ) -> Result<u8, Failure> {
     let mut input = json!({"clusterId": cluster_id, "dryRun": dry_run});
-    if let Some(class) = writer_class {
+    if let Some(class) = request.writer_class {
         input["writerClass"] = json!(class);
     }
-    if let Some(method) = method {
+    if let Some(method) = request.method {
         input["method"] = json!(method);
+    }
+    if request.scale_old_writer {
+        input["scaleOldWriter"] = json!(true);
     }
     // Refuse here what the workflow would refuse.
     let request = parse_trigger(&input, &setup::home(config))?;

@@ -343,6 +343,7 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
             "db.r6g.4xlarge",
             "--method",
             "modify",
+            "--scale-old-writer",
         ],
     );
     assert_eq!(scaled.code, 0, "{}", scaled.stderr);
@@ -355,7 +356,8 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
     let inputs: Vec<Value> = execution_inputs(&sfn, executions.executions()).await;
     assert!(
         inputs.contains(&json!({"clusterId": "orders", "dryRun": false,
-                                "writerClass": "db.r6g.4xlarge", "method": "modify"})),
+                                "writerClass": "db.r6g.4xlarge", "method": "modify",
+                                "scaleOldWriter": true})),
         "{inputs:?}"
     );
     for bad in [

@@ -13,6 +13,9 @@ pub const TAG_RUN: &str = "aurora-failback:run";
 /// Cluster tag: the classes a creation may fall back to, in order, when AWS has no
 /// capacity for the desired one (comma-separated; never smaller than the writer's).
 pub const TAG_FALLBACK_CLASSES: &str = "aurora-failback:fallback-classes";
+/// Cluster tag: after a failover to a bigger reader, bring the old writer to the same
+/// class too, so the next failover does not shrink capacity.
+pub const TAG_SCALE_OLD_WRITER: &str = "aurora-failback:scale-old-writer";
 /// Cluster tag: keep a reader a run created and gave up on, instead of deleting it.
 pub const TAG_KEEP_ON_FAILURE: &str = "aurora-failback:keep-on-failure";
 

@@ -71,6 +71,9 @@ pub struct RunRecord {
     /// The reader this run created, gave up on, and deleted (or kept, or found gone).
     #[serde(default)]
     pub cleanup: Option<String>,
+    /// The old writer brought to the same class after the failover (or why not).
+    #[serde(default)]
+    pub old_writer: Option<String>,
     pub error: Option<String>,
     pub error_cause: Option<String>,
     pub started_at: Option<String>,
@@ -96,6 +99,9 @@ pub struct RunState {
     /// What CleanUpReader did with a reader this run created and gave up on.
     pub cleanup: Option<CreateReaderOutput>,
     pub cleanup_error: Option<CaughtError>,
+    /// What ScaleOldWriter did with the old writer after the failover.
+    pub old_writer: Option<CreateReaderOutput>,
+    pub old_writer_error: Option<CaughtError>,
 }
 
 /// What a Catch puts at its ResultPath.
@@ -294,6 +300,28 @@ fn check_plan_identifiers(plan: &Plan) -> Result<(), InvalidInput> {
     }
 }
 
+/// What became of the old writer after the failover, in words for the record.
+fn old_writer_words(state: &RunState) -> Option<String> {
+    if let Some(done) = &state.old_writer {
+        let class = done.instance_class.as_deref().unwrap_or("the class");
+        return Some(if done.created {
+            format!(
+                "old writer {} is changing to {class} (promotion tier 1)",
+                done.instance_id
+            )
+        } else {
+            format!("old writer {} already has {class}", done.instance_id)
+        });
+    }
+    state.old_writer_error.as_ref().map(|e| {
+        format!(
+            "could not change the old writer: {}: {}",
+            e.error,
+            cause_message(e)
+        )
+    })
+}
+
 /// What became of a reader the run created and gave up on, in words for the record.
 fn cleanup_words(state: &RunState) -> Option<String> {
     if let Some(done) = &state.cleanup {
@@ -435,6 +463,9 @@ pub fn finished_record(
         }
         _ => {}
     }
+    if let Some(words) = old_writer_words(state).filter(|_| outcome == Outcome::Restored) {
+        summary.push_str(&format!("; {words}"));
+    }
     let target = plan.and_then(|p| match &p.action {
         Action::Failback {
             target_instance_id, ..
@@ -480,6 +511,7 @@ pub fn finished_record(
             .filter(|_| !matches!(plan.map(|p| &p.action), Some(Action::Modify { .. })))
             .map(|r| r.instance_id.clone()),
         cleanup: cleanup_words(state),
+        old_writer: old_writer_words(state),
         error: state.error.as_ref().map(|e| e.error.clone()),
         error_cause: state.error.as_ref().map(cause_message),
         started_at: Some(state.started_at.clone()),

@@ -414,19 +414,20 @@ impl Rds {
         }
     }
 
-    /// Changes the instance's class now (ApplyImmediately) and makes it first in promotion
-    /// order. Sent once: a lost answer shows next time as a pending class or the instance
+    /// Changes the instance's class now (ApplyImmediately) and sets its promotion tier
+    /// (0 for the reader about to become the writer, 1 for the old writer behind it). Sent once: a lost answer shows next time as a pending class or the instance
     /// `modifying`, never as a reason to send again.
     pub async fn modify_instance_class(
         &self,
         instance_id: &str,
         class: &str,
+        promotion_tier: i32,
     ) -> Result<(), CreateInstanceFailure> {
         self.client
             .modify_db_instance()
             .db_instance_identifier(instance_id)
             .db_instance_class(class)
-            .promotion_tier(0)
+            .promotion_tier(promotion_tier)
             .apply_immediately(true)
             .customize()
             .config_override(sent_once())

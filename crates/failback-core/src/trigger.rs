@@ -29,6 +29,10 @@ pub struct RunRequest {
     /// choose.
     #[serde(default)]
     pub method: Option<ScaleMethod>,
+    /// After the failover, bring the old writer to the same class too (so the next
+    /// failover does not shrink capacity).
+    #[serde(default)]
+    pub scale_old_writer: bool,
 }
 
 /// How the desired writer class is put in place when no reader has it.
@@ -236,6 +240,9 @@ struct ManualInput {
     availability_zone: Option<String>,
     /// `modify` or `create`: how a larger writer class is put in place.
     method: Option<ScaleMethod>,
+    /// After the failover, bring the old writer to the same class too.
+    #[serde(default)]
+    scale_old_writer: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -376,6 +383,7 @@ fn parse_failover_event(input: &Value, home: &Home) -> Result<RunRequest, Trigge
         availability_zone: None,
         event_time,
         method: None,
+        scale_old_writer: false,
     })
 }
 
@@ -415,6 +423,7 @@ fn parse_manual_input(input: &Value, home: &Home) -> Result<RunRequest, TriggerE
         availability_zone,
         event_time: None,
         method: manual.method,
+        scale_old_writer: manual.scale_old_writer,
     })
 }
 
@@ -504,6 +513,7 @@ mod tests {
             availability_zone: None,
             event_time: Some(EVENT_TIME),
             method: None,
+            scale_old_writer: false,
         };
         let manual = |cluster_id: &str| RunRequest {
             cluster_id: cluster_id.into(),
@@ -513,6 +523,7 @@ mod tests {
             availability_zone: None,
             event_time: None,
             method: None,
+            scale_old_writer: false,
         };
         let cases = [
             (

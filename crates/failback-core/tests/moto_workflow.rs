@@ -711,6 +711,25 @@ async fn a_planned_scale_up_changes_a_spare_reader_in_place_and_fails_over_once(
     assert_eq!(record.action.as_deref(), Some("modify"));
     assert_eq!(record.created_instance_id, None);
 
+    // The old writer, now a reader, brought to the same class behind the new writer.
+    let old_writer = plan["writerInstanceId"].as_str().unwrap().to_string();
+    let scale_old = json!({
+        "clusterId": CLUSTER, "runName": "run-scale-up", "instanceClass": "db.r6g.4xlarge",
+        "referenceInstanceId": old_writer, "availabilityZone": null,
+        "method": "scale-old-writer", "targetInstanceId": old_writer,
+    });
+    let scaled = create_reader(&env.rds, false, scale_old.clone())
+        .await
+        .unwrap();
+    assert!(scaled.created, "{scaled:?}");
+    let detail = env.rds.instance(&old_writer).await.unwrap().unwrap();
+    assert_eq!(
+        (detail.class.as_str(), detail.promotion_tier),
+        ("db.r6g.4xlarge", Some(1))
+    );
+    let again = create_reader(&env.rds, false, scale_old).await.unwrap();
+    assert!(!again.created, "sent once");
+
     // A reader that became the writer meanwhile is not changed in place.
     let input = json!({
         "clusterId": CLUSTER, "runName": "run-scale-up", "instanceClass": "db.r6g.8xlarge",

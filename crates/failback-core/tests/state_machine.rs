@@ -54,7 +54,7 @@ fn every_error_a_lambda_returns_is_named_by_its_task() {
             "{name} names {stale:?}, which its Lambda never returns"
         );
     }
-    assert_eq!(tasks, 8, "the eight Lambda Tasks were all checked");
+    assert_eq!(tasks, 9, "the nine Lambda Tasks were all checked");
 }
 
 /// Every state of a machine, the states of its Map iterations included.

@@ -6,7 +6,7 @@ use crate::class_rank::{class_capacity, has_at_least};
 use crate::identifier::replacement_instance_id;
 use crate::model::{
     instance_health, ClusterView, InstanceHealth, MemberView, SETTLING_CLUSTER_STATUSES,
-    TAG_ENABLED, TAG_WRITER_CLASS,
+    TAG_ENABLED, TAG_SCALE_OLD_WRITER, TAG_WRITER_CLASS,
 };
 use crate::trigger::{valid_writer_class, RunRequest, ScaleMethod};
 
@@ -21,6 +21,11 @@ pub struct Plan {
     pub desired_class_source: Option<ClassSource>,
     #[serde(flatten)]
     pub action: Action,
+    /// After the failover, change the old writer (`writer_instance_id`) to the desired
+    /// class too, at promotion tier 1: the input's `scaleOldWriter` or the cluster's
+    /// `aurora-failback:scale-old-writer` tag.
+    #[serde(default)]
+    pub scale_old_writer: bool,
     /// One sentence a person reads in the ledger or the CLI.
     pub summary: String,
 }
@@ -234,6 +239,11 @@ pub fn plan_restore(
         desired_class_source: None,
         action: Action::None,
         summary: String::new(),
+        scale_old_writer: request.scale_old_writer
+            || cluster
+                .tags
+                .get(TAG_SCALE_OLD_WRITER)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
     };
     let writer = match may_touch(cluster, request, policy, now)? {
         Ok(writer) => writer,

@@ -21,6 +21,7 @@ fn plan(action: Action, dry_run: bool) -> Plan {
         desired_class_source: Some(ClassSource::Tag),
         action,
         summary: "the plan".into(),
+        scale_old_writer: false,
     }
 }
 
@@ -59,6 +60,8 @@ fn state(plan_action: Option<Action>, moved: Option<bool>) -> RunState {
         error: None,
         cleanup: None,
         cleanup_error: None,
+        old_writer: None,
+        old_writer_error: None,
     }
 }
 

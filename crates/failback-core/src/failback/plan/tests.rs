@@ -41,6 +41,7 @@ fn event() -> RunRequest {
         availability_zone: None,
         event_time: Some(NOW - 60.0),
         method: None,
+        scale_old_writer: false,
     }
 }
 
@@ -56,6 +57,7 @@ fn manual(writer_class: Option<&str>) -> RunRequest {
         writer_class: writer_class.map(String::from),
         event_time: None,
         method: None,
+        scale_old_writer: false,
         ..event()
     }
 }
@@ -593,4 +595,24 @@ fn capacity_fallback_tries_each_zone_then_each_allowed_class_once() {
         "{refused:?}"
     );
     assert_eq!(fallback_classes(None, "db.r6g.large"), (vec![], vec![]));
+}
+
+#[test]
+fn the_old_writer_is_scaled_too_when_the_input_or_the_tag_asks() {
+    let policy = PlanPolicy::default();
+    let plan_for = |cluster: &ClusterView, request: &RunRequest| {
+        plan_restore(cluster, request, "run-1", &policy, NOW).unwrap()
+    };
+    let request = manual(Some("db.r6g.4xlarge"));
+    assert!(!plan_for(&after_failover("available"), &request).scale_old_writer);
+    let asked = RunRequest {
+        scale_old_writer: true,
+        ..manual(Some("db.r6g.4xlarge"))
+    };
+    assert!(plan_for(&after_failover("available"), &asked).scale_old_writer);
+    let mut tagged = after_failover("available");
+    tagged
+        .tags
+        .insert(TAG_SCALE_OLD_WRITER.into(), "True".into());
+    assert!(plan_for(&tagged, &request).scale_old_writer);
 }

@@ -55,6 +55,9 @@ pub enum ReaderMethod {
     Modify,
     /// Delete the reader this run created and gave up on.
     DeleteAbandoned,
+    /// After the failover, change the old writer (now a reader) to the class too, at
+    /// promotion tier 1, behind the new writer.
+    ScaleOldWriter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +128,9 @@ pub struct CreateReaderRequest {
     pub class: String,
     pub reference_id: String,
     pub availability_zone: Option<String>,
-    /// `Some(reader)` to change that reader in place instead of creating one.
-    pub modify: Option<String>,
+    /// `Some((reader, promotion tier))` to change that reader in place instead of
+    /// creating one.
+    pub modify: Option<(String, i32)>,
     /// Delete the instance this run created (its deterministic name) instead.
     pub delete_abandoned: bool,
 }
@@ -144,9 +148,12 @@ pub fn read_input(payload: Value) -> Result<CreateReaderRequest, InvalidInput> {
             .transpose()?,
         modify: match (input.method, input.target_instance_id) {
             (Some(ReaderMethod::Modify), Some(target)) => {
-                Some(valid_instance_id(&target, "the reader to change")?)
+                Some((valid_instance_id(&target, "the reader to change")?, 0))
             }
-            (Some(ReaderMethod::Modify), None) => {
+            (Some(ReaderMethod::ScaleOldWriter), Some(target)) => {
+                Some((valid_instance_id(&target, "the old writer")?, 1))
+            }
+            (Some(ReaderMethod::Modify | ReaderMethod::ScaleOldWriter), None) => {
                 return Err(InvalidInput(
                     "create-reader's modify needs targetInstanceId, the reader to change".into(),
                 ))
@@ -163,8 +170,8 @@ pub async fn create_reader(
     payload: Value,
 ) -> Result<CreateReaderOutput, CreateReaderError> {
     let request = read_input(payload)?;
-    if let Some(target) = &request.modify {
-        return modify_reader(rds, untagged_allowed, &request, target).await;
+    if let Some((target, tier)) = &request.modify {
+        return modify_reader(rds, untagged_allowed, &request, target, *tier).await;
     }
     if request.delete_abandoned {
         return delete_abandoned(rds, &request).await;
@@ -306,6 +313,7 @@ async fn modify_reader(
     untagged_allowed: bool,
     request: &CreateReaderRequest,
     target: &str,
+    promotion_tier: i32,
 ) -> Result<CreateReaderOutput, CreateReaderError> {
     let cluster_id = &request.cluster_id;
     let cluster = rds
@@ -344,7 +352,10 @@ async fn modify_reader(
         return Ok(output(false, detail.status));
     }
     check_orderable(rds, &cluster, &request.class, None).await?;
-    match rds.modify_instance_class(target, &request.class).await {
+    match rds
+        .modify_instance_class(target, &request.class, promotion_tier)
+        .await
+    {
         Ok(()) => {
             tracing::info!(instance = %target, from = %detail.class, to = %request.class, "changing reader in place");
             Ok(output(true, "modifying".into()))
