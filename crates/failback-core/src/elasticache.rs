@@ -4,7 +4,7 @@ use aws_sdk_elasticache::Client;
 
 use crate::errors::AwsFailure;
 use crate::model::{CacheGlobalView, CacheMemberView};
-use crate::rds::GlobalSwitchFailure;
+use crate::rds::{global_switch_failure, GlobalSwitchFailure};
 
 #[derive(Debug, Clone)]
 pub struct ElastiCache {
@@ -88,19 +88,13 @@ impl ElastiCache {
             .await
             .map(drop)
             .map_err(|err| {
-                let message = err
-                    .as_service_error()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                match err.as_service_error() {
-                    Some(e) if e.is_invalid_global_replication_group_state_fault() => {
-                        GlobalSwitchFailure::ClusterBusy(message)
-                    }
-                    Some(e) if e.is_global_replication_group_not_found_fault() => {
-                        GlobalSwitchFailure::NotFound(message)
-                    }
-                    _ => GlobalSwitchFailure::Aws(AwsFailure::from_sdk(&err)),
-                }
+                let (busy, gone) = err.as_service_error().map_or((false, false), |e| {
+                    (
+                        e.is_invalid_global_replication_group_state_fault(),
+                        e.is_global_replication_group_not_found_fault(),
+                    )
+                });
+                global_switch_failure(&err, busy, gone)
             })
     }
 }

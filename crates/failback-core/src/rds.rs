@@ -1142,7 +1142,9 @@ impl Rds {
     }
 }
 
-fn global_switch_failure<E>(
+/// A refused switch, promotion or failover, sorted: `busy` and `gone` come from the
+/// operation's own typed error (each service names them differently).
+pub(crate) fn global_switch_failure<E>(
     err: &aws_sdk_rds::error::SdkError<E, aws_sdk_rds::config::http::HttpResponse>,
     busy: bool,
     gone: bool,
