@@ -52,6 +52,9 @@ WRITER_WAIT_SECONDS = 10
 # WriterCheckBudget; defaults 60 and 30, so 30 and 5 minutes). CloudFormation substitutes
 # strings only; States.StringToJson turns the substituted text into the number.
 MACHINE_TIMEOUT_SECONDS = 3600
+# The instances one run may create, the first and its replacements; identifier.rs's
+# MAX_PLACEMENTS (tests/state_machine.rs checks they agree).
+MAX_PLACEMENTS = 4
 # The lease outlives the machine's time-out a little, then expires on its own.
 LEASE_SECONDS = MACHINE_TIMEOUT_SECONDS + 300
 
@@ -86,6 +89,30 @@ def task(function, parameters, result_path, next_state, terminal_errors, comment
     }
 
 
+# create-reader's own errors that no retry mends.
+CREATE_READER_TERMINAL_ERRORS = ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "NotOptedIn", "NotASpareReader"]
+
+
+def create_reader_follow_up(comment, method, parameters, result_path, error_path, error_next, next_state):
+    """A later call of create-reader on what the run put in place (replace it, delete it,
+    scale the old writer): the cluster and the run, `method`, the rest of `parameters`;
+    ClusterBusy retried longer; every error caught into `error_path` and `error_next`."""
+    return {
+        "Type": "Task",
+        "Comment": comment,
+        "Resource": "${CreateReaderFunctionArn}",
+        "Parameters": dict({"clusterId.$": "$.plan.clusterId", "runName.$": "$.runName", "method": method}, **parameters),
+        "ResultPath": result_path,
+        "TimeoutSeconds": 60,
+        "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60), retry(["ClusterBusy"], 15, 6, 2.0, 120)],
+        "Catch": [
+            {"ErrorEquals": CREATE_READER_TERMINAL_ERRORS + COMMON_TERMINAL_ERRORS, "ResultPath": error_path, "Next": error_next},
+            {"ErrorEquals": ["States.ALL"], "ResultPath": error_path, "Next": error_next},
+        ],
+        "Next": next_state,
+    }
+
+
 def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_seconds, exhausted_error, failed_next="FinishRun"):
     """Wait -> check -> Choice, bounded: $.polls counts the checks made, $.limits holds the budget.
     waited_for says what the check asks ("the target reader is available"), not_ready what
@@ -104,9 +131,9 @@ def poll_loop(name, check, waited_for, not_ready, result_path, ready_next, wait_
         },
         "Check%s" % name: task(
             "CheckStatus",
-            dict({"check": check, "clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
+            dict({"check": check, "clusterId.$": "$.plan.clusterId", "instanceId.$": "$.target.instanceId"},
                  # A reader changed in place is ready only with its new class.
-                 **({"minimumClass.$": "$.expect.class"} if name == "Reader" else {})),
+                 **({"minimumClass.$": "$.target.class"} if name == "Reader" else {})),
             result_path,
             "%sReady?" % name,
             ["TargetFailed", "TargetNotFound", "TargetNotInCluster", "ClusterNotFound"],
@@ -283,7 +310,7 @@ def machine():
                 {"Variable": "$.plan.dryRun", "BooleanEquals": True, "Next": "FinishRun"},
                 {"Variable": "$.plan.action", "StringEquals": "create", "Next": "CreateReader"},
                 {"Variable": "$.plan.action", "StringEquals": "modify", "Next": "CreateReader"},
-                {"Variable": "$.plan.action", "StringEquals": "failback", "Next": "ExpectDesiredClass"},
+                {"Variable": "$.plan.action", "StringEquals": "failback", "Next": "TargetPlannedReader"},
             ],
             "Default": "FinishRun",
         },
@@ -299,24 +326,61 @@ def machine():
                 "targetInstanceId.$": "$.plan.targetInstanceId",
             },
             "$.reader",
-            "ExpectReaderClass",
-            ["InsufficientCapacity", "QuotaExceeded", "IdentifierConflict", "ClusterNotFound", "NotOptedIn", "NotASpareReader"],
-            "Creates a tier-0 reader of the desired class configured like the old writer, or for modify changes the spare reader's class in place with ApplyImmediately (a retry finds what it started); retries ClusterBusy, and no capacity, a quota, a name conflict or a reader no longer spare fails the run into FinishRun.",
+            "TargetNewReader",
+            CREATE_READER_TERMINAL_ERRORS,
+            "Creates a tier-0 reader of the desired class configured like the old writer (refused for capacity: the cluster's other zones, then the allowed fallback classes), or for modify changes the spare reader's class in place with ApplyImmediately (refused for capacity: creates one instead); a retry finds what it started; retries ClusterBusy, and no capacity anywhere, a quota, a name conflict or a reader no longer spare fails the run into FinishRun.",
             extra_retry=retry(["ClusterBusy"], 15, 6, 2.0, 120),
         ),
-        "ExpectDesiredClass": {
+        "TargetPlannedReader": {
             "Type": "Pass",
-            "Comment": "The existing reader must have at least the desired class before the run fails over to it.",
-            "Parameters": {"class.$": "$.plan.desiredClass"},
-            "ResultPath": "$.expect",
+            "Comment": "The run fails over to the existing reader the plan chose, once it is available with at least the desired class.",
+            "Parameters": {"instanceId.$": "$.plan.targetInstanceId", "class.$": "$.plan.desiredClass", "placement": 0},
+            "ResultPath": "$.target",
             "Next": "CheckReader",
         },
-        "ExpectReaderClass": {
+        "TargetNewReader": {
             "Type": "Pass",
-            "Comment": "The reader must reach the class create-reader gave it (the desired one, or the fallback class it had capacity for; for modify, the new class) before the run fails over to it.",
-            "Parameters": {"class.$": "$.reader.instanceClass"},
-            "ResultPath": "$.expect",
+            "Comment": "The run fails over to the reader create-reader put in place (created, changed in place, or a replacement elsewhere), once it is available with the class it was given (the desired one, or the fallback class it had capacity for).",
+            "Parameters": {"instanceId.$": "$.reader.instanceId", "class.$": "$.reader.instanceClass", "placement.$": "$.reader.placement"},
+            "ResultPath": "$.target",
             "Next": "WaitForReader",
+        },
+        "PlaceElsewhere?": {
+            "Type": "Choice",
+            "Comment": "The reader AWS accepted ended insufficient-capacity: another is put elsewhere (ReplaceReader) while the run may still create one (%d instances at most); an existing reader the plan chose (failback) is not replaced, and the run gives up (OutOfCapacity)." % MAX_PLACEMENTS,
+            "Choices": [
+                {"Variable": "$.plan.action", "StringEquals": "failback", "Next": "OutOfCapacity"},
+                {"Variable": "$.target.placement", "NumericGreaterThanEquals": MAX_PLACEMENTS, "Next": "OutOfCapacity"},
+            ],
+            "Default": "ReplaceReader",
+        },
+        "ReplaceReader": create_reader_follow_up(
+            "Deletes the instance that ran out of capacity if this run created it (kept under aurora-failback:keep-on-failure=true; a reader changed in place is left as it is) and creates the next one, never in a zone and class asked for already; a retry finds the one it started. No capacity anywhere left, or another error, fails the run into ReaderAbandoned?.",
+            "replace-abandoned",
+            {
+                "instanceClass.$": "$.plan.desiredClass",
+                "referenceInstanceId.$": "$.plan.referenceInstanceId",
+                "availabilityZone.$": "$.plan.availabilityZone",
+                "targetInstanceId.$": "$.target.instanceId",
+                "placement.$": "$.target.placement",
+                "tried.$": "$.reader.tried",
+                "attempts.$": "$.reader.attempts",
+            },
+            "$.reader", "$.error", "ReaderAbandoned?", "CountReaderChecksAgain",
+        ),
+        "CountReaderChecksAgain": {
+            "Type": "Pass",
+            "Comment": "The replacement gets the whole ReaderCheckBudget of its own (the number of replacements is bounded, and so is the machine's time).",
+            "Parameters": {"reader": 1, "writer.$": "$.polls.writer"},
+            "ResultPath": "$.polls",
+            "Next": "TargetNewReader",
+        },
+        "OutOfCapacity": {
+            "Type": "Pass",
+            "Comment": "Puts the check's TargetOutOfCapacity in $.error, as a caught error would be, so the run is recorded as failed; the instance is cleaned up through ReaderAbandoned?.",
+            "Parameters": {"Error.$": "$.outOfCapacity.Error", "Cause.$": "$.outOfCapacity.Cause"},
+            "ResultPath": "$.error",
+            "Next": "ReaderAbandoned?",
         },
         "OldWriterToo?": {
             "Type": "Choice",
@@ -324,61 +388,38 @@ def machine():
             "Choices": [{"Variable": "$.plan.scaleOldWriter", "BooleanEquals": True, "Next": "ScaleOldWriter"}],
             "Default": "FinishRun",
         },
-        "ScaleOldWriter": {
-            "Type": "Task",
-            "Comment": "Changes the old writer (now a reader) to the new writer's class in place with ApplyImmediately, at promotion tier 1 so the new writer stays first (sent once; nothing if it already has the class); not waited for. Its answer or error goes to the record; the run is restored either way.",
-            "Resource": "${CreateReaderFunctionArn}",
-            "Parameters": {
-                "clusterId.$": "$.plan.clusterId",
-                "runName.$": "$.runName",
-                "instanceClass.$": "$.expect.class",
+        "ScaleOldWriter": create_reader_follow_up(
+            "Changes the old writer (now a reader) to the new writer's class in place with ApplyImmediately, at promotion tier 1 so the new writer stays first (sent once; nothing if it already has the class); not waited for. Its answer or error goes to the record; the run is restored either way.",
+            "scale-old-writer",
+            {
+                "instanceClass.$": "$.target.class",
                 "referenceInstanceId.$": "$.plan.writerInstanceId",
                 "availabilityZone": None,
-                "method": "scale-old-writer",
                 "targetInstanceId.$": "$.plan.writerInstanceId",
             },
-            "ResultPath": "$.oldWriter",
-            "TimeoutSeconds": 60,
-            "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60), retry(["ClusterBusy"], 15, 6, 2.0, 120)],
-            "Catch": [
-                {"ErrorEquals": ["IdentifierConflict", "ClusterNotFound", "NotOptedIn", "InsufficientCapacity", "QuotaExceeded", "NotASpareReader"] + COMMON_TERMINAL_ERRORS,
-                 "ResultPath": "$.oldWriterError", "Next": "FinishRun"},
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.oldWriterError", "Next": "FinishRun"},
-            ],
-            "Next": "FinishRun",
-        },
+            "$.oldWriter", "$.oldWriterError", "FinishRun", "FinishRun",
+        ),
         "ReaderAbandoned?": {
             "Type": "Choice",
-            "Comment": "The reader this run created failed, never became available, or ran out of capacity: it is deleted (CleanUpReader) unless nothing was created (failback, modify).",
-            "Choices": [{"Variable": "$.plan.action", "StringEquals": "create", "Next": "CleanUpReader"}],
+            "Comment": "The reader this run created failed, never became available, or ran out of capacity: it is deleted (CleanUpReader) unless the run created nothing (failback, a reader changed in place).",
+            "Choices": [{"Variable": "$.target.placement", "NumericGreaterThanEquals": 1, "Next": "CleanUpReader"}],
             "Default": "FinishRun",
         },
-        "CleanUpReader": {
-            "Type": "Task",
-            "Comment": "Deletes the reader this run created and gave up on (only an instance tagged with this run; kept when the cluster is tagged aurora-failback:keep-on-failure=true); a retry finds it deleting or gone. Its answer or error goes to the record, and the run still ends failed.",
-            "Resource": "${CreateReaderFunctionArn}",
-            "Parameters": {
-                "clusterId.$": "$.plan.clusterId",
-                "runName.$": "$.runName",
+        "CleanUpReader": create_reader_follow_up(
+            "Deletes the reader this run created and gave up on (only an instance tagged with this run; kept when the cluster is tagged aurora-failback:keep-on-failure=true); a retry finds it deleting or gone. Its answer or error goes to the record, and the run still ends failed.",
+            "delete-abandoned",
+            {
                 "instanceClass.$": "$.plan.desiredClass",
                 "referenceInstanceId.$": "$.plan.referenceInstanceId",
                 "availabilityZone.$": "$.plan.availabilityZone",
-                "method": "delete-abandoned",
-                "targetInstanceId.$": "$.plan.targetInstanceId",
+                "targetInstanceId.$": "$.target.instanceId",
+                "placement.$": "$.target.placement",
             },
-            "ResultPath": "$.cleanup",
-            "TimeoutSeconds": 60,
-            "Retry": [retry(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0, 30), retry(TRANSIENT_ERRORS, 2, 6, 2.0, 60), retry(["ClusterBusy"], 15, 6, 2.0, 120)],
-            "Catch": [
-                {"ErrorEquals": ["IdentifierConflict", "ClusterNotFound", "NotOptedIn", "InsufficientCapacity", "QuotaExceeded", "NotASpareReader"] + COMMON_TERMINAL_ERRORS,
-                 "ResultPath": "$.cleanupError", "Next": "FinishRun"},
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.cleanupError", "Next": "FinishRun"},
-            ],
-            "Next": "FinishRun",
-        },
+            "$.cleanup", "$.cleanupError", "FinishRun", "FinishRun",
+        ),
         "Failover": task(
             "Failover",
-            {"clusterId.$": "$.plan.clusterId", "instanceId.$": "$.plan.targetInstanceId"},
+            {"clusterId.$": "$.plan.clusterId", "instanceId.$": "$.target.instanceId"},
             "$.failover",
             "WaitForWriter",
             ["TargetFailed", "TargetNotInCluster", "ClusterNotFound", "NotOptedIn"],
@@ -431,10 +472,15 @@ def machine():
         "Reader", "reader-available", "the target reader is available", "the target reader was not available",
         "$.readerCheck", "Failover", READER_WAIT_SECONDS, "ReaderWaitExhausted", failed_next="ReaderAbandoned?",
     ))
+    # An instance AWS accepted and then had no capacity for is replaced, not waited for.
+    states["CheckReader"]["Catch"].insert(0, {"ErrorEquals": ["TargetOutOfCapacity"], "ResultPath": "$.outOfCapacity", "Next": "PlaceElsewhere?"})
     merge(states, poll_loop(
         "Writer", "writer-moved", "the target is the writer and the cluster available", "the writer had not moved to the target",
         "$.writerCheck", "OldWriterToo?", WRITER_WAIT_SECONDS, "WriterWaitExhausted",
     ))
+    # The writer check never meets it (only a reader being created runs out of capacity),
+    # but check-status may answer it: it fails the run like any target that cannot serve.
+    states["CheckWriter"]["Catch"][0]["ErrorEquals"].insert(4, "TargetOutOfCapacity")
     uncommented = sorted(name for name, state in states.items() if not state.get("Comment"))
     if uncommented:
         sys.exit("gen_asl.py: every state needs a Comment; these have none: %s" % ", ".join(uncommented))

@@ -252,13 +252,15 @@ class Drill:
         self.events.put_targets(Rule="run-finished", Targets=[{"Id": "queue", "Arn": queue_arn}])
         self.queue_url = queue_url
 
-    def demo_cluster(self, opted_in: bool = True, writer_class_tag: str | None = None) -> None:
+    def demo_cluster(self, opted_in: bool = True, writer_class_tag: str | None = None,
+                     subnet_group: str | None = None) -> None:
         tags = [{"Key": "aurora-failback:enabled", "Value": "true"}] if opted_in else []
         if writer_class_tag:
             tags.append({"Key": "aurora-failback:writer-class", "Value": writer_class_tag})
+        placed = {"DBSubnetGroupName": subnet_group} if subnet_group else {}
         self.rds.create_db_cluster(
             DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql", EngineVersion="16.4",
-            MasterUsername="app", MasterUserPassword="drill-password-1", Tags=tags,
+            MasterUsername="app", MasterUserPassword="drill-password-1", Tags=tags, **placed,
         )
         for instance_id, instance_class, zone, tier in [
             ("orders-1", "db.r6g.2xlarge", "us-east-1a", 0),
@@ -544,8 +546,8 @@ def prepare_after_failover(drill: Drill, **cluster) -> None:
     drill.unplanned_failover_to("orders-2")
 
 
-def prepare_old_writer_gone(drill: Drill) -> None:
-    drill.demo_cluster(writer_class_tag="db.r6g.2xlarge")
+def prepare_old_writer_gone(drill: Drill, subnet_group: str | None = None) -> None:
+    drill.demo_cluster(writer_class_tag="db.r6g.2xlarge", subnet_group=subnet_group)
     drill.unplanned_failover_to("orders-2")
     drill.rds.delete_db_instance(DBInstanceIdentifier="orders-1")
 
@@ -663,14 +665,20 @@ def expect_answer_lost(drill: Drill, runs: list[Execution], before: list[dict]) 
     return failures
 
 
-def expect_insufficient_capacity(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+def expect_reader_failed(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """The new reader ends in a status it does not leave without a person: the run fails
+    TargetFailed without failing over, and deletes the reader it created."""
     failures: list[str] = []
     run = runs[0]
     record = drill.run_record(run)
     check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
     check(failures, record.get("outcome") == "failed", f"ledger outcome {record.get('outcome')}")
     check(failures, record.get("error") == "TargetFailed", f"ledger error {record.get('error')}")
-    check(failures, "insufficient-capacity" in record.get("errorCause", ""), f"cause {record.get('errorCause')}")
+    check(failures, "incompatible-parameters" in record.get("errorCause", ""), f"cause {record.get('errorCause')}")
+    created = record.get("createdInstanceId")
+    check(failures, record.get("cleanup") == f"deleted {created}, which this run created and gave up on",
+          f"ledger cleanup {record.get('cleanup')!r}")
+    check(failures, run.entered("ReplaceReader") == 0, "a failed reader was replaced; only one out of capacity is")
     check(failures, drill.proxy.counters.failovers_performed == 0, "a failover happened")
     check(failures, (drill.writer() or {}).get("instance") == "orders-2", "the writer moved")
     check(failures, "failed" in drill.published_outcomes(), "no run-finished event with outcome failed")
@@ -818,9 +826,9 @@ SCENARIOS = [
     Scenario("malformed", "a malformed event: InvalidInput, recorded failed, nothing changed",
              Behaviour(), prepare_after_failover, "invalid/hostile-cluster-id.json",
              expect_untouched("failed", execution_status="FAILED")),
-    Scenario("insufficient-capacity", "the new reader ends insufficient-capacity: failed, no failover",
-             Behaviour(new_instance_statuses=["creating", "creating"], final_instance_status="insufficient-capacity"),
-             prepare_old_writer_gone, "failover-completed.json", expect_insufficient_capacity),
+    Scenario("reader-failed", "the new reader ends incompatible-parameters: failed, no failover, the reader deleted",
+             Behaviour(new_instance_statuses=["creating", "creating"], final_instance_status="incompatible-parameters"),
+             prepare_old_writer_gone, "failover-completed.json", expect_reader_failed),
     Scenario("faults", "throttling, HTTP 500 and latency on 30% of calls: still restored, one instance",
              Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, fault_rate=0.3, latency_ms=100, seed=7),
              prepare_old_writer_gone, "failover-completed.json",

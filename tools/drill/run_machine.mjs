@@ -183,11 +183,14 @@ async function startExecution(parameters) {
 function prepare(machineDefinition) {
   const handlers = {};
   const lastResult = {};
+  // What the Task sent (its Parameters applied), so a test can make the same call again.
+  const lastInput = {};
   // A call that throws leaves no result: the StateExited of a caught Task must not show
   // the result of its previous, successful call (a poll loop's last `pending`).
   const remember = (name, call) => async (input) => {
     const key = `${name}|${labelOf(input)}`;
     delete lastResult[key];
+    lastInput[key] = input;
     return (lastResult[key] = await call(input));
   };
   const waits = {};
@@ -212,13 +215,13 @@ function prepare(machineDefinition) {
     }
   }
   collect(machineDefinition.States);
-  return { handlers, waits, retries, lastResult };
+  return { handlers, waits, retries, lastResult, lastInput };
 }
 
 /** Runs a machine to its end, printing its state events (each with `tag`'s fields);
  * {status, output, error, cause}. */
 async function runMachine(machineDefinition, input, { arn, name, started, tag = {} }) {
-  const { handlers, waits, retries, lastResult } = prepare(machineDefinition);
+  const { handlers, waits, retries, lastResult, lastInput } = prepare(machineDefinition);
   const machine = new StateMachine(machineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
@@ -247,6 +250,7 @@ async function runMachine(machineDefinition, input, { arn, name, started, tag = 
     if (event.retry) line.attempt = event.retry.attempt;
     const key = event.state ? `${event.state.name}|${label}` : '';
     if (event.type === 'StateExited' && key in lastResult) line.result = lastResult[key];
+    if ((event.type === 'StateExited' || event.type === 'StateFailed') && key in lastInput) line.taskInput = lastInput[key];
     if (event.type === 'ExecutionSucceeded') {
       line.output = event.output;
       Object.assign(end, { status: 'SUCCEEDED', output: event.output });

@@ -10,19 +10,25 @@ lifecycle proxy):
                                tier 1, once, not waited for; the record says so
     scale-up-old-writer-tag    the same asked for by the cluster's aurora-failback:scale-old-writer
                                tag ("True": any case) instead of the input
-    scale-up-modify-no-capacity  the class has no capacity in that reader's zone: refused
-                               once, the run fails InsufficientCapacity, nothing changed
+    scale-up-modify-no-capacity  the class has no capacity in that reader's zone: the change
+                               refused once, a new reader created elsewhere instead, one
+                               failover; the spare reader unchanged
     scale-up-single-instance   the same request for a cluster that has only its writer:
                                a reader is created instead
-    capacity-other-zone        no capacity for the class in the writer's zone: created in
-                               the cluster's other zone; the refusal listed
+    capacity-other-zone        no capacity for the class in the zones of the cluster's
+                               instances: created in a zone only its DB subnet group has;
+                               the refusals listed
     capacity-fallback-class    no capacity for the class anywhere: the fallback class the
                                cluster's tag allows is created, and becomes the writer
     capacity-none-allowed      no capacity anywhere, no fallback allowed: InsufficientCapacity
                                naming every attempt; nothing created
-    abandoned-reader-deleted   the created reader ends `insufficient-capacity`: CleanUpReader
-                               deletes it, the record says so; a retried clean-up is harmless
-    abandoned-reader-kept      the same with aurora-failback:keep-on-failure=true: kept
+    capacity-lost-replaced     the created reader is accepted, then ends `insufficient-capacity`:
+                               deleted and replaced in another zone, which becomes the writer;
+                               a retried replacement creates nothing more
+    abandoned-reader-deleted   every reader created ends `insufficient-capacity`: each deleted,
+                               the run fails InsufficientCapacity, the record names them; a
+                               retried clean-up is harmless
+    abandoned-reader-kept      the same with aurora-failback:keep-on-failure=true: all kept
     scale-up-cli               `aurora-failback plan` and `scale-up` against this drill's moto,
                                the execution input they register run through the real machine
     emulated-capacity          the proxy's class changes and capacity refusals, checked alone
@@ -75,7 +81,8 @@ def instances_in_moto(drill: Drill) -> dict:
 
 
 def reader_result(run: Execution) -> dict:
-    results = [r for r in run.task_results("CreateReader") if isinstance(r, dict)]
+    """create-reader's last answer: CreateReader's, or ReplaceReader's once it replaced."""
+    results = [r for r in run.task_results("CreateReader") + run.task_results("ReplaceReader") if isinstance(r, dict)]
     return results[-1] if results else {}
 
 
@@ -111,6 +118,23 @@ def prepare_fallback_allowed(drill: Drill) -> None:
     than the writer's db.r6g.large) and to db.r7g.2xlarge, in that order."""
     prepare_old_writer_gone(drill)
     tag_cluster(drill, TAG_FALLBACK, f"db.t4g.medium, {FALLBACK}")
+
+
+SUBNET_GROUP = "orders-subnets"
+SUBNET_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")
+
+
+def prepare_in_subnet_group(drill: Drill) -> None:
+    """The old writer gone (its zone, us-east-1a, now holds no instance of the cluster), the
+    cluster in a DB subnet group with a subnet in each of four zones."""
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=drill.moto.endpoint,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(SUBNET_ZONES)]
+    drill.rds.create_db_subnet_group(DBSubnetGroupName=SUBNET_GROUP, DBSubnetGroupDescription="orders, four zones",
+                                     SubnetIds=subnets)
+    prepare_old_writer_gone(drill, subnet_group=SUBNET_GROUP)
 
 
 def prepare_keep_on_failure(drill: Drill) -> None:
@@ -286,21 +310,32 @@ def expect_scaled_in_place_twice(drill: Drill, runs: list[Execution], before: li
     return failures
 
 
-def expect_modify_refused(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+def expect_modify_fell_back(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
     """No capacity for the class in the spare reader's zone: ModifyDBInstance refused once,
-    the run fails InsufficientCapacity; nothing changed, nothing to clean up."""
+    a new reader of the class created elsewhere instead, one failover to it; the spare
+    reader keeps its class."""
     failures: list[str] = []
     run = runs[0]
     record = drill.run_record(run)
     modified = [(c.params.get("DBInstanceIdentifier"), c.params.get("DBInstanceClass"), error_code(c)) for c in changes(drill, "ModifyDBInstance")]
-    check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
-    check(failures, (record.get("outcome"), record.get("action"), record.get("error")) == ("failed", "modify", "InsufficientCapacity"),
-          f"ledger {record.get('outcome')} {record.get('action')} {record.get('error')}: {record.get('errorCause')}")
+    created = [(c.params.get("DBInstanceClass"), c.params.get("AvailabilityZone"), error_code(c)) for c in changes(drill, "CreateDBInstance")]
+    writer = drill.writer() or {}
+    spare = instances_in_moto(drill).get("orders-2", {})
+    attempts = record.get("attempts") or ""
+    check(failures, run.status == "SUCCEEDED", f"execution {run.status} {run.error}: {run.cause}")
+    check(failures, (record.get("outcome"), record.get("action")) == ("restored", "modify"),
+          f"ledger {record.get('outcome')} {record.get('action')} {record.get('error')}: {record.get('summary')} {record.get('errorCause', '')}")
     check(failures, modified == [("orders-2", BIG, "HTTP 400")], f"ModifyDBInstance calls {modified}, expected one, refused")
-    check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0, "an instance was created")
-    check(failures, run.entered("CleanUpReader") == 0, "CleanUpReader ran for a reader the run did not create")
-    say(f"ModifyDBInstance: {modified}; ledger {record.get('error')}: {record.get('errorCause')}")
-    return failures + nothing_changed(drill, before)
+    check(failures, created == [(BIG, None, "ok")], f"CreateDBInstance calls {created}, expected one of {BIG}, its zone left to Aurora")
+    check(failures, (writer.get("instance"), writer.get("class")) == (record.get("createdInstanceId"), BIG),
+          f"the writer is {writer.get('instance')} ({writer.get('class')}); the run created {record.get('createdInstanceId')}")
+    check(failures, spare.get("DBInstanceClass") == "db.r6g.large", f"the spare reader is {spare.get('DBInstanceClass')} now")
+    check(failures, "orders-2" in attempts and "no capacity to change it in place" in attempts, f"ledger attempts {attempts!r}")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
+    check(failures, run.entered("CleanUpReader") == 0, "CleanUpReader ran on a run that restored")
+    say(f"ModifyDBInstance: {modified}; CreateDBInstance: {created}; writer {writer.get('instance')} ({writer.get('class')}); "
+        f"ledger attempts {attempts!r}")
+    return failures
 
 
 # --- b. scale-up of a cluster with no reader to spare ---------------------------------
@@ -335,8 +370,9 @@ def created_zone(drill: Drill, instance_id: str | None) -> str | None:
 
 
 def expect_other_zone(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
-    """No capacity for the class in the planned zone (the writer's, us-east-1b): created in
-    the cluster's other zone, the refusal listed, one instance."""
+    """No capacity for the class in the planned zone (the writer's, us-east-1b) nor in the
+    other member's (us-east-1c): created in us-east-1a, a zone of the cluster's DB subnet
+    group where none of its instances is; the refusals listed, one instance."""
     failures: list[str] = []
     run = runs[0]
     record = drill.run_record(run)
@@ -348,17 +384,18 @@ def expect_other_zone(drill: Drill, runs: list[Execution], before: list[dict]) -
     check(failures, run.status == "SUCCEEDED" and record.get("outcome") == "restored",
           f"execution {run.status}, ledger {record.get('outcome')}: {record.get('summary')} {record.get('errorCause', '')}")
     check(failures, plan.get("availabilityZone") == "us-east-1b", f"the plan's zone is {plan.get('availabilityZone')}, expected the writer's us-east-1b")
-    check(failures, calls == [(WANTED, "us-east-1b", "HTTP 400"), (WANTED, "us-east-1c", "ok")],
-          f"CreateDBInstance calls {calls}: expected us-east-1b refused, then us-east-1c")
-    check(failures, zone == "us-east-1c", f"the new reader is in {zone}, expected us-east-1c")
+    check(failures, calls == [(WANTED, "us-east-1b", "HTTP 400"), (WANTED, "us-east-1c", "HTTP 400"), (WANTED, "us-east-1a", "ok")],
+          f"CreateDBInstance calls {calls}: expected us-east-1b and us-east-1c refused, then the subnet group's us-east-1a")
+    check(failures, zone == "us-east-1a", f"the new reader is in {zone}, expected us-east-1a")
     attempts = reader.get("attempts") or []
-    check(failures, len(attempts) == 1 and "us-east-1b" in attempts[0] and WANTED in attempts[0],
-          f"create-reader's attempts {attempts}: expected the one refusal in us-east-1b")
+    check(failures, len(attempts) == 2 and "us-east-1b" in attempts[0] and "us-east-1c" in attempts[1],
+          f"create-reader's attempts {attempts}: expected the refusals in us-east-1b and us-east-1c")
+    check(failures, "us-east-1c" in (record.get("attempts") or ""), f"ledger attempts {record.get('attempts')!r}")
     check(failures, drill.proxy.counters.create_instance_succeeded == 1, f"{drill.proxy.counters.create_instance_succeeded} instances created")
     check(failures, (writer.get("instance"), writer.get("class")) == (record.get("createdInstanceId"), WANTED),
           f"the writer is {writer.get('instance')} ({writer.get('class')})")
     check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers")
-    say(f"CreateDBInstance: {calls}; created {record.get('createdInstanceId')} in {zone}; attempts {attempts}")
+    say(f"subnet group zones {', '.join(SUBNET_ZONES)}; CreateDBInstance: {calls}; created {record.get('createdInstanceId')} in {zone}")
     return failures
 
 
@@ -408,55 +445,103 @@ def expect_no_capacity(drill: Drill, runs: list[Execution], before: list[dict]) 
 
 # --- f. the abandoned reader ------------------------------------------------------------
 
-def retried_cleanup(drill: Drill, run: Execution, plan: dict) -> dict:
-    """CleanUpReader's call again, as a retry or a person would make it: create-reader with
-    method delete-abandoned, the same input the machine gives it."""
-    invoked = drill.lambdas.invoke("create-reader", {
-        "clusterId": plan.get("clusterId", CLUSTER), "runName": run.name,
-        "instanceClass": plan.get("desiredClass"), "referenceInstanceId": plan.get("referenceInstanceId"),
-        "availabilityZone": plan.get("availabilityZone"), "method": "delete-abandoned",
-        "targetInstanceId": plan.get("targetInstanceId"),
-    })
+def retried_call(drill: Drill, run: Execution, state: str) -> dict:
+    """A Task's create-reader call made again with the very input the machine gave it, as a
+    Step Functions retry after a lost answer would."""
+    inputs = [e["taskInput"] for e in run.events if e.get("state") == state and "taskInput" in e]
+    if not inputs:
+        return {"error": True, "errorType": "NotCalled", "errorMessage": f"{state} was never called"}
+    invoked = drill.lambdas.invoke("create-reader", inputs[-1])
     return {"error": invoked.error, **(invoked.body if isinstance(invoked.body, dict) else {"body": invoked.body})}
 
 
+def placements(drill: Drill, run: Execution) -> list[tuple]:
+    """Every instance create-reader asked for: (instance, class, zone, HTTP result)."""
+    return [(c.params.get("DBInstanceIdentifier"), c.params.get("DBInstanceClass"), c.params.get("AvailabilityZone"), error_code(c))
+            for c in changes(drill, "CreateDBInstance")]
+
+
+def expect_replaced(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+    """The reader created in us-east-1b is accepted, then ends insufficient-capacity: it is
+    deleted, a second is created in us-east-1c and becomes the writer; one failover. A
+    retried ReplaceReader finds the second and creates nothing."""
+    failures: list[str] = []
+    run = runs[0]
+    record = drill.run_record(run)
+    asked = placements(drill, run)
+    first, second = (asked + [(None,) * 4] * 2)[:2]
+    deletes = [(c.params.get("DBInstanceIdentifier"), error_code(c)) for c in changes(drill, "DeleteDBInstance")]
+    writer = drill.writer() or {}
+    failed = [e.get("error") for e in run.events if e["type"] == "StateFailed" and e.get("state") == "CheckReader"]
+    attempts = record.get("attempts") or ""
+    check(failures, run.status == "SUCCEEDED" and record.get("outcome") == "restored",
+          f"execution {run.status}, ledger {record.get('outcome')}: {record.get('summary')} {record.get('errorCause', '')}")
+    check(failures, [(a[1], a[2], a[3]) for a in asked] == [(WANTED, "us-east-1b", "ok"), (WANTED, "us-east-1c", "ok")],
+          f"CreateDBInstance calls {asked}: expected us-east-1b, then us-east-1c")
+    check(failures, first[0] != second[0], f"the replacement reused the name {first[0]}")
+    check(failures, failed == ["TargetOutOfCapacity"], f"the reader checks failed with {failed}")
+    check(failures, run.entered("ReplaceReader") == 1, f"ReplaceReader entered {run.entered('ReplaceReader')} times")
+    check(failures, deletes == [(first[0], "ok")], f"DeleteDBInstance calls {deletes}, expected one of {first[0]}")
+    check(failures, first[0] not in instances_in_moto(drill), f"{first[0]} is still there")
+    check(failures, (writer.get("instance"), writer.get("class")) == (second[0], WANTED) == (record.get("createdInstanceId"), WANTED),
+          f"the writer is {writer.get('instance')} ({writer.get('class')}); the record names {record.get('createdInstanceId')}")
+    check(failures, record.get("targetInstanceId") == second[0], f"ledger targetInstanceId {record.get('targetInstanceId')}")
+    check(failures, f"{first[0]} was accepted, then insufficient-capacity; deleting" in attempts, f"ledger attempts {attempts!r}")
+    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers")
+    retried = retried_call(drill, run, "ReplaceReader")
+    check(failures, not retried.get("error") and retried.get("instanceId") == second[0] and retried.get("created") is False,
+          f"the retried replacement answered {retried}, expected {second[0]}, not created again")
+    check(failures, len(changes(drill, "CreateDBInstance")) == len(asked) and len(changes(drill, "DeleteDBInstance")) == len(deletes),
+          "the retried replacement sent CreateDBInstance or DeleteDBInstance")
+    say(f"created {first[0]} in us-east-1b: checks failed {failed}; ReplaceReader deleted it and created {second[0]} in us-east-1c; "
+        f"writer {writer.get('instance')}; retried replacement: {retried.get('instanceId')} created={retried.get('created')}")
+    return failures
+
+
 def expect_abandoned(kept: bool):
+    """Every reader the run creates (us-east-1b, then us-east-1c) ends insufficient-capacity;
+    no fallback class: each is deleted as it is replaced (or kept under keep-on-failure),
+    the run fails InsufficientCapacity and CleanUpReader sees to the last; the record says
+    what became of each. A retried clean-up changes nothing; an instance of the run's name
+    without its tag is never deleted."""
     def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
         failures: list[str] = []
         run = runs[0]
         record = drill.run_record(run)
-        plan = plan_of(run, record)
-        created = record.get("createdInstanceId") or plan.get("targetInstanceId")
-        seen = reader_statuses(run)
+        asked = placements(drill, run)
+        made = [a[0] for a in asked if a[3] == "ok"]
+        last = made[-1] if made else None
         cleaned = cleanup_result(run)
-        deletes = changes(drill, "DeleteDBInstance")
+        deletes = [(c.params.get("DBInstanceIdentifier"), error_code(c)) for c in changes(drill, "DeleteDBInstance")]
+        attempts = record.get("attempts") or ""
+        in_moto = instances_in_moto(drill)
         check(failures, run.status == "FAILED" and run.error == "RestoreFailed", f"execution {run.status} {run.error}")
-        check(failures, (record.get("outcome"), record.get("error")) == ("failed", "TargetFailed"),
+        check(failures, (record.get("outcome"), record.get("error")) == ("failed", "InsufficientCapacity"),
               f"ledger {record.get('outcome')} {record.get('error')}: {record.get('errorCause')}")
-        check(failures, "insufficient-capacity" in (record.get("errorCause") or ""), f"cause {record.get('errorCause')}")
-        failed = [e.get("error") for e in run.events if e["type"] == "StateFailed" and e.get("state") == "CheckReader"]
-        check(failures, "creating" in seen and failed == ["TargetFailed"],
-              f"the reader checks saw {seen}, then failed {failed}: expected `creating`, then TargetFailed")
-        check(failures, drill.proxy.counters.create_instance_succeeded == 1, f"{drill.proxy.counters.create_instance_succeeded} instances created")
+        check(failures, [(a[1], a[2], a[3]) for a in asked] == [(WANTED, "us-east-1b", "ok"), (WANTED, "us-east-1c", "ok")],
+              f"CreateDBInstance calls {asked}: expected one in each zone of the cluster, both accepted")
+        check(failures, run.entered("ReplaceReader") == 2 and run.entered("CleanUpReader") == 1,
+              f"ReplaceReader entered {run.entered('ReplaceReader')}, CleanUpReader {run.entered('CleanUpReader')} times")
         check(failures, drill.proxy.counters.failovers_performed == 0, "a failover happened")
-        check(failures, run.entered("CleanUpReader") == 1, f"CleanUpReader entered {run.entered('CleanUpReader')} times")
-        left = instances_in_moto(drill).get(created or "")
+        # The last replacement failed: its error's cause carries every attempt, the last included.
+        said = attempts + " " + (record.get("errorCause") or "")
+        for instance in made:
+            check(failures, f"{instance} was accepted, then insufficient-capacity; {'kept' if kept else 'deleting'}" in said,
+                  f"ledger attempts {attempts!r} and cause {record.get('errorCause')!r} do not say what became of {instance}")
         if kept:
+            check(failures, not deletes, f"DeleteDBInstance calls {deletes} with keep-on-failure")
+            check(failures, all(i in in_moto for i in made), f"of {made}, only {[i for i in made if i in in_moto]} are left")
             check(failures, cleaned.get("status") == "kept", f"CleanUpReader answered {cleaned}")
-            check(failures, not deletes, f"{len(deletes)} DeleteDBInstance calls with keep-on-failure")
-            check(failures, left is not None, f"{created} is gone, though the cluster says keep-on-failure")
-            check(failures, (record.get("cleanup") or "").startswith(f"kept {created}"), f"ledger cleanup {record.get('cleanup')!r}")
+            check(failures, (record.get("cleanup") or "").startswith(f"kept {last}"), f"ledger cleanup {record.get('cleanup')!r}")
         else:
-            check(failures, cleaned.get("status") == "deleting" and cleaned.get("instanceId") == created, f"CleanUpReader answered {cleaned}")
-            check(failures, [(c.params.get("DBInstanceIdentifier"), c.status) for c in deletes] == [(created, 200)],
-                  f"DeleteDBInstance calls {[(c.params.get('DBInstanceIdentifier'), c.status) for c in deletes]}, expected one of {created}")
-            check(failures, left is None, f"{created} is still there ({(left or {}).get('DBInstanceStatus')})")
-            check(failures, record.get("cleanup") == f"deleted {created}, which this run created and gave up on",
-                  f"ledger cleanup {record.get('cleanup')!r}")
+            check(failures, deletes == [(i, "ok") for i in made], f"DeleteDBInstance calls {deletes}, expected one of each of {made}")
+            check(failures, not any(i in in_moto for i in made), f"left behind: {[i for i in made if i in in_moto]}")
+            # moto deletes at once; AWS would still show the last one `deleting`.
+            check(failures, cleaned.get("status") in ("gone", "deleting") and cleaned.get("instanceId") == last,
+                  f"CleanUpReader answered {cleaned}")
         check(failures, (drill.writer() or {}).get("instance") == "orders-2", f"the writer moved: {drill.writer()}")
         members = sorted(r["instance"] for r in drill.topology())
-        # A retried clean-up: harmless (gone or deleting, or kept again), nothing else sent.
-        retried = retried_cleanup(drill, run, plan)
+        retried = retried_call(drill, run, "CleanUpReader")
         allowed = ("kept",) if kept else ("gone", "deleting")
         check(failures, not retried.get("error") and retried.get("status") in allowed,
               f"the retried clean-up answered {retried}, expected status {' or '.join(allowed)}")
@@ -464,18 +549,19 @@ def expect_abandoned(kept: bool):
               f"the retried clean-up sent DeleteDBInstance ({len(changes(drill, 'DeleteDBInstance'))} in all)")
         check(failures, sorted(r["instance"] for r in drill.topology()) == members, "the retried clean-up changed the cluster")
         stranger = None
-        if not kept and created and left is None:
+        if not kept and last and last not in in_moto:
             # Someone else's instance under the same name (no run tag): never deleted.
-            drill.rds.create_db_instance(DBInstanceIdentifier=created, DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql",
+            drill.rds.create_db_instance(DBInstanceIdentifier=last, DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql",
                                          DBInstanceClass="db.r6g.large", AvailabilityZone="us-east-1c",
                                          Tags=[{"Key": "team", "Value": "payments"}])
-            stranger = retried_cleanup(drill, run, plan)
+            stranger = retried_call(drill, run, "CleanUpReader")
             check(failures, stranger.get("error") and stranger.get("errorType") == "IdentifierConflict",
                   f"clean-up of an instance this run did not create answered {stranger}, expected IdentifierConflict")
-            check(failures, created in instances_in_moto(drill) and len(changes(drill, "DeleteDBInstance")) == len(deletes),
+            check(failures, last in instances_in_moto(drill) and len(changes(drill, "DeleteDBInstance")) == len(deletes),
                   "the clean-up deleted an instance this run did not create")
-        say(f"created {created}; reader checks saw {seen}, then {failed}; CleanUpReader: {cleaned.get('status')}; "
-            f"DeleteDBInstance x{len(deletes)}; ledger cleanup {record.get('cleanup')!r}; retried clean-up: {retried.get('status')}"
+        say(f"created {made}; ReplaceReader x{run.entered('ReplaceReader')}; CleanUpReader: {cleaned.get('status')}; "
+            f"DeleteDBInstance {deletes}; ledger error {record.get('error')}; cleanup {record.get('cleanup')!r}; "
+            f"retried clean-up: {retried.get('status')}"
             + (f"; a stranger's instance of that name: {stranger.get('errorType')}, kept" if stranger else ""))
         return failures
     return expect
@@ -628,6 +714,7 @@ def run_emulated_capacity(drill: Drill, verbose: bool) -> list[str]:
 
 
 NO_CAPACITY_HERE = (("us-east-1b", WANTED),)
+NO_CAPACITY_IN_MEMBER_ZONES = (("us-east-1b", WANTED), ("us-east-1c", WANTED))
 NO_CAPACITY_ANYWHERE = (("*", WANTED),)
 FAILOVER_EVENT = "failover-completed.json"
 
@@ -641,24 +728,28 @@ SCENARIOS = [
     Scenario("scale-up-old-writer-tag", f"the same asked for by the cluster's {TAG_SCALE_OLD_WRITER}=True tag, not the input",
              Behaviour(failing_over_polls=2, class_change_describes=3), prepare_old_writer_tag, SCALE_UP,
              expect_old_writer_scaled(f"the cluster's {TAG_SCALE_OLD_WRITER}=True tag")),
-    Scenario("scale-up-modify-no-capacity", f"no {BIG} capacity in the spare reader's zone: the change refused once, failed, nothing changed",
-             Behaviour(no_capacity=(("us-east-1b", BIG),)), lambda d: d.demo_cluster(), SCALE_UP, expect_modify_refused),
+    Scenario("scale-up-modify-no-capacity", f"no {BIG} capacity in the spare reader's zone: the change refused, a new reader created elsewhere, one failover",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=(("us-east-1b", BIG),)),
+             lambda d: d.demo_cluster(), SCALE_UP, expect_modify_fell_back),
     Scenario("scale-up-single-instance", f"{BIG} asked for a cluster with only its writer: a reader created, one failover",
              Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2), prepare_single_instance, SCALE_UP,
              expect_scaled_by_creation),
-    Scenario("capacity-other-zone", f"no {WANTED} capacity in the writer's zone: created in the cluster's other zone",
-             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=NO_CAPACITY_HERE),
-             prepare_old_writer_gone, FAILOVER_EVENT, expect_other_zone),
+    Scenario("capacity-other-zone", f"no {WANTED} capacity where the cluster's instances are: created in a zone of its DB subnet group",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=NO_CAPACITY_IN_MEMBER_ZONES),
+             prepare_in_subnet_group, FAILOVER_EVENT, expect_other_zone),
     Scenario("capacity-fallback-class", f"no {WANTED} capacity anywhere: the allowed fallback {FALLBACK} created, now the writer",
              Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, no_capacity=NO_CAPACITY_ANYWHERE),
              prepare_fallback_allowed, FAILOVER_EVENT, expect_fallback_class),
     Scenario("capacity-none-allowed", f"no {WANTED} capacity anywhere, no fallback allowed: InsufficientCapacity, nothing created",
              Behaviour(no_capacity=NO_CAPACITY_ANYWHERE), prepare_old_writer_gone, FAILOVER_EVENT, expect_no_capacity),
-    Scenario("abandoned-reader-deleted", "the new reader ends insufficient-capacity: the run deletes it; a retried clean-up is harmless",
-             Behaviour(capacity_lost=(("us-east-1b", WANTED),)), prepare_old_writer_gone, FAILOVER_EVENT,
+    Scenario("capacity-lost-replaced", "the new reader is accepted, then ends insufficient-capacity: deleted, replaced in another zone, now the writer",
+             Behaviour(new_instance_statuses=LIFECYCLE, failing_over_polls=2, capacity_lost=NO_CAPACITY_HERE),
+             prepare_old_writer_gone, FAILOVER_EVENT, expect_replaced),
+    Scenario("abandoned-reader-deleted", "every new reader ends insufficient-capacity: each deleted, InsufficientCapacity; a retried clean-up is harmless",
+             Behaviour(capacity_lost=NO_CAPACITY_ANYWHERE), prepare_old_writer_gone, FAILOVER_EVENT,
              expect_abandoned(kept=False)),
-    Scenario("abandoned-reader-kept", "the same with aurora-failback:keep-on-failure=true: the reader is kept",
-             Behaviour(capacity_lost=(("us-east-1b", WANTED),)), prepare_keep_on_failure, FAILOVER_EVENT,
+    Scenario("abandoned-reader-kept", "the same with aurora-failback:keep-on-failure=true: every reader kept",
+             Behaviour(capacity_lost=NO_CAPACITY_ANYWHERE), prepare_keep_on_failure, FAILOVER_EVENT,
              expect_abandoned(kept=True)),
     Scenario("scale-up-cli", f"aurora-failback plan and scale-up --to {BIG} against the drill's moto; the input run by the real machine",
              Behaviour(failing_over_polls=2), lambda d: d.demo_cluster(), None, None, run=run_scale_up_cli),

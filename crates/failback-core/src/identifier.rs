@@ -97,6 +97,26 @@ pub fn replacement_instance_id(cluster_id: &str, run_name: &str) -> String {
     }
 }
 
+/// How many instances one run may create: the first, and a replacement each time one
+/// AWS accepted ends `insufficient-capacity` (each in another zone or class).
+pub const MAX_PLACEMENTS: u8 = 4;
+
+/// The identifier of a run's `placement`th instance: the first is
+/// [`replacement_instance_id`]; a replacement hashes `<run>#<n>`, which no run name can
+/// equal (run names have no `#`), so it is as stable on retry and never another run's.
+pub fn placement_instance_id(cluster_id: &str, run_name: &str, placement: u8) -> String {
+    if placement <= 1 {
+        replacement_instance_id(cluster_id, run_name)
+    } else {
+        replacement_instance_id(cluster_id, &format!("{run_name}#{placement}"))
+    }
+}
+
+/// Which of the run's placements `instance_id` is, if it is one of them.
+pub fn placement_of(cluster_id: &str, run_name: &str, instance_id: &str) -> Option<u8> {
+    (1..=MAX_PLACEMENTS).find(|n| placement_instance_id(cluster_id, run_name, *n) == instance_id)
+}
+
 /// Eight hex digits of the 64-bit FNV-1a hash of `text`: short, stable across releases
 /// and platforms (unlike `std`'s hasher). Names derived from it are deterministic.
 pub fn short_hash(text: &str) -> String {
@@ -170,6 +190,32 @@ mod tests {
         assert_ne!(
             replacement_instance_id("orders", "run-1"),
             replacement_instance_id("orders", "run-2")
+        );
+    }
+
+    #[test]
+    fn each_placement_has_its_own_stable_name_and_is_recognised() {
+        let names: Vec<String> = (1..=MAX_PLACEMENTS)
+            .map(|n| placement_instance_id("orders", "run-1", n))
+            .collect();
+        assert_eq!(names[0], replacement_instance_id("orders", "run-1"));
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(validate_identifier(name).as_deref(), Ok(name.as_str()));
+            assert!(!names[..i].contains(name), "{name} repeats");
+            assert_eq!(
+                placement_of("orders", "run-1", name),
+                u8::try_from(i + 1).ok()
+            );
+        }
+        assert_eq!(placement_of("orders", "run-2", &names[1]), None);
+        assert_eq!(placement_of("orders", "run-1", "orders-2"), None);
+        assert_eq!(
+            placement_of(
+                "orders",
+                "run-1",
+                &placement_instance_id("orders", "run-1", MAX_PLACEMENTS + 1)
+            ),
+            None
         );
     }
 }

@@ -233,9 +233,37 @@ pub struct CreateReaderOutput {
     /// than the plan's); the reader check waits for at least this.
     #[serde(default)]
     pub instance_class: Option<String>,
-    /// Each (class, zone) tried before the one that worked, and why it did not.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Each (class, zone) tried before the one that worked, and why it did not (an
+    /// instance replaced included); always present, since the replacement passes it on.
+    #[serde(default)]
     pub attempts: Vec<String>,
+    /// Which of the run's own instances this is (1 for the first it created, 2 for the one
+    /// that replaced it, ...; `identifier::placement_instance_id`); 0 for an instance the
+    /// run did not create (a reader changed in place). Only a run's own may be deleted.
+    #[serde(default)]
+    pub placement: u8,
+    /// Every (class, zone) this run has asked AWS for, the one that was accepted last:
+    /// a replacement never asks for one of them again.
+    #[serde(default)]
+    pub tried: Vec<Placement>,
+}
+
+/// A class in a zone, as asked of CreateDBInstance or ModifyDBInstance; no zone lets
+/// Aurora choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Placement {
+    pub class: String,
+    pub availability_zone: Option<String>,
+}
+
+impl Placement {
+    pub fn new(class: &str, availability_zone: Option<&str>) -> Self {
+        Self {
+            class: class.to_string(),
+            availability_zone: availability_zone.map(str::to_string),
+        }
+    }
 }
 
 /// The answer to a check: the state machine's Choice reads it as `ready` or `pending`.

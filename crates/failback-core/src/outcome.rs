@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::class_rank::is_class_name;
 use crate::clock::{iso8601, parse_iso8601, EpochSeconds};
 use crate::failback::plan::{Action, Plan};
+use crate::identifier::placement_of;
 use crate::model::{CheckStatusOutput, CreateReaderOutput, Readiness};
 use crate::trigger::{parse_trigger, valid_cluster_id, valid_instance_id, Home, InvalidInput};
 
@@ -74,6 +75,11 @@ pub struct RunRecord {
     /// The old writer brought to the same class after the failover (or why not).
     #[serde(default)]
     pub old_writer: Option<String>,
+    /// Every zone and class the run asked for before the reader it ended with, and why
+    /// each did not serve (refused for capacity, or accepted and then replaced).
+    /// One line each, joined by "; " (the ledger keeps scalars).
+    #[serde(default)]
+    pub attempts: Option<String>,
     pub error: Option<String>,
     pub error_cause: Option<String>,
     pub started_at: Option<String>,
@@ -255,9 +261,11 @@ pub fn check_run_state(state: &RunState, home: &Home) -> Result<String, InvalidI
             } => Some(target_instance_id.as_str()),
             _ => None,
         });
-        if planned != Some(reader.instance_id.as_str()) {
+        // A capacity fallback may have put another of the run's own instances in place.
+        let own = placement_of(&cluster_id, &state.run_name, &reader.instance_id).is_some();
+        if planned != Some(reader.instance_id.as_str()) && !own {
             return Err(InvalidInput(format!(
-                "the created reader {:?} is not the instance the plan names",
+                "the created reader {:?} is neither the instance the plan names nor one of the run's own",
                 reader.instance_id
             )));
         }
@@ -382,14 +390,19 @@ pub fn derive_outcome(state: &RunState) -> (Outcome, String) {
         | Action::Create {
             target_instance_id, ..
         } => {
-            // A capacity fallback may have given the reader another class than the plan's.
+            // A capacity fallback may have given the reader another class than the plan's,
+            // or put another instance in place.
             let class = state
                 .reader
                 .as_ref()
                 .and_then(|r| r.instance_class.as_deref())
                 .or(plan.desired_class.as_deref())
                 .unwrap_or("the desired class");
-            writer_moved(state.writer_check.as_ref(), plan, target_instance_id, class)
+            let target = state
+                .reader
+                .as_ref()
+                .map_or(target_instance_id.as_str(), |r| r.instance_id.as_str());
+            writer_moved(state.writer_check.as_ref(), plan, target, class)
         }
     }
 }
@@ -448,14 +461,15 @@ pub fn finished_record(
 ) -> (RunRecord, RunFinished) {
     let (outcome, mut summary) = derive_outcome(state);
     let plan = state.plan.as_ref();
-    let created = matches!(plan.map(|p| &p.action), Some(Action::Create { .. }));
-    match (cleanup_words(state), state.reader.as_ref()) {
+    // The instance the run made itself, if any (not a reader changed in place).
+    let created = state.reader.as_ref().filter(|r| r.placement > 0);
+    match (cleanup_words(state), created) {
         (Some(cleanup), _) if outcome == Outcome::Failed => {
             summary.push_str(&format!("; {cleanup}"));
         }
         // Created, healthy, and the run failed after (the failover): kept, since a later
         // run fails back to it.
-        (None, Some(reader)) if outcome == Outcome::Failed && created => {
+        (None, Some(reader)) if outcome == Outcome::Failed => {
             summary.push_str(&format!(
                 "; instance {} that this run created is left in place",
                 reader.instance_id
@@ -475,7 +489,13 @@ pub fn finished_record(
         }
         | Action::Create {
             target_instance_id, ..
-        } => Some(target_instance_id.clone()),
+        } => Some(
+            state
+                .reader
+                .as_ref()
+                .map_or(target_instance_id, |r| &r.instance_id)
+                .clone(),
+        ),
         _ => None,
     });
     let seconds_to_restore = (outcome == Outcome::Restored)
@@ -505,13 +525,14 @@ pub fn finished_record(
         writer_before: plan.and_then(|p| p.writer_instance_id.clone()),
         target_instance_id: target,
         // A reader changed in place was not created: its id is the target's.
-        created_instance_id: state
-            .reader
-            .as_ref()
-            .filter(|_| !matches!(plan.map(|p| &p.action), Some(Action::Modify { .. })))
-            .map(|r| r.instance_id.clone()),
+        created_instance_id: created.map(|r| r.instance_id.clone()),
         cleanup: cleanup_words(state),
         old_writer: old_writer_words(state),
+        attempts: state
+            .reader
+            .as_ref()
+            .filter(|r| !r.attempts.is_empty())
+            .map(|r| r.attempts.join("; ")),
         error: state.error.as_ref().map(|e| e.error.clone()),
         error_cause: state.error.as_ref().map(cause_message),
         started_at: Some(state.started_at.clone()),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::{DbInstance, Filter, OrderableDbInstanceOption, Tag};
+use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, OrderableDbInstanceOption, Tag};
 use aws_sdk_rds::Client;
 
 use crate::dr::payload::{
@@ -120,24 +120,7 @@ impl Rds {
 
     /// The cluster with its members' classes and statuses; `None` if it does not exist.
     pub async fn cluster(&self, cluster_id: &str) -> Result<Option<ClusterView>, AwsFailure> {
-        let described = self
-            .client
-            .describe_db_clusters()
-            .db_cluster_identifier(cluster_id)
-            .send()
-            .await;
-        let output = match described {
-            Ok(output) => output,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
-            {
-                return Ok(None)
-            }
-            Err(err) => return Err(AwsFailure::from_sdk(&err)),
-        };
-        let Some(cluster) = output.db_clusters().first() else {
+        let Some(cluster) = self.described_cluster(cluster_id).await? else {
             return Ok(None);
         };
         let instances = self.cluster_instances(cluster_id).await?;
@@ -187,6 +170,27 @@ impl Rds {
             tags: tag_map(cluster.tag_list()),
             members,
         }))
+    }
+
+    /// DescribeDBClusters for one cluster; `None` if it does not exist.
+    async fn described_cluster(&self, cluster_id: &str) -> Result<Option<DbCluster>, AwsFailure> {
+        match self
+            .client
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster_id)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(output.db_clusters().first().cloned()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(AwsFailure::from_sdk(&err)),
+        }
     }
 
     async fn cluster_instances(&self, cluster_id: &str) -> Result<Vec<DbInstance>, AwsFailure> {
@@ -947,6 +951,43 @@ impl Rds {
             .filter(|option| option.db_instance_class() == Some(class))
             .flat_map(|option| option.availability_zones().iter())
             .filter_map(|zone| zone.name().map(str::to_string))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        Ok(zones)
+    }
+
+    /// The Availability Zones of the cluster's DB subnet group: every zone where Aurora may
+    /// place one of its instances. Empty when the cluster or its group cannot be described
+    /// (the caller then knows only its members' zones).
+    pub async fn subnet_group_zones(&self, cluster_id: &str) -> Result<Vec<String>, AwsFailure> {
+        let cluster = self.described_cluster(cluster_id).await?;
+        let Some(group) = cluster.as_ref().and_then(|c| c.db_subnet_group()) else {
+            return Ok(Vec::new());
+        };
+        let groups = self
+            .client
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(group)
+            .send()
+            .await;
+        let output = match groups {
+            Ok(output) => output,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_subnet_group_not_found_fault()) =>
+            {
+                return Ok(Vec::new())
+            }
+            Err(err) => return Err(AwsFailure::from_sdk(&err)),
+        };
+        let mut zones: Vec<String> = output
+            .db_subnet_groups()
+            .iter()
+            .flat_map(|g| g.subnets())
+            .filter_map(|subnet| subnet.subnet_availability_zone()?.name())
+            .map(str::to_string)
             .collect();
         zones.sort();
         zones.dedup();

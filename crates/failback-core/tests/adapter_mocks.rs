@@ -12,17 +12,20 @@ use aws_sdk_rds::operation::describe_db_clusters::{
 use aws_sdk_rds::operation::describe_db_instances::{
     DescribeDBInstancesError, DescribeDbInstancesOutput,
 };
+use aws_sdk_rds::operation::describe_db_subnet_groups::{
+    DescribeDBSubnetGroupsError, DescribeDbSubnetGroupsOutput,
+};
 use aws_sdk_rds::operation::describe_orderable_db_instance_options::DescribeOrderableDbInstanceOptionsOutput;
 use aws_sdk_rds::operation::failover_db_cluster::{
     FailoverDBClusterError, FailoverDbClusterOutput,
 };
 use aws_sdk_rds::types::error::{
-    DbInstanceAlreadyExistsFault, DbInstanceNotFoundFault, InsufficientDbInstanceCapacityFault,
-    InvalidDbClusterStateFault,
+    DbInstanceAlreadyExistsFault, DbInstanceNotFoundFault, DbSubnetGroupNotFoundFault,
+    InsufficientDbInstanceCapacityFault, InvalidDbClusterStateFault,
 };
 use aws_sdk_rds::types::{
     AvailabilityZone, DbCluster, DbClusterMember, DbInstance, DbParameterGroupStatus,
-    OrderableDbInstanceOption, Tag,
+    DbSubnetGroup, OrderableDbInstanceOption, Subnet, Tag,
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use failback_core::errors::StepError;
@@ -343,7 +346,7 @@ async fn create_reader_errors_carry_stable_types() {
 }
 
 #[tokio::test]
-async fn check_status_polls_pending_then_fails_fast_on_a_terminal_status() {
+async fn check_status_polls_pending_then_fails_fast_on_no_capacity_or_a_terminal_status() {
     let statuses = mock!(aws_sdk_rds::Client::describe_db_instances)
         .sequence()
         .output(|| {
@@ -369,6 +372,11 @@ async fn check_status_polls_pending_then_fails_fast_on_a_terminal_status() {
                 ))
                 .build()
         })
+        .output(|| {
+            DescribeDbInstancesOutput::builder()
+                .db_instances(instance("orders-fb-1", "db.r6g.2xlarge", "failed"))
+                .build()
+        })
         .build();
     let rds = Rds::new(mock_client!(aws_sdk_rds, [&statuses]));
     let input =
@@ -381,9 +389,13 @@ async fn check_status_polls_pending_then_fails_fast_on_a_terminal_status() {
         check_status(&rds, input.clone()).await.unwrap().state,
         Readiness::Pending
     );
+    // Accepted, then no capacity: its own name, so the machine puts one elsewhere.
+    let err = check_status(&rds, input.clone()).await.unwrap_err();
+    assert_eq!(err.error_type(), "TargetOutOfCapacity");
+    assert!(err.to_string().contains("insufficient-capacity"), "{err}");
     let err = check_status(&rds, input).await.unwrap_err();
     assert_eq!(err.error_type(), "TargetFailed");
-    assert!(err.to_string().contains("insufficient-capacity"), "{err}");
+    assert!(err.to_string().contains("failed"), "{err}");
 }
 
 #[tokio::test]
@@ -669,4 +681,66 @@ async fn no_capacity_in_the_planned_zone_tries_the_clusters_other_zone_once() {
         "{:?}",
         out.attempts
     );
+}
+
+fn cluster_in_group() -> DescribeDbClustersOutput {
+    DescribeDbClustersOutput::builder()
+        .db_clusters(
+            DbCluster::builder()
+                .db_cluster_identifier("orders")
+                .db_subnet_group("orders-subnets")
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn the_subnet_group_names_every_zone_a_reader_may_be_placed_in() {
+    let cluster = mock!(aws_sdk_rds::Client::describe_db_clusters)
+        .sequence()
+        .output(cluster_in_group)
+        .output(cluster_in_group)
+        .build();
+    let subnet = |zone: &str| {
+        Subnet::builder()
+            .subnet_identifier(format!("subnet-{zone}"))
+            .subnet_availability_zone(AvailabilityZone::builder().name(zone).build())
+            .build()
+    };
+    let group = mock!(aws_sdk_rds::Client::describe_db_subnet_groups)
+        .match_requests(|r| r.db_subnet_group_name() == Some("orders-subnets"))
+        .then_output(move || {
+            DescribeDbSubnetGroupsOutput::builder()
+                .db_subnet_groups(
+                    DbSubnetGroup::builder()
+                        .db_subnet_group_name("orders-subnets")
+                        .subnets(subnet("us-east-1d"))
+                        .subnets(subnet("us-east-1a"))
+                        .subnets(subnet("us-east-1d"))
+                        .build(),
+                )
+                .build()
+        });
+    let rds = Rds::new(mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&cluster, &group]
+    ));
+    assert_eq!(
+        rds.subnet_group_zones("orders").await.unwrap(),
+        ["us-east-1a", "us-east-1d"]
+    );
+
+    // A group that is gone leaves the members' zones to go on with, not an error.
+    let gone = mock!(aws_sdk_rds::Client::describe_db_subnet_groups).then_error(|| {
+        DescribeDBSubnetGroupsError::DbSubnetGroupNotFoundFault(
+            DbSubnetGroupNotFoundFault::builder().build(),
+        )
+    });
+    let rds = Rds::new(mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&cluster, &gone]
+    ));
+    assert!(rds.subnet_group_zones("orders").await.unwrap().is_empty());
 }

@@ -294,6 +294,7 @@ fn check_value(value: &Value, home: &Home) -> Result<(), String> {
         if check_requested_class(&request.class).is_err() {
             return Err(format!("create-reader accepted class {:?}", request.class));
         }
+        check_reader_task(&request.task)?;
     }
     let _ = check_status::read_input(value.clone());
     let _ = failover::read_input(value.clone());
@@ -524,6 +525,36 @@ fn value_strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// An accepted follow-up names one of the run's own instances, and only placements a
+/// run can ask for.
+fn check_reader_task(task: &create_reader::ReaderTask) -> Result<(), String> {
+    use failback_core::identifier::MAX_PLACEMENTS;
+    match task {
+        create_reader::ReaderTask::ReplaceAbandoned {
+            placement, tried, ..
+        } => {
+            if *placement >= MAX_PLACEMENTS {
+                return Err(format!("replace-abandoned accepted placement {placement}"));
+            }
+            for asked in tried {
+                if check_requested_class(&asked.class).is_err() {
+                    return Err(format!(
+                        "replace-abandoned accepted class {:?}",
+                        asked.class
+                    ));
+                }
+            }
+            Ok(())
+        }
+        create_reader::ReaderTask::DeleteAbandoned { placement }
+            if *placement == 0 || *placement > MAX_PLACEMENTS =>
+        {
+            Err(format!("delete-abandoned accepted placement {placement}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn seeds() -> Vec<Vec<u8>> {
     let root = support::workspace_root().join("events");
     let mut found = Vec::new();
@@ -537,8 +568,16 @@ fn seeds() -> Vec<Vec<u8>> {
             }
         }
     }
+    // Step inputs as the machines pass them, which no event in events/ looks like.
+    for entry in std::fs::read_dir(seeds_dir()).unwrap().flatten() {
+        found.push(std::fs::read(entry.path()).unwrap());
+    }
     found.sort();
     found
+}
+
+fn seeds_dir() -> PathBuf {
+    support::workspace_root().join("crates/failback-core/tests/fuzz/seeds")
 }
 
 fn regressions_dir() -> PathBuf {

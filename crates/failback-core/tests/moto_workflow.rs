@@ -12,7 +12,7 @@ use failback_core::failback::steps::create_reader::create_reader;
 use failback_core::failback::steps::describe_writer::{describe_writer, DescribeSettings};
 use failback_core::failback::steps::failover::failover;
 use failback_core::failback::steps::record_run::record_run;
-use failback_core::model::{TAG_ENABLED, TAG_RUN, TAG_WRITER_CLASS};
+use failback_core::model::{TAG_ENABLED, TAG_RUN};
 use failback_core::outcome::Outcome;
 use failback_core::rds::{FailoverCallFailure, Rds};
 use serde_json::{json, Value};
@@ -184,15 +184,7 @@ async fn failback_path_moves_the_writer_back_to_the_old_writer() {
 #[tokio::test]
 async fn create_path_builds_a_tier0_reader_like_the_old_writer_and_fails_over_to_it() {
     let env = TestEnv::start().await;
-    env.demo_cluster(&[(TAG_ENABLED, "true"), (TAG_WRITER_CLASS, "db.r6g.2xlarge")])
-        .await;
-    env.fail_over_to_small_reader().await;
-    env.rds_client
-        .delete_db_instance()
-        .db_instance_identifier("orders-1")
-        .send()
-        .await
-        .unwrap();
+    env.old_writer_gone().await;
 
     let mut run = Run::new("run-create", read_event("failover-completed.json"));
     run.start(&env).await;
@@ -743,15 +735,7 @@ async fn a_planned_scale_up_changes_a_spare_reader_in_place_and_fails_over_once(
 #[tokio::test]
 async fn a_reader_the_run_gave_up_on_is_deleted_once_and_only_if_it_is_the_runs() {
     let env = TestEnv::start().await;
-    env.demo_cluster(&[(TAG_ENABLED, "true"), (TAG_WRITER_CLASS, "db.r6g.2xlarge")])
-        .await;
-    env.fail_over_to_small_reader().await;
-    env.rds_client
-        .delete_db_instance()
-        .db_instance_identifier("orders-1")
-        .send()
-        .await
-        .unwrap();
+    env.old_writer_gone().await;
     let mut run = Run::new("run-abandoned", read_event("failover-completed.json"));
     run.start(&env).await;
     let plan = run.plan(&env).await;
@@ -813,4 +797,46 @@ async fn a_reader_the_run_gave_up_on_is_deleted_once_and_only_if_it_is_the_runs(
         env.rds.instance(&other_id).await.unwrap().is_some(),
         "left alone"
     );
+}
+
+#[tokio::test]
+async fn a_replacement_is_only_made_for_an_instance_that_ran_out_of_capacity() {
+    let env = TestEnv::start().await;
+    env.old_writer_gone().await;
+    let mut run = Run::new("run-replace", read_event("failover-completed.json"));
+    run.start(&env).await;
+    let plan = run.plan(&env).await;
+    let created = run.create(&env).await;
+    assert_eq!(created["placement"], 1, "{created}");
+    assert_eq!(
+        created["tried"].as_array().map(Vec::len),
+        Some(1),
+        "{created}"
+    );
+    let before = env.topology().await;
+    // The machine asks only after check-status said insufficient-capacity; moto's
+    // instance is healthy, so a forged or mistaken call changes nothing.
+    let replace = json!({
+        "clusterId": CLUSTER, "runName": "run-replace", "instanceClass": plan["desiredClass"],
+        "referenceInstanceId": plan["referenceInstanceId"], "availabilityZone": plan["availabilityZone"],
+        "method": "replace-abandoned", "targetInstanceId": created["instanceId"],
+        "placement": 1, "tried": created["tried"],
+    });
+    let err = create_reader(&env.rds, false, replace.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput", "{err}");
+    assert!(
+        err.to_string().contains("not insufficient-capacity"),
+        "{err}"
+    );
+    assert_eq!(env.topology().await, before, "nothing changed");
+    // No placement beyond the run's bound, and none that is not a number of it.
+    for placement in [json!(4), json!(255), json!(-1), json!("2")] {
+        let mut beyond = replace.clone();
+        beyond["placement"] = placement.clone();
+        let err = create_reader(&env.rds, false, beyond).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput", "{placement}: {err}");
+    }
+    assert_eq!(env.topology().await, before, "nothing changed");
 }

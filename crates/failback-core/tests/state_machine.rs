@@ -54,7 +54,25 @@ fn every_error_a_lambda_returns_is_named_by_its_task() {
             "{name} names {stale:?}, which its Lambda never returns"
         );
     }
-    assert_eq!(tasks, 9, "the nine Lambda Tasks were all checked");
+    assert_eq!(tasks, 10, "the ten Lambda Tasks were all checked");
+}
+
+#[test]
+fn the_machine_replaces_a_reader_no_more_often_than_a_run_may_create_one() {
+    let path = support::workspace_root().join("statemachine/failback.asl.json");
+    let machine: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let bound = machine["States"]["PlaceElsewhere?"]["Choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["Variable"] == "$.target.placement")
+        .and_then(|rule| rule["NumericGreaterThanEquals"].as_u64())
+        .unwrap();
+    assert_eq!(
+        bound,
+        u64::from(failback_core::identifier::MAX_PLACEMENTS),
+        "the machine's bound and create-reader's agree"
+    );
 }
 
 /// Every state of a machine, the states of its Map iterations included.

@@ -889,6 +889,8 @@ export class AuroraFailback extends Construct {
       createReader: [
         ...readClusters,
         readOrderableClasses,
+        // Capacity fallback: the zones of the cluster's DB subnet group, where a reader may go.
+        new iam.PolicyStatement({ sid: 'ReadSubnetGroups', actions: ['rds:DescribeDBSubnetGroups'], resources: [rdsArn('subgrp')] }),
         // CreateDBInstance is authorised once per resource it touches.
         new iam.PolicyStatement({
           sid: allowUntagged ? 'CreateInstanceInAnyCluster' : 'CreateInstanceInOptedInClusterOnly',

@@ -31,6 +31,7 @@ export const EXPECTED_ACTIONS: Record<RoleKey, string[]> = {
     'logs:CreateLogStream', 'logs:PutLogEvents',
     'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
     'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeOrderableDBInstanceOptions',
+    'rds:DescribeDBSubnetGroups',
     'rds:CreateDBInstance', 'rds:AddTagsToResource',
     // READER_INSTANCE_ACTIONS: the planned scale-up's resize and the clean-up's delete.
     'rds:ModifyDBInstance', 'rds:DeleteDBInstance',

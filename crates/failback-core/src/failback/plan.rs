@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::class_rank::{class_capacity, has_at_least};
 use crate::identifier::replacement_instance_id;
 use crate::model::{
-    instance_health, ClusterView, InstanceHealth, MemberView, SETTLING_CLUSTER_STATUSES,
+    instance_health, ClusterView, InstanceHealth, MemberView, Placement, SETTLING_CLUSTER_STATUSES,
     TAG_ENABLED, TAG_SCALE_OLD_WRITER, TAG_WRITER_CLASS,
 };
 use crate::trigger::{valid_writer_class, RunRequest, ScaleMethod};
@@ -372,28 +372,35 @@ impl Plan {
     }
 }
 
-/// The (class, zone) pairs a creation tries, in order, at most once each: the desired
-/// class in the planned zone, then in the cluster's other zones (where its instances
-/// are, so its subnet group has them); then each fallback class in the same order.
-/// `None` as the planned zone lets AWS choose, and is tried first.
+/// The placements a creation tries, in order, at most once each: the desired class in
+/// the planned zone (`None` lets AWS choose), then in the zones where the cluster's
+/// instances are, then in the other zones of its DB subnet group (where it may also
+/// place instances); then each fallback class in the same order. Placements the run has
+/// already asked for (`tried`) are left out.
 pub fn capacity_candidates(
     desired: &str,
     planned_zone: Option<&str>,
     member_zones: &[String],
+    subnet_group_zones: &[String],
     fallback_classes: &[String],
-) -> Vec<(String, Option<String>)> {
-    let mut zones: Vec<Option<String>> = vec![planned_zone.map(str::to_string)];
-    for zone in member_zones {
-        if !zones.contains(&Some(zone.clone())) {
-            zones.push(Some(zone.clone()));
+    tried: &[Placement],
+) -> Vec<Placement> {
+    let mut members: Vec<&String> = member_zones.iter().collect();
+    members.sort();
+    let mut others: Vec<&String> = subnet_group_zones.iter().collect();
+    others.sort();
+    let mut zones: Vec<Option<&str>> = vec![planned_zone];
+    for zone in members.into_iter().chain(others) {
+        if !zones.contains(&Some(zone.as_str())) {
+            zones.push(Some(zone.as_str()));
         }
     }
-    let mut candidates = Vec::new();
-    for class in std::iter::once(desired.to_string()).chain(fallback_classes.iter().cloned()) {
+    let mut candidates: Vec<Placement> = Vec::new();
+    for class in std::iter::once(desired).chain(fallback_classes.iter().map(String::as_str)) {
         for zone in &zones {
-            let pair = (class.clone(), zone.clone());
-            if !candidates.contains(&pair) {
-                candidates.push(pair);
+            let placement = Placement::new(class, *zone);
+            if !candidates.contains(&placement) && !tried.contains(&placement) {
+                candidates.push(placement);
             }
         }
     }

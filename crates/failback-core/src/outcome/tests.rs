@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::failback::plan::{ClassSource, SkipReason};
+use crate::identifier::placement_instance_id;
 
 fn home() -> Home {
     Home::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:record-run")
@@ -231,7 +232,7 @@ fn states_that_disagree_with_themselves_are_refused() {
                     ..CreateReaderOutput::default()
                 })
             }),
-            "not the instance the plan names",
+            "neither the instance the plan names",
         ),
         (
             "error that is not a name",
@@ -281,6 +282,7 @@ fn a_failed_run_says_what_it_created_and_left() {
         instance_id: "orders-fb-1".into(),
         created: true,
         status: "creating".into(),
+        placement: 1,
         ..CreateReaderOutput::default()
     });
     failed.error = Some(CaughtError {
@@ -295,6 +297,45 @@ fn a_failed_run_says_what_it_created_and_left() {
         .unwrap_or_default()
         .ends_with("instance orders-fb-1 that this run created is left in place"));
     assert_eq!(record.created_instance_id.as_deref(), Some("orders-fb-1"));
+}
+
+#[test]
+fn a_replacement_put_elsewhere_is_the_target_the_record_names() {
+    let planned = placement_instance_id("orders", "run-1", 1);
+    let replacement = placement_instance_id("orders", "run-1", 2);
+    let create = Action::Create {
+        target_instance_id: planned.clone(),
+        reference_instance_id: "orders-1".into(),
+        availability_zone: None,
+    };
+    let mut restored = state(Some(create), None);
+    restored.writer_check = Some(writer_check(true, &replacement));
+    restored.reader = Some(CreateReaderOutput {
+        instance_id: replacement.clone(),
+        created: true,
+        status: "creating".into(),
+        instance_class: Some("db.r6g.2xlarge".into()),
+        placement: 2,
+        ..CreateReaderOutput::default()
+    });
+    assert_eq!(check_run_state(&restored, &home()), Ok("orders".into()));
+    let (record, _) = finished_record(&restored, "orders", 0.0);
+    assert_eq!(record.outcome, Outcome::Restored, "{:?}", record.summary);
+    assert_eq!(
+        record.target_instance_id.as_deref(),
+        Some(replacement.as_str())
+    );
+    assert_eq!(
+        record.created_instance_id.as_deref(),
+        Some(replacement.as_str())
+    );
+
+    // Another run's instance is not one of this run's placements.
+    let mut foreign = restored.clone();
+    if let Some(reader) = foreign.reader.as_mut() {
+        reader.instance_id = placement_instance_id("orders", "run-2", 2);
+    }
+    assert!(check_run_state(&foreign, &home()).is_err());
 }
 
 #[test]

@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_rds::types::Tag;
 use failback_core::ledger::Ledger;
+use failback_core::model::{TAG_ENABLED, TAG_WRITER_CLASS};
 use failback_core::rds::Rds;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -295,6 +296,20 @@ impl TestEnv {
             .send()
             .await
             .expect("failover to the small reader");
+    }
+
+    /// The opted-in demo cluster (writer class tag db.r6g.2xlarge) after a failover to
+    /// the small reader, its old writer deleted: a run must create a reader.
+    pub async fn old_writer_gone(&self) {
+        self.demo_cluster(&[(TAG_ENABLED, "true"), (TAG_WRITER_CLASS, "db.r6g.2xlarge")])
+            .await;
+        self.fail_over_to_small_reader().await;
+        self.rds_client
+            .delete_db_instance()
+            .db_instance_identifier("orders-1")
+            .send()
+            .await
+            .expect("delete the old writer");
     }
 
     pub async fn writer(&self) -> (String, String) {

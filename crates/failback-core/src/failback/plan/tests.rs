@@ -561,27 +561,72 @@ fn unknown_class_message_names_its_source() {
 
 #[test]
 fn capacity_fallback_tries_each_zone_then_each_allowed_class_once() {
-    let zones = vec!["us-east-1a".to_string(), "us-east-1b".to_string()];
-    let got = capacity_candidates(
-        "db.r6g.2xlarge",
-        Some("us-east-1b"),
-        &zones,
-        &["db.r6g.4xlarge".to_string()],
-    );
-    let want: Vec<(String, Option<String>)> = [
-        ("db.r6g.2xlarge", "us-east-1b"),
-        ("db.r6g.2xlarge", "us-east-1a"),
-        ("db.r6g.4xlarge", "us-east-1b"),
-        ("db.r6g.4xlarge", "us-east-1a"),
-    ]
-    .into_iter()
-    .map(|(c, z)| (c.to_string(), Some(z.to_string())))
-    .collect();
-    assert_eq!(got, want);
-    // No zone planned: AWS chooses first, then the cluster's zones.
-    let any = capacity_candidates("db.r6g.2xlarge", None, &zones, &[]);
-    assert_eq!(any.len(), 3);
-    assert_eq!(any[0], ("db.r6g.2xlarge".to_string(), None));
+    let zones = |z: &[&str]| z.iter().map(|z| z.to_string()).collect::<Vec<_>>();
+    let placements = |p: &[(&str, Option<&str>)]| {
+        p.iter()
+            .map(|(c, z)| Placement::new(c, *z))
+            .collect::<Vec<_>>()
+    };
+    let members = zones(&["us-east-1b", "us-east-1a"]);
+    let subnet_group = zones(&["us-east-1c", "us-east-1a", "us-east-1b"]);
+    let fallback = zones(&["db.r6g.4xlarge"]);
+    type Pairs<'a> = &'a [(&'a str, Option<&'a str>)];
+    /// (why, planned zone, subnet group zones, already asked for, expected)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [String], Pairs<'a>, Pairs<'a>);
+    let cases: &[Case] = &[
+        (
+            "zone planned: it first, the members' zones, the subnet group's others, then the fallback",
+            Some("us-east-1b"),
+            &subnet_group,
+            &[],
+            &[
+                ("db.r6g.2xlarge", Some("us-east-1b")),
+                ("db.r6g.2xlarge", Some("us-east-1a")),
+                ("db.r6g.2xlarge", Some("us-east-1c")),
+                ("db.r6g.4xlarge", Some("us-east-1b")),
+                ("db.r6g.4xlarge", Some("us-east-1a")),
+                ("db.r6g.4xlarge", Some("us-east-1c")),
+            ],
+        ),
+        (
+            "no zone planned: AWS chooses first; no subnet group known: the members' zones only",
+            None,
+            &[],
+            &[],
+            &[
+                ("db.r6g.2xlarge", None),
+                ("db.r6g.2xlarge", Some("us-east-1a")),
+                ("db.r6g.2xlarge", Some("us-east-1b")),
+                ("db.r6g.4xlarge", None),
+                ("db.r6g.4xlarge", Some("us-east-1a")),
+                ("db.r6g.4xlarge", Some("us-east-1b")),
+            ],
+        ),
+        (
+            "a replacement: what the run asked for already is not asked again",
+            None,
+            &subnet_group,
+            &[("db.r6g.2xlarge", None), ("db.r6g.2xlarge", Some("us-east-1a")), ("db.r6g.4xlarge", Some("us-east-1c"))],
+            &[
+                ("db.r6g.2xlarge", Some("us-east-1b")),
+                ("db.r6g.2xlarge", Some("us-east-1c")),
+                ("db.r6g.4xlarge", None),
+                ("db.r6g.4xlarge", Some("us-east-1a")),
+                ("db.r6g.4xlarge", Some("us-east-1b")),
+            ],
+        ),
+    ];
+    for (why, planned, subnet_zones, tried, want) in cases {
+        let got = capacity_candidates(
+            "db.r6g.2xlarge",
+            *planned,
+            &members,
+            subnet_zones,
+            &fallback,
+            &placements(tried),
+        );
+        assert_eq!(got, placements(want), "{why}");
+    }
 
     // The tag: in order, valid classes only, never smaller than the writer, each once.
     let (allowed, refused) = fallback_classes(

@@ -18,6 +18,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "TargetNotFound",
     "TargetNotInCluster",
     "TargetFailed",
+    "TargetOutOfCapacity",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -64,6 +65,12 @@ pub enum CheckStatusError {
     },
     #[error("instance {instance_id} is {status}; it will not become available without a person")]
     TargetFailed { instance_id: String, status: String },
+    /// AWS accepted the reader but has no capacity for it (`insufficient-capacity`): the
+    /// machine puts one elsewhere rather than waiting.
+    #[error(
+        "instance {0} is insufficient-capacity: AWS has no capacity for its class in its zone"
+    )]
+    TargetOutOfCapacity(String),
     #[error(transparent)]
     Aws(#[from] AwsFailure),
 }
@@ -76,6 +83,7 @@ impl StepError for CheckStatusError {
             Self::TargetNotFound(_) => "TargetNotFound",
             Self::TargetNotInCluster { .. } => "TargetNotInCluster",
             Self::TargetFailed { .. } => "TargetFailed",
+            Self::TargetOutOfCapacity(_) => "TargetOutOfCapacity",
             Self::Aws(aws) => aws.error_type(),
         }
     }
@@ -126,6 +134,9 @@ pub async fn check_status(
                     instance_id,
                     cluster_id,
                 });
+            }
+            if instance.status == "insufficient-capacity" {
+                return Err(CheckStatusError::TargetOutOfCapacity(instance_id));
             }
             refuse_terminal(&instance_id, &instance.status)?;
             let big_enough = minimum_class
