@@ -391,23 +391,26 @@ impl ReaderStep<'_> {
             .iter()
             .filter_map(|m| m.availability_zone.clone())
             .collect();
-        let subnet_group_zones = match self.rds.subnet_group_zones(cluster_id).await {
-            Ok(zones) => zones,
-            // Not knowing the group's other zones narrows the fallback; it does not stop it.
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the cluster's DB subnet group; trying its members' zones");
-                Vec::new()
-            }
-        };
-        let candidates = capacity_candidates(
-            class,
-            request.availability_zone.as_deref(),
-            &member_zones,
-            &subnet_group_zones,
-            &fallbacks,
-            &tried,
-        );
-        for candidate in candidates {
+        // The subnet group's zones are read only once a zone has refused: most creations
+        // succeed at the first try and need not pay for the two calls.
+        let mut subnet_group_zones: Option<Vec<String>> = None;
+        // Placements passed over without asking AWS (not sold there): never asked for.
+        let mut passed_over: Vec<Placement> = Vec::new();
+        loop {
+            let asked_or_passed: Vec<Placement> =
+                tried.iter().chain(&passed_over).cloned().collect();
+            let Some(candidate) = capacity_candidates(
+                class,
+                request.availability_zone.as_deref(),
+                &member_zones,
+                subnet_group_zones.as_deref().unwrap_or_default(),
+                &fallbacks,
+                &asked_or_passed,
+            )
+            .into_iter()
+            .next() else {
+                break;
+            };
             let zone = candidate.availability_zone.as_deref();
             let where_ = zone.unwrap_or("any zone");
             if !orderable.contains_key(&candidate.class) {
@@ -422,6 +425,7 @@ impl ReaderStep<'_> {
                 zone,
             ) {
                 attempts.push(format!("{} in {where_}: {why}", candidate.class));
+                passed_over.push(candidate);
                 continue;
             }
             let reader = NewReader {
@@ -452,6 +456,9 @@ impl ReaderStep<'_> {
                         "{} in {where_}: no capacity ({m})",
                         candidate.class
                     ));
+                    if subnet_group_zones.is_none() {
+                        subnet_group_zones = Some(self.subnet_group_zones().await);
+                    }
                 }
                 Err(CreateInstanceFailure::AlreadyExists(_)) => {
                     // Lost a race with an earlier attempt of this same step: adopt its instance.
@@ -686,6 +693,18 @@ impl ReaderStep<'_> {
             }
             Ok(false) => Ok("gone".into()),
             Err(failure) => Err(failure.into()),
+        }
+    }
+
+    /// The zones of the cluster's DB subnet group; none when they cannot be read (not
+    /// knowing them narrows the fallback to the members' zones; it does not stop it).
+    async fn subnet_group_zones(&self) -> Vec<String> {
+        match self.rds.subnet_group_zones(&self.request.cluster_id).await {
+            Ok(zones) => zones,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the cluster's DB subnet group; trying its members' zones");
+                Vec::new()
+            }
         }
     }
 
