@@ -30,14 +30,14 @@ cdk="$infra/cdk"
 venv="$root/.tools/venv-infra"
 requirements="$root/tools/requirements-infra.txt"
 synth_dir="$cdk/cdk.out"
-synth_stack=AuroraFailback
+synth_stack=aurora-failback
 # The example app with every optional part on: each DR list set, readiness scheduled, and
 # the cold standby (AWS Backup copies to a DR vault, the RPO watch).
 full_synth_dir="$root/.tools/cdk.out-full"
 full_context='{"aws:cdk:bundling-stacks":[],"drGlobalClusters":"orders-global","drInstances":"orders-replica","drGlobalReplicationGroups":"ldgnf-sessions,ldgnf-carts","drReplicaClusters":"orders-replica-cluster","drRestoreTargets":"orders-restored,reporting-restored","drReadinessPayloadParameter":"/aurora-failback/dr/payload","drReadinessMinutes":"5","drReadinessAlarmChecks":"2","backupCopyVaultArn":"arn:aws:backup:eu-central-1:123456789012:backup-vault:aurora-failback-copies","backupRpoMinutes":"120"}'
 # The example app as the backup destination stack (the DR region's vault and key).
 destination_synth_dir="$root/.tools/cdk.out-destination"
-destination_stack=AuroraFailbackBackupDestination
+destination_stack=aurora-failback-backup-destination
 destination_context='{"aws:cdk:bundling-stacks":[],"backupDestination":"true","region":"eu-central-1","sourceAccountId":"111111111111"}'
 
 passed=0

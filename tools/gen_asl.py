@@ -46,11 +46,17 @@ TRANSIENT_ERRORS = ["Throttled", "AwsUnavailable", "States.Timeout"]
 # (crates/failback-core/tests/state_machine.rs) checks these lists against the Lambdas'.
 COMMON_TERMINAL_ERRORS = ["InvalidInput", "Internal", "AccessDenied", "AwsRefused"]
 
-READER_WAIT_SECONDS = 30
-WRITER_WAIT_SECONDS = 10
+# Waits that match AWS's own times: a reader the run puts in place is first waited for about
+# as long as a new Aurora instance takes (the NewReaderWaitSeconds parameter), a failover
+# about as long as one takes (FAILOVER_SETTLE_SECONDS); then each is polled closely, so it
+# is seen within one short poll of being ready and a 10-minute creation costs a handful of
+# transitions, not forty polls.
+READER_WAIT_SECONDS = 15
+WRITER_WAIT_SECONDS = 5
+FAILOVER_SETTLE_SECONDS = 20
 # How many checks each wait loop makes at most is a deployment parameter (ReaderCheckBudget,
-# WriterCheckBudget; defaults 60 and 30, so 30 and 5 minutes). CloudFormation substitutes
-# strings only; States.StringToJson turns the substituted text into the number.
+# WriterCheckBudget; defaults 60 and 60, so 15 and 5 minutes of polls). CloudFormation
+# substitutes strings only; States.StringToJson turns the substituted text into the number.
 MACHINE_TIMEOUT_SECONDS = 3600
 # The instances one run may create, the first and its replacements; identifier.rs's
 # MAX_PLACEMENTS (tests/state_machine.rs checks they agree).
@@ -257,7 +263,7 @@ def machine():
     states = {
         "PrepareRun": {
             "Type": "Pass",
-            "Comment": "Keeps the trigger and the run's identity, sets both check counters to 1 and reads the check budgets from the deployment's parameters.",
+            "Comment": "Keeps the trigger and the run's identity, sets both check counters to 1 and reads the check budgets and the first wait for a new reader from the deployment's parameters.",
             "Parameters": {
                 "trigger.$": "$",
                 "executionArn.$": "$$.Execution.Id",
@@ -267,6 +273,7 @@ def machine():
                 "limits": {
                     "reader.$": "States.StringToJson('${ReaderCheckBudget}')",
                     "writer.$": "States.StringToJson('${WriterCheckBudget}')",
+                    "newReaderWaitSeconds.$": "States.StringToJson('${NewReaderWaitSeconds}')",
                 },
             },
             "Next": "StartRun",
@@ -343,7 +350,13 @@ def machine():
             "Comment": "The run fails over to the reader create-reader put in place (created, changed in place, or a replacement elsewhere), once it is available with the class it was given (the desired one, or the fallback class it had capacity for).",
             "Parameters": {"instanceId.$": "$.reader.instanceId", "class.$": "$.reader.instanceClass", "placement.$": "$.reader.placement"},
             "ResultPath": "$.target",
-            "Next": "WaitForReader",
+            "Next": "WaitForNewReader",
+        },
+        "WaitForNewReader": {
+            "Type": "Wait",
+            "Comment": "Waits about as long as a new Aurora instance or a class change takes (the NewReaderWaitSeconds parameter) before the first check, so the close polls that follow are few.",
+            "SecondsPath": "$.limits.newReaderWaitSeconds",
+            "Next": "CheckReader",
         },
         "PlaceElsewhere?": {
             "Type": "Choice",
@@ -421,11 +434,17 @@ def machine():
             "Failover",
             {"clusterId.$": "$.plan.clusterId", "instanceId.$": "$.target.instanceId"},
             "$.failover",
-            "WaitForWriter",
+            "WaitForFailover",
             ["TargetFailed", "TargetNotInCluster", "ClusterNotFound", "NotOptedIn"],
             "Fails the cluster over to the target (sent once; nothing to do if it already is the writer); retries ClusterBusy while the cluster or target is not available, and a failed target fails the run into FinishRun.",
             extra_retry=retry(["ClusterBusy"], 10, 6, 2.0, 60),
         ),
+        "WaitForFailover": {
+            "Type": "Wait",
+            "Comment": "Waits about as long as an Aurora failover takes (%d s) before the first check that the writer moved." % FAILOVER_SETTLE_SECONDS,
+            "Seconds": FAILOVER_SETTLE_SECONDS,
+            "Next": "CheckWriter",
+        },
         "FinishRun": {
             "Type": "Task",
             "Comment": "Every path ends here: records the outcome in the ledger, emits the metric and frees the lease; if the ledger cannot be written, the run goes on through LedgerNotWritten.",

@@ -85,7 +85,8 @@ def failback_substitutions(region: str = REGION) -> dict:
         "RecordRunFunctionArn": function_arn("record-run", region),
         # The templates' defaults for the poll-loop budgets.
         "ReaderCheckBudget": "60",
-        "WriterCheckBudget": "30",
+        "WriterCheckBudget": "60",
+        "NewReaderWaitSeconds": "540",
     }
 
 

@@ -53,7 +53,8 @@ pub struct AwsArgs {
     /// The ledger table's name (else read from the stack's outputs).
     #[arg(long, global = true, env = "AURORA_FAILBACK_TABLE")]
     pub table: Option<String>,
-    /// The CloudFormation stack aurora-failback was deployed as.
+    /// The CloudFormation stack aurora-failback was deployed as (the name the README's SAM
+    /// and CDK instructions deploy).
     #[arg(
         long,
         global = true,
@@ -67,6 +68,7 @@ pub struct AwsArgs {
 pub enum Command {
     /// What a restore would do to CLUSTER now. Reads only.
     Plan {
+        /// The Aurora cluster: its identifier or ARN.
         cluster: String,
         /// The class the writer should have (else the cluster's tag, else its largest instance).
         #[arg(long)]
@@ -77,19 +79,25 @@ pub enum Command {
     },
     /// Opt CLUSTER in to automatic restores (sets its aurora-failback tags).
     Enable {
+        /// The Aurora cluster: its identifier or ARN.
         cluster: String,
-        /// Also record the class the writer should have.
+        /// Also record the class the writer should have (tag aurora-failback:writer-class).
         #[arg(long)]
         writer_class: Option<String>,
     },
     /// Opt CLUSTER out (removes its aurora-failback tags).
-    Disable { cluster: String },
+    Disable {
+        /// The Aurora cluster: its identifier or ARN.
+        cluster: String,
+    },
     /// Start a restore of CLUSTER on the deployed state machine.
     Start {
+        /// The Aurora cluster: its identifier or ARN.
         cluster: String,
         /// Plan only; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The class the writer should have (else the cluster's tag, else its largest instance).
         #[arg(long)]
         writer_class: Option<String>,
         /// Follow the run until it ends; exit 0 only if the writer was restored or nothing was needed.
@@ -121,7 +129,10 @@ pub enum Command {
         wait: bool,
     },
     /// Where a run is, step by step (execution ARN or name).
-    Status { execution: String },
+    Status {
+        /// The run: its execution ARN, or its name on the deployed state machine.
+        execution: String,
+    },
     /// Cross-region disaster recovery: run a DR Orchestrator payload in this region.
     Dr {
         #[command(subcommand)]
@@ -146,10 +157,13 @@ pub enum Command {
     },
     /// The ledger's history of runs.
     Runs {
+        /// Only this cluster's runs (identifier); else every cluster's, newest first.
         #[arg(long)]
         cluster: Option<String>,
+        /// How many runs to show at most.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Print the run records as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -173,6 +187,7 @@ pub enum DrCommand {
     },
     /// Start PAYLOAD on the deployed DR state machine of this region.
     Start {
+        /// A DR Orchestrator payload file ({"StatePayload": [...]}).
         payload: PathBuf,
         /// Plan every resource; change nothing.
         #[arg(long)]
@@ -183,5 +198,41 @@ pub enum DrCommand {
         wait: bool,
     },
     /// Where a DR run is, step by step (execution ARN or name).
-    Status { execution: String },
+    Status {
+        /// The DR run: its execution ARN, or its name on the deployed DR state machine.
+        execution: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every argument and flag of every subcommand says what it does in `--help`.
+    #[test]
+    fn every_argument_has_help_text() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (the subcommand)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "aurora-failback", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+        Cli::command().debug_assert();
+    }
 }

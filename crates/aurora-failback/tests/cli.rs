@@ -287,7 +287,11 @@ async fn start_registers_one_execution_per_request_and_status_follows_it() {
             "Failover",
             "RecordRun",
         ],
-        &[("ReaderCheckBudget", "60"), ("WriterCheckBudget", "30")],
+        &[
+            ("ReaderCheckBudget", "60"),
+            ("WriterCheckBudget", "60"),
+            ("NewReaderWaitSeconds", "540"),
+        ],
     );
     let machine = register(&env, "aurora-failback", definition).await;
     let mut with_machine = aws_env(env.port);

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Example app: deploys one AuroraFailback stack into the account and region of the
+// Example app: deploys one aurora-failback stack into the account and region of the
 // current AWS credentials; with -c backupDestination=true, the cold standby's DR-region
 // side instead (BackupDestinationStack, deployed in the DR region before the main stack).
 //
 //   npx cdk deploy [-c notificationEmail=ops@example.com] [-c notifyOnEveryRun=true]
-//                  [-c dryRunOnly=true] [-c readerCheckBudget=60] [-c writerCheckBudget=30]
+//                  [-c dryRunOnly=true] [-c readerCheckBudget=60] [-c writerCheckBudget=60]
+//                  [-c newReaderWaitSeconds=540] [-c architecture=x86_64]
 //                  [-c maxEventAgeSeconds=1800] [-c allowUntaggedManualRuns=true]
-//                  [-c logRetentionDays=365] [-c stackName=AuroraFailback]
+//                  [-c logRetentionDays=365] [-c stackName=aurora-failback]
 //                  [-c drGlobalClusters=orders-global,payments-global]
 //                  [-c drInstances=orders-replica,payments-replica]
 //                  [-c drGlobalReplicationGroups=ldgnf-sessions,ldgnf-carts]
@@ -22,12 +23,18 @@
 //
 //   npx cdk deploy -c backupDestination=true -c region=DR_REGION
 //                  [-c sourceAccountId=ACCOUNT] [-c vaultName=aurora-failback-copies]
-//                  [-c stackName=AuroraFailbackBackupDestination]
+//                  [-c stackName=aurora-failback-backup-destination]
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AuroraFailback, BackupDestinationStack } from '../lib';
 
 const app = new App();
+
+/** -c architecture: arm64 (the default) or x86_64; anything else is refused. */
+function architecture(value: string | undefined): 'arm64' | 'x86_64' | undefined {
+  if (value === undefined || value === 'arm64' || value === 'x86_64') return value;
+  throw new Error(`-c architecture must be arm64 or x86_64, not ${JSON.stringify(value)}`);
+}
 
 function context(name: string): string | undefined {
   const value: unknown = app.node.tryGetContext(name);
@@ -50,7 +57,7 @@ const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_
 if (flag('backupDestination')) {
   // The DR region's vault and key only (the same as infra/backup-destination.yaml).
   // The DR region, named: the stack goes there whatever the credentials' default region is.
-  new BackupDestinationStack(app, context('stackName') ?? 'AuroraFailbackBackupDestination', {
+  new BackupDestinationStack(app, context('stackName') ?? 'aurora-failback-backup-destination', {
     description: 'aurora-failback backup destination: the DR region vault the cold standby copies into',
     env: { ...env, region: context('region') ?? env.region },
     sourceAccountId: context('sourceAccountId'),
@@ -72,7 +79,7 @@ function mainStack() {
     const value = context(name);
     return value === undefined ? undefined : Number(value);
   };
-  const stack = new Stack(app, context('stackName') ?? 'AuroraFailback', {
+  const stack = new Stack(app, context('stackName') ?? 'aurora-failback', {
     description: "aurora-failback: restores an Aurora cluster's writer class after a failover",
     env,
   });
@@ -81,6 +88,8 @@ function mainStack() {
     dryRunOnly: flag('dryRunOnly'),
     readerCheckBudget: context('readerCheckBudget') ? Number(context('readerCheckBudget')) : undefined,
     writerCheckBudget: context('writerCheckBudget') ? Number(context('writerCheckBudget')) : undefined,
+    newReaderWaitSeconds: context('newReaderWaitSeconds') ? Number(context('newReaderWaitSeconds')) : undefined,
+    architecture: architecture(context('architecture')),
     maxEventAgeSeconds: context('maxEventAgeSeconds') ? Number(context('maxEventAgeSeconds')) : undefined,
     allowUntaggedManualRuns: flag('allowUntaggedManualRuns'),
     notificationEmail: context('notificationEmail'),

@@ -199,14 +199,28 @@ export interface AuroraFailbackProps {
   readonly dryRunOnly?: boolean;
 
   /**
-   * How many times a run checks, 30 s apart, whether the reader it waits for is available.
+   * The functions' processor architecture; cargo-lambda builds for it.
+   * @default 'arm64'
+   */
+  readonly architecture?: 'arm64' | 'x86_64';
+
+  /**
+   * How long a run waits after creating a reader (or changing one's class) before its first
+   * check that it is available; the checks after it are 15 s apart.
+   * @default 540
+   */
+  readonly newReaderWaitSeconds?: number;
+
+  /**
+   * How many times a run checks, 15 s apart, whether the reader it waits for is available.
    * @default 60
    */
   readonly readerCheckBudget?: number;
 
   /**
-   * How many times a run checks, 10 s apart, whether the writer moved after the failover.
-   * @default 30
+   * How many times a run checks, 5 s apart (the first 20 s after the failover), whether the
+   * writer moved.
+   * @default 60
    */
   readonly writerCheckBudget?: number;
 
@@ -461,6 +475,10 @@ export class AuroraFailback extends Construct {
     const stack = Stack.of(this);
     const root = props.manifestPath && props.definitionPath && props.drDefinitionPath ? undefined : findWorkspaceRoot(__dirname);
     const manifestPath = props.manifestPath ?? path.join(requireRoot(root), 'Cargo.toml');
+    const architecture = props.architecture ?? 'arm64';
+    if (architecture !== 'arm64' && architecture !== 'x86_64') {
+      throw new Error(`architecture must be 'arm64' or 'x86_64', not ${JSON.stringify(architecture)}`);
+    }
     const definitionPath = props.definitionPath ?? path.join(requireRoot(root), 'statemachine', 'failback.asl.json');
     const drDefinitionPath = props.drDefinitionPath ?? path.join(requireRoot(root), 'statemachine', 'dr.asl.json');
     const prefix = props.namePrefix ?? stack.stackName;
@@ -1114,7 +1132,7 @@ export class AuroraFailback extends Construct {
       const fn = new RustFunction(this, pascal(key), {
         manifestPath,
         binaryName: binary,
-        architecture: lambda.Architecture.ARM_64,
+        architecture: architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
         description: descriptions[key],
         role,
         memorySize: 256,
@@ -1187,7 +1205,8 @@ export class AuroraFailback extends Construct {
     }
     // Strings, as every substitution; the ASL reads them with States.StringToJson.
     substitutions.ReaderCheckBudget = String(wholeNumber(props.readerCheckBudget ?? 60, 1, 80, 'readerCheckBudget'));
-    substitutions.WriterCheckBudget = String(wholeNumber(props.writerCheckBudget ?? 30, 1, 60, 'writerCheckBudget'));
+    substitutions.WriterCheckBudget = String(wholeNumber(props.writerCheckBudget ?? 60, 1, 120, 'writerCheckBudget'));
+    substitutions.NewReaderWaitSeconds = String(wholeNumber(props.newReaderWaitSeconds ?? 540, 0, 1200, 'newReaderWaitSeconds'));
     if (!fs.existsSync(definitionPath)) {
       throw new Error(`state machine definition not found: ${definitionPath}`);
     }

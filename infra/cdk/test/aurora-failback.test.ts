@@ -239,11 +239,12 @@ describe('AuroraFailback construct', () => {
   it('passes the poll budgets as strings, and refuses budgets outside their bounds', () => {
     const substitutions = failbackMachine().Properties.DefinitionSubstitutions;
     assert.equal(substitutions.ReaderCheckBudget, '60');
-    assert.equal(substitutions.WriterCheckBudget, '30');
+    assert.equal(substitutions.WriterCheckBudget, '60');
+    assert.equal(substitutions.NewReaderWaitSeconds, '540');
     const customSynth = synth({ readerCheckBudget: 80, writerCheckBudget: 1 });
     const custom = customSynth.json.Resources[logicalId(customSynth.stack, customSynth.construct.stateMachine)];
     assert.equal(custom.Properties.DefinitionSubstitutions.ReaderCheckBudget, '80');
-    for (const props of [{ readerCheckBudget: 0 }, { readerCheckBudget: 81 }, { writerCheckBudget: 2.5 }, { writerCheckBudget: 61 }]) {
+    for (const props of [{ readerCheckBudget: 0 }, { readerCheckBudget: 81 }, { writerCheckBudget: 2.5 }, { writerCheckBudget: 121 }, { newReaderWaitSeconds: -1 }, { newReaderWaitSeconds: 1201 }]) {
       assert.throws(() => synth(props), /must be a whole number/, JSON.stringify(props));
     }
   });

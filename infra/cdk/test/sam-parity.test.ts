@@ -251,7 +251,13 @@ describe('SAM template', () => {
   it('builds each function from the workspace with rust-cargolambda for provided.al2023 on arm64', () => {
     assert.equal(sam.Transform, 'AWS::Serverless-2016-10-31');
     assert.equal(globals.Runtime, 'provided.al2023');
-    assert.deepEqual(globals.Architectures, ['arm64']);
+    // The Architecture parameter, arm64 unless a deployment says x86_64; the construct's default too.
+    assert.deepEqual(globals.Architectures, [{ Ref: 'Architecture' }]);
+    assert.equal(sam.Parameters.Architecture.Default, 'arm64');
+    assert.deepEqual(sam.Parameters.Architecture.AllowedValues, ['arm64', 'x86_64']);
+    for (const fn of Object.values(cdk.construct.functions)) {
+      assert.deepEqual(cdk.json.Resources[logicalId(cdk.stack, fn)].Properties.Architectures, ['arm64']);
+    }
     assert.equal(globals.Handler, 'bootstrap');
     assert.equal(globals.Tracing, 'Active');
     assert.ok(fs.existsSync(path.join(path.dirname(SAM_TEMPLATE), globals.CodeUri, 'Cargo.toml')),
@@ -638,6 +644,7 @@ describe('SAM template', () => {
     const budgets: Array<[string, string, string]> = [
       ['FailbackStateMachine', 'ReaderCheckBudget', 'stateMachine'],
       ['FailbackStateMachine', 'WriterCheckBudget', 'stateMachine'],
+      ['FailbackStateMachine', 'NewReaderWaitSeconds', 'stateMachine'],
       ['DrStateMachine', 'ResourceCheckBudget', 'drStateMachine'],
     ];
     for (const [machine, budget, cdkMachine] of budgets) {
@@ -1171,10 +1178,10 @@ describe('SAM template', () => {
 
   it('names the parameters the README documents, with defaults', () => {
     assert.deepEqual(Object.keys(sam.Parameters).sort(),
-      ['AllowUntaggedManualRuns', 'BackupCopyRetentionDays', 'BackupCopyVaultArn', 'BackupRetentionDays', 'BackupRpoMinutes',
+      ['AllowUntaggedManualRuns', 'Architecture', 'BackupCopyRetentionDays', 'BackupCopyVaultArn', 'BackupRetentionDays', 'BackupRpoMinutes',
         'BackupSchedule', 'DrGlobalClusters', 'DrGlobalReplicationGroups', 'DrInstances', 'DrParameterPathPrefix',
         'DrReadinessAlarmChecks', 'DrReadinessMaxLagSeconds', 'DrReadinessMinutes', 'DrReadinessPayloadParameter',
-        'DrReplicaClusters', 'DrRestoreTargets', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NotificationEmail',
+        'DrReplicaClusters', 'DrRestoreTargets', 'DryRunOnly', 'LogRetentionInDays', 'MaxEventAgeSeconds', 'NewReaderWaitSeconds', 'NotificationEmail',
         'NotifyOnEveryRun', 'ReaderCheckBudget', 'ResourceCheckBudget', 'WriterCheckBudget']);
     // The README's "Deploy" section documents every parameter.
     const documented = deploySection();
