@@ -516,7 +516,7 @@ def print_topology(title: str, rows: list[dict]) -> None:
 def print_ledger(record: dict) -> None:
     print("\n  Ledger record")
     for key in ("runName", "outcome", "summary", "action", "fromClass", "toClass", "writerBefore",
-                "targetInstanceId", "createdInstanceId", "cleanup", "oldWriter", "error", "errorCause", "startedAt", "endedAt",
+                "targetInstanceId", "createdInstanceId", "attempts", "cleanup", "oldWriter", "error", "errorCause", "startedAt", "endedAt",
                 "secondsToRestore"):
         if key in record:
             print(f"    {key:<18} {record[key]}")

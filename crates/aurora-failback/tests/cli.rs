@@ -739,3 +739,33 @@ async fn backups_shows_each_protected_clusters_newest_copy_and_whether_the_rpo_h
     let bad_region = cli(&env, &["backups", "--copy-region", "mars"]);
     assert_eq!(bad_region.code, 2, "{}", bad_region.stderr);
 }
+
+/// First contact: the version, and every subcommand's help, with no AWS setup at all.
+#[test]
+fn version_and_help_need_no_aws() {
+    let version = cli_with(&[], &["--version"]);
+    assert_eq!(version.code, 0, "{}", version.stderr);
+    assert_eq!(
+        version.stdout.trim(),
+        format!("aurora-failback {}", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [
+        &["plan", "--help"][..],
+        &["start", "--help"],
+        &["scale-up", "--help"],
+        &["runs", "--help"],
+        &["dr", "start", "--help"],
+    ] {
+        let help = cli_with(&[], args);
+        assert_eq!(help.code, 0, "{args:?}: {}", help.stderr);
+        assert!(help.stdout.contains("Usage: aurora-failback"), "{args:?}");
+        assert!(
+            help.stdout.contains("[default: aurora-failback]"),
+            "{args:?}: the stack the README deploys is the default"
+        );
+    }
+    let plan = cli_with(&[], &["plan", "--help"]);
+    for said in ["<CLUSTER>", "identifier or ARN", "--writer-class", "--json"] {
+        assert!(plan.stdout.contains(said), "plan --help lacks {said}");
+    }
+}
