@@ -151,7 +151,10 @@ def prepare_old_writer_tag(drill: Drill) -> None:
 
 # --- a. scale-up by changing a spare reader in place ----------------------------------
 
-def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
+def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dict], modifications: int = 1) -> list[str]:
+    """A spare reader changed in place, one failover, nothing created. `modifications`: the
+    ModifyDBInstance calls expected, the first the spare reader's (2 when the old writer is
+    changed after it; the writer's class and tier are then expect_old_writer_scaled's)."""
     failures: list[str] = []
     run = runs[0]
     record = drill.run_record(run)
@@ -162,18 +165,20 @@ def expect_scaled_in_place(drill: Drill, runs: list[Execution], before: list[dic
     check(failures, plan.get("action") == "modify", f"plan {plan.get('action')}: {plan.get('summary') or plan.get('reason')}")
     check(failures, target in readers_before, f"the plan changes {target}, not one of the readers {sorted(readers_before)}")
     modified = changes(drill, "ModifyDBInstance")
-    check(failures, len(modified) == 1, f"{len(modified)} ModifyDBInstance calls, expected 1")
+    check(failures, len(modified) == modifications, f"{len(modified)} ModifyDBInstance calls, expected {modifications}: "
+          f"{[(c.params.get('DBInstanceIdentifier'), c.params.get('DBInstanceClass')) for c in modified]}")
     for call in modified[:1]:
         sent = {k: call.params.get(k) for k in ("DBInstanceIdentifier", "DBInstanceClass", "PromotionTier", "ApplyImmediately")}
         expected = {"DBInstanceIdentifier": target, "DBInstanceClass": BIG, "PromotionTier": "0", "ApplyImmediately": "true"}
-        check(failures, sent == expected and call.status == 200, f"ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
+        check(failures, sent == expected and call.status == 200, f"the first ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
     seen = reader_statuses(run)
     check(failures, "modifying" in seen and seen[-1:] == ["available"],
           f"the reader checks saw {seen}: expected `modifying`, then `available`")
     writer = drill.writer() or {}
-    check(failures, (writer.get("instance"), writer.get("class")) == (target, BIG),
-          f"the writer is {writer.get('instance')} ({writer.get('class')}), expected {target} ({BIG})")
-    check(failures, writer.get("tier") == 0, f"the new writer's promotion tier is {writer.get('tier')}, expected 0")
+    if modifications == 1:
+        check(failures, (writer.get("instance"), writer.get("class")) == (target, BIG),
+              f"the writer is {writer.get('instance')} ({writer.get('class')}), expected {target} ({BIG})")
+        check(failures, writer.get("tier") == 0, f"the new writer's promotion tier is {writer.get('tier')}, expected 0")
     check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
     check(failures, len(changes(drill, "FailoverDBCluster")) == 1, f"{len(changes(drill, 'FailoverDBCluster'))} FailoverDBCluster calls")
     check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0,
@@ -218,7 +223,7 @@ def expect_old_writer_scaled(asked_by: str):
     changed to BIG at promotion tier 1 (one ModifyDBInstance, not waited for); asked for by
     the input or by the cluster's tag (`asked_by`)."""
     def expect(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
-        failures = expect_scaled_in_place_twice(drill, runs, before)
+        failures = expect_scaled_in_place(drill, runs, before, modifications=2)
         run = runs[0]
         record = drill.run_record(run)
         plan = plan_of(run, record)
@@ -269,45 +274,6 @@ def expect_old_writer_scaled(asked_by: str):
         say(f"ledger summary: {record.get('summary')!r}")
         return failures
     return expect
-
-
-def expect_scaled_in_place_twice(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
-    """expect_scaled_in_place's checks, less its count of ModifyDBInstance calls (here two:
-    the spare reader's, then the old writer's): the first must be the spare reader's."""
-    failures: list[str] = []
-    run = runs[0]
-    record = drill.run_record(run)
-    plan = plan_of(run, record)
-    target = plan.get("targetInstanceId")
-    readers_before = {r["instance"]: r for r in before if not r["writer"]}
-    check(failures, run.status == "SUCCEEDED", f"execution {run.status} {run.error}: {run.cause}")
-    check(failures, plan.get("action") == "modify", f"plan {plan.get('action')}: {plan.get('summary') or plan.get('reason')}")
-    check(failures, target in readers_before, f"the plan changes {target}, not one of the readers {sorted(readers_before)}")
-    modified = changes(drill, "ModifyDBInstance")
-    check(failures, len(modified) == 2, f"{len(modified)} ModifyDBInstance calls, expected 2 (the spare reader, then the old writer): "
-          f"{[(c.params.get('DBInstanceIdentifier'), c.params.get('DBInstanceClass')) for c in modified]}")
-    for call in modified[:1]:
-        sent = {k: call.params.get(k) for k in ("DBInstanceIdentifier", "DBInstanceClass", "PromotionTier", "ApplyImmediately")}
-        expected = {"DBInstanceIdentifier": target, "DBInstanceClass": BIG, "PromotionTier": "0", "ApplyImmediately": "true"}
-        check(failures, sent == expected and call.status == 200, f"the first ModifyDBInstance sent {sent} ({error_code(call)}), expected {expected}")
-    seen = reader_statuses(run)
-    check(failures, "modifying" in seen and seen[-1:] == ["available"],
-          f"the reader checks saw {seen}: expected `modifying`, then `available`")
-    check(failures, drill.proxy.counters.failovers_performed == 1, f"{drill.proxy.counters.failovers_performed} failovers, expected 1")
-    check(failures, len(changes(drill, "FailoverDBCluster")) == 1, f"{len(changes(drill, 'FailoverDBCluster'))} FailoverDBCluster calls")
-    check(failures, drill.proxy.counters.calls.get("CreateDBInstance", 0) == 0,
-          f"{drill.proxy.counters.calls.get('CreateDBInstance', 0)} CreateDBInstance calls, expected none")
-    after = drill.topology()
-    check(failures, sorted(r["instance"] for r in after) == sorted(r["instance"] for r in before),
-          f"instances before {sorted(r['instance'] for r in before)}, after {sorted(r['instance'] for r in after)}")
-    check(failures, (record.get("outcome"), record.get("action")) == ("restored", "modify"),
-          f"ledger outcome {record.get('outcome')}, action {record.get('action')}: {record.get('summary')}")
-    check(failures, record.get("toClass") == BIG, f"ledger toClass {record.get('toClass')}, expected {BIG}")
-    check(failures, "createdInstanceId" not in record, f"ledger names a created instance: {record.get('createdInstanceId')}")
-    check(failures, "restored" in drill.published_outcomes(), "no run-finished event with outcome restored")
-    say(f"plan modify {target} ({readers_before.get(target, {}).get('class')} -> {BIG}); reader checks saw {seen}; "
-        f"failovers {drill.proxy.counters.failovers_performed}; CreateDBInstance x{drill.proxy.counters.calls.get('CreateDBInstance', 0)}")
-    return failures
 
 
 def expect_modify_fell_back(drill: Drill, runs: list[Execution], before: list[dict]) -> list[str]:
