@@ -13,9 +13,11 @@ tools/gen_asl.py writes the file; this module only builds the dict.
 """
 import gen_asl as base
 
-# A switchover or failover of an Aurora global database usually takes one to a few
-# minutes; checks 20 s apart, ResourceCheckBudget of them (default 90: 30 minutes).
-RESOURCE_WAIT_SECONDS = 20
+# After dr-act, the first check waits as long as dr-act says its call usually takes
+# (`$.act.firstCheckAfterSeconds`: a minute for a switchover, minutes for a promotion or
+# a new instance; crates/failback-core/src/dr/plan.rs), then checks are 15 s apart
+# (dr::plan::RESOURCE_POLL_SECONDS), ResourceCheckBudget of them (default 120: 30 minutes).
+RESOURCE_POLL_SECONDS = 15
 MACHINE_TIMEOUT_SECONDS = 4 * 3600
 LEASE_SECONDS = MACHINE_TIMEOUT_SECONDS + 300
 
@@ -116,14 +118,20 @@ def resource_states():
             "Default": "ActOnResource",
         },
         "ActOnResource": dr_task(
-            "DrAct", {"resource.$": "$.resource"}, "$.act", "WaitForResource",
+            "DrAct", {"resource.$": "$.resource"}, "$.act", "WaitForResourceCall",
             "Plans again and, only if the resource still needs it, makes its call once (switchover, failover, secondary creation, promotion); a call already under way is waited for, never repeated.",
             "ResourceFailed", extra_retry=base.retry(["ClusterBusy"], 10, 6, 2.0, 60), timeout=60,
         ),
+        "WaitForResourceCall": {
+            "Type": "Wait",
+            "Comment": "Waits as long as dr-act says its call usually takes (a minute for a switchover or a failover, three for a promotion, five for a new instance; one poll when nothing was called) before the first check, so a slow operation costs a few checks, not dozens.",
+            "SecondsPath": "$.act.firstCheckAfterSeconds",
+            "Next": "CheckResource",
+        },
         "WaitForResource": {
             "Type": "Wait",
-            "Comment": "Waits %d s before each check that the resource reached its target; bounded by ResourceCheckBudget checks, after which ResourceWaitExhausted." % RESOURCE_WAIT_SECONDS,
-            "Seconds": RESOURCE_WAIT_SECONDS,
+            "Comment": "Waits %d s before each further check, so the resource is seen within one short poll of reaching its target; bounded by ResourceCheckBudget checks, after which ResourceWaitExhausted." % RESOURCE_POLL_SECONDS,
+            "Seconds": RESOURCE_POLL_SECONDS,
             "Next": "CheckResource",
         },
         "CheckResource": dr_task(
@@ -160,7 +168,7 @@ def resource_states():
             "Comment": "Puts ResourceWaitExhausted in $.error as a caught error would be, because the resource had not reached its target after ResourceCheckBudget checks.",
             "Parameters": {
                 "Error": "ResourceWaitExhausted",
-                "Cause.$": "States.Format('not at its target after {} checks {} s apart', $.polls.count, %d)" % RESOURCE_WAIT_SECONDS,
+                "Cause.$": "States.Format('not at its target after {} checks, {} s apart after the first', $.polls.count, %d)" % RESOURCE_POLL_SECONDS,
             },
             "ResultPath": "$.error",
             "Next": "ResourceFailed",

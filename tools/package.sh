@@ -7,6 +7,8 @@
 #   ARCH=arm64 (default) or x86_64: the template's Architecture parameter, passed to sam
 #   build (deploy with the same value). arm64 needs the aarch64 standard library
 #   (`rustup target add`, which downloads it) and links with zig (from PyPI).
+#   On an x86_64 machine the arm64 artefacts are started under qemu-aarch64 when it is
+#   installed (Debian: qemu-user, libc6-arm64-cross); otherwise they are checked unstarted.
 #
 # One release build serves everything: a single `cargo lambda build` of all the binaries
 # first (the dependencies compiled once, the links two at a time), with the very command

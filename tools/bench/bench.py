@@ -5,7 +5,8 @@
   (a) cold.py     one cold start per process, describe-writer and check-status: the Rust
                   binaries against the same steps in Python 3.11 with boto3 under
                   awslambdaric (tools/bench/python_handler/), through one Runtime API,
-                  against moto; wall, CPU, peak RSS, warm duration, AWS calls.
+                  against moto; wall, CPU, peak RSS, warm duration, AWS calls. (a') the same with
+                  every AWS answer canned (cold.CannedAws), to take moto's time out.
   (b) asl_sim.py  one restore (failback path, create path) run by an interpreter of the
                   deployed ASL on a virtual clock, against the same machine with every Wait
                   a fixed 15 s: transitions, invocations, AWS calls, cost, detection lag.
@@ -159,8 +160,6 @@ def main() -> int:
     print(f"bench: measuring the {profile_of(bin_dir)} binaries in {bin_dir}", flush=True)
     out: list[str] = [f"### {header}", ""]
     lambda_ms = None
-    if "c" in parts and bin_dir != ROOT / "target/debug":
-        print("bench: note (c) runs the drill, which takes its Lambdas from target/debug", flush=True)
     if "a" in parts:
         import cold
         import statistics
@@ -171,15 +170,19 @@ def main() -> int:
         out += [f"#### (a) Cold start, one process per run, {args.runs} runs each; baseline Python 3.11 + boto3 "
                 f"under awslambdaric (the same RDS calls), AWS = moto on 127.0.0.1", ""]
         out += cold.table(results) + [""]
+        canned = cold.run(bin_dir, args.runs, canned=True)
+        out += [f"#### (a') The same, each AWS answer canned (moto's own answer, recorded once, then served "
+                f"from memory): the runtime's cost without the emulator's", ""]
+        out += cold.table(canned) + [""]
     if "b" in parts:
         out += ["#### (b) Cost per restore: our machine against the same machine polling every 15 s", ""]
         out += table_b(lambda_ms) + [""]
     if "c" in parts:
         import outage
 
-        result = outage.run(args.clusters)
-        out += [f"#### (c) AZ outage: {args.clusters} clusters through the real machine and Lambdas (debug, the drill's), "
-                f"against one cluster alone", ""]
+        result = outage.run(bin_dir, args.clusters)
+        out += [f"#### (c) AZ outage: {args.clusters} clusters through the real machine and Lambdas "
+                f"({profile_of(bin_dir)}), against one cluster alone", ""]
         out += outage.table(result) + [""]
     out.append(f"(bench took {time.monotonic() - began:.0f} s)")
     print("\n" + "\n".join(out))

@@ -14,6 +14,8 @@ execution succeeded and the writer has the 2xlarge class), AWS calls by action i
 and per cluster against the baseline, duplicates (a cluster with more than one
 CreateDBInstance or FailoverDBCluster that took effect), and the wall time.
 
+The Lambdas are the binaries bench.py measures (make package's release build when it is
+there), and the machine's PutEvents goes through the proxy, so it is counted with the rest.
 The drill runs one process per function; that would queue 50 executions behind five
 processes, so each function gets EXTRA_PROCESSES more on the same Runtime API (as Lambda
 runs more sandboxes under load); they take invocations from the same queue.
@@ -115,9 +117,11 @@ def add_processes(drill: Drill, extra: int) -> None:
             drill.stack.append(lambda p=process: (p.poll() is None and p.kill(), p.wait()))
 
 
-def run(clusters: int = CLUSTERS, log=print) -> dict:
+def run(bin_dir: Path, clusters: int = CLUSTERS, log=print) -> dict:
     behaviour = dict(new_instance_statuses=drill_module.LIFECYCLE, failing_over_polls=2)
-    drill = Drill(ROOT / "target/bench-logs/outage")
+    drill = Drill(ROOT / "target/bench-logs/outage", bin_dir=bin_dir)
+    # The machine's PutEvents through the proxy too: counted (and throttled) like every call.
+    drill.events_endpoint = f"http://127.0.0.1:{drill.proxy.port}"
     try:
         add_processes(drill, EXTRA_PROCESSES)
         single = {}
@@ -178,5 +182,5 @@ def table(result: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    outcome = run(int(sys.argv[1]) if len(sys.argv) > 1 else CLUSTERS)
+    outcome = run(ROOT / "target/debug", int(sys.argv[1]) if len(sys.argv) > 1 else CLUSTERS)
     print("\n".join(table(outcome)))

@@ -84,7 +84,7 @@ def dr_machine(region: str) -> Machine:
             "RecordRunFunctionArn": base.function_arn("record-run", region),
             "FailbackStateMachineArn": failback.arn,
             # The templates' default for the per-resource check budget.
-            "ResourceCheckBudget": "90",
+            "ResourceCheckBudget": "120",
         },
         children=(failback,),
     )

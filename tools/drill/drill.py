@@ -191,10 +191,11 @@ class Execution:
 
 
 class Drill:
-    def __init__(self, log_dir: Path, machine: Machine = FAILBACK, functions: list[str] = FUNCTIONS) -> None:
-        missing = [name for name in functions if not (ROOT / "target/debug" / name).is_file()]
+    def __init__(self, log_dir: Path, machine: Machine = FAILBACK, functions: list[str] = FUNCTIONS,
+                 bin_dir: Path = ROOT / "target/debug") -> None:
+        missing = [name for name in functions if not (bin_dir / name).is_file()]
         if missing:
-            raise RuntimeError(f"no Lambda binary in target/debug for {', '.join(missing)} (make build)")
+            raise RuntimeError(f"no Lambda binary in {bin_dir} for {', '.join(missing)} (make build)")
         self.machine = machine
         self.stack: list[Callable[[], None]] = []
         self.moto = Moto()
@@ -218,7 +219,7 @@ class Drill:
         }
         # Kept for a second deployment of the Lambdas in another region (dr_drill.DrDrill).
         self.lambda_env = env
-        self.lambdas = LocalLambdaService(ROOT / "target/debug", functions, env, log_dir, region=machine.region, account=ACCOUNT)
+        self.lambdas = LocalLambdaService(bin_dir, functions, env, log_dir, region=machine.region, account=ACCOUNT)
         self.log_dir = log_dir
         self.stack.append(self.lambdas.stop)
         # The executions states:startExecution started, across runs (run_machine.mjs):
@@ -228,6 +229,9 @@ class Drill:
         self.executions_file = Path(self.executions_dir.name) / "executions.json"
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=machine.region)
         self.rds = session.client("rds", endpoint_url=self.moto.endpoint)
+        # Where the machine's events:putEvents goes: moto itself, so the drill's fault
+        # injection never touches it; the bench sends it through the proxy to count it.
+        self.events_endpoint = self.moto.endpoint
         self.peek_rds = session.client("rds", endpoint_url=f"http://127.0.0.1:{self.proxy.port}")
         self.dynamodb = session.client("dynamodb", endpoint_url=self.moto.endpoint)
         self.sqs = session.client("sqs", endpoint_url=self.moto.endpoint)
@@ -352,7 +356,7 @@ class Drill:
             "substitutions": machine.substitutions,
             "region": machine.region,
             "lambdaEndpoint": lambdas_endpoint or self.lambdas.endpoint,
-            "eventsEndpoint": self.moto.endpoint,
+            "eventsEndpoint": self.events_endpoint,
             "input": trigger,
             "executionName": name,
             "executionId": execution_arn,

@@ -621,7 +621,7 @@ async fn dr_start_registers_the_payload_once_and_status_follows_it() {
         "us-west-2",
         &["DrValidate", "DrCheck", "DrAct", "RecordRun"],
         &[
-            ("ResourceCheckBudget", "90"),
+            ("ResourceCheckBudget", "120"),
             (
                 "FailbackStateMachineArn",
                 "arn:aws:states:us-west-2:123456789012:stateMachine:aurora-failback",

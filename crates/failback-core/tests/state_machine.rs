@@ -145,3 +145,46 @@ fn the_dr_machine_retries_only_real_errors_and_bounds_every_task() {
         "the seven Lambda Tasks of the DR machine were all checked"
     );
 }
+
+#[test]
+fn the_dr_machine_first_waits_as_long_as_dr_act_says_then_polls_closely() {
+    use failback_core::dr::plan::{ResourcePlan, ResourceState, RESOURCE_POLL_SECONDS};
+    let path = support::workspace_root().join("statemachine/dr.asl.json");
+    let machine: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let states: std::collections::BTreeMap<String, Value> =
+        all_states(&machine["States"]).into_iter().collect();
+    assert_eq!(states["ActOnResource"]["Next"], "WaitForResourceCall");
+    assert_eq!(states["ActOnResource"]["ResultPath"], "$.act");
+    // The path the first wait reads is the field dr-act writes.
+    let act = dr_resource::ActOutput {
+        requested: true,
+        plan: ResourcePlan {
+            state: ResourceState::Act,
+            call: "SwitchoverGlobalCluster".into(),
+            resource_key: "orders-global".into(),
+            target_cluster_arn: String::new(),
+            writer_before: None,
+            summary: String::new(),
+            replication_lag_ms: None,
+            handoff: None,
+            restore: None,
+        },
+        first_check_after_seconds: 60,
+    };
+    let written = serde_json::json!({ "act": serde_json::to_value(&act).unwrap() });
+    let path = states["WaitForResourceCall"]["SecondsPath"]
+        .as_str()
+        .unwrap();
+    let pointer = path.trim_start_matches('$').replace('.', "/");
+    assert_eq!(
+        written.pointer(&pointer),
+        Some(&serde_json::json!(60)),
+        "{path}"
+    );
+    assert_eq!(states["WaitForResourceCall"]["Next"], "CheckResource");
+    assert_eq!(
+        states["WaitForResource"]["Seconds"].as_u64(),
+        Some(u64::from(RESOURCE_POLL_SECONDS)),
+        "the machine's close poll and dr-act's figure for 'nothing requested' agree"
+    );
+}

@@ -12,7 +12,7 @@
 //                  [-c drInstances=orders-replica,payments-replica]
 //                  [-c drGlobalReplicationGroups=ldgnf-sessions,ldgnf-carts]
 //                  [-c drReplicaClusters=orders-replica-cluster]
-//                  [-c drParameterPathPrefix=/aurora-failback/dr/] [-c resourceCheckBudget=90]
+//                  [-c drParameterPathPrefix=/aurora-failback/dr/] [-c resourceCheckBudget=120]
 //                  [-c drReadinessPayloadParameter=/aurora-failback/dr/payload]
 //                  [-c drReadinessMinutes=15] [-c drReadinessAlarmChecks=3]
 //                  [-c drReadinessMaxLagSeconds=60]

@@ -314,10 +314,12 @@ export interface AuroraFailbackProps {
   readonly drParameterPathPrefix?: string;
 
   /**
-   * How many times a DR run checks, 20 s apart, whether a resource's writer moved (1 to 600).
-   * At most 600 (3 h 20 min), so the wait ends, and ResourceWaitExhausted is recorded,
-   * inside the DR state machine's four-hour time-out.
-   * @default 90 (30 minutes)
+   * How many times a DR run checks whether a resource reached its target (1 to 600): the
+   * first check after about as long as AWS says the call usually takes (dr-act says: 60 s
+   * for a switchover or failover, 180 s for a promotion, 300 s for a new instance), the
+   * others 15 s apart. At most 600 (2 h 30 min), so the wait ends, and ResourceWaitExhausted
+   * is recorded, inside the DR state machine's four-hour time-out.
+   * @default 120 (30 minutes of checks)
    */
   readonly resourceCheckBudget?: number;
 
@@ -489,7 +491,7 @@ export class AuroraFailback extends Construct {
     const drGlobalClusters = globalClusterIds(props.drGlobalClusters ?? []);
     const drInstances = dbInstanceIds(props.drInstances ?? []);
     const drParameterPathPrefix = parameterPathPrefix(props.drParameterPathPrefix ?? DEFAULT_DR_PARAMETER_PATH_PREFIX);
-    const resourceCheckBudget = wholeNumber(props.resourceCheckBudget ?? 90, 1, 600, 'resourceCheckBudget');
+    const resourceCheckBudget = wholeNumber(props.resourceCheckBudget ?? 120, 1, 600, 'resourceCheckBudget');
     const drGlobalReplicationGroups = identifiers(props.drGlobalReplicationGroups ?? [], GLOBAL_REPLICATION_GROUP_ID_PATTERN,
       'drGlobalReplicationGroups', 'an ElastiCache global datastore identifier');
     const drReplicaClusters = identifiers(props.drReplicaClusters ?? [], DB_CLUSTER_ID_PATTERN, 'drReplicaClusters',

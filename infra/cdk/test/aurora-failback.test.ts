@@ -199,7 +199,7 @@ describe('AuroraFailback construct', () => {
   });
 
   it('passes the DR resource check budget as a string, 90 by default, and refuses it outside 1..600', () => {
-    assert.equal(drMachine().Properties.DefinitionSubstitutions.ResourceCheckBudget, '90');
+    assert.equal(drMachine().Properties.DefinitionSubstitutions.ResourceCheckBudget, '120');
     for (const resourceCheckBudget of [1, 600]) {
       const custom = synth({ resourceCheckBudget });
       const machine = custom.json.Resources[logicalId(custom.stack, custom.construct.drStateMachine)];
@@ -216,11 +216,14 @@ describe('AuroraFailback construct', () => {
     // machine's TimeoutSeconds: ResourceWaitExhausted is recorded before the machine times out.
     const definition = JSON.parse(fs.readFileSync(REAL_DR_DEFINITION, 'utf8'));
     const waits: number[] = [];
+    const firstWaits: string[] = [];
     const visit = (value: Json): void => {
       if (Array.isArray(value)) {
         value.forEach(visit);
       } else if (value && typeof value === 'object') {
-        if (value.Type === 'Wait') {
+        if (value.Type === 'Wait' && value.SecondsPath !== undefined) {
+          firstWaits.push(value.SecondsPath);
+        } else if (value.Type === 'Wait') {
           assert.equal(typeof value.Seconds, 'number', 'a DR Wait state waits a fixed number of seconds');
           waits.push(value.Seconds);
         }
@@ -228,10 +231,15 @@ describe('AuroraFailback construct', () => {
       }
     };
     visit(definition.States);
-    assert.deepEqual(waits, [20], 'one Wait state, 20 s before each resource check');
+    assert.deepEqual(waits, [15], 'one fixed Wait state, 15 s before each further resource check');
+    assert.deepEqual(firstWaits, ['$.act.firstCheckAfterSeconds'], 'the first check waits as long as dr-act says');
     assert.equal(definition.TimeoutSeconds, 4 * 3600);
-    assert.ok(MAX_RESOURCE_CHECK_BUDGET * waits[0] < definition.TimeoutSeconds,
-      `${MAX_RESOURCE_CHECK_BUDGET} checks of ${waits[0]} s end inside ${definition.TimeoutSeconds} s`);
+    // dr-act's longest first wait (NEW_INSTANCE_SECONDS in crates/failback-core/src/dr/plan.rs);
+    // a resource acts at most twice (a restore: the restore call, then its instances).
+    const longestFirstWait = 300;
+    const worst = MAX_RESOURCE_CHECK_BUDGET * waits[0] + 2 * longestFirstWait;
+    assert.ok(worst < definition.TimeoutSeconds,
+      `${MAX_RESOURCE_CHECK_BUDGET} checks of ${waits[0]} s and two first waits end inside ${definition.TimeoutSeconds} s`);
     synth({ resourceCheckBudget: MAX_RESOURCE_CHECK_BUDGET });
     assert.throws(() => synth({ resourceCheckBudget: MAX_RESOURCE_CHECK_BUDGET + 1 }), /from 1 to 600/);
   });

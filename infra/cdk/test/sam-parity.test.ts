@@ -659,7 +659,7 @@ describe('SAM template', () => {
     assert.deepEqual(cdk.json.Resources[logicalId(cdk.stack, cdk.construct.drStateMachine)].Properties
       .DefinitionSubstitutions[FAILBACK_STATE_MACHINE_SUBSTITUTION], { Ref: logicalId(cdk.stack, cdk.construct.stateMachine) });
     const dr = sam.Parameters.ResourceCheckBudget;
-    assert.deepEqual([dr.Type, dr.Default, dr.MinValue, dr.MaxValue], ['Number', 90, 1, 600]);
+    assert.deepEqual([dr.Type, dr.Default, dr.MinValue, dr.MaxValue], ['Number', 120, 1, 600]);
     // The construct takes the same bounds.
     synth({ resourceCheckBudget: dr.MaxValue });
     for (const outside of [dr.MinValue - 1, dr.MaxValue + 1]) {

@@ -1490,5 +1490,54 @@ fn seconds(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
+/// The DR machine's checks after the first are this many seconds apart (its
+/// `WaitForResource` state; `tests/state_machine.rs` holds the two equal).
+pub const RESOURCE_POLL_SECONDS: u32 = 15;
+
+/// A global database's switchover or failover, or a global datastore's failover: AWS
+/// gives Aurora Global Database an RTO "in the order of minutes" (Aurora User Guide,
+/// "Using switchover or failover in Amazon Aurora Global Database") and the AWS disaster
+/// recovery workshop an RTO of one minute for an ElastiCache global datastore.
+pub const REGION_SWITCH_SECONDS: u32 = 60;
+/// A read replica (an RDS instance or an Aurora replica cluster) promoted: "RDS reboots
+/// the DB instance before making it available. The promotion process can take several
+/// minutes or longer" (RDS User Guide, "Promoting a read replica to be a standalone DB
+/// instance"; the same words for Aurora MySQL replica clusters).
+pub const PROMOTION_SECONDS: u32 = 180;
+/// A cluster restored from a snapshot or to a point in time, before its instances: AWS
+/// publishes no time; a restored cluster's storage is attached, not copied, so it is
+/// checked after a minute.
+pub const RESTORED_CLUSTER_SECONDS: u32 = 60;
+/// A new instance (a secondary's, a replica, a restored instance or a restored cluster's
+/// instances): AWS publishes no creation time; new instances commonly take about ten
+/// minutes, so the first check comes at five, short of the failback workflow's 540 s
+/// default because a DR run's recovery time matters more than a few extra checks.
+pub const NEW_INSTANCE_SECONDS: u32 = 300;
+
+/// How long after dr-act the DR machine first checks a resource: about as long as AWS
+/// says its call usually takes, so a slow operation costs a few checks rather than dozens,
+/// then every `RESOURCE_POLL_SECONDS`, so it is seen within one short poll of being done.
+/// Nothing requested (already under way, or done) is checked after one poll.
+pub fn first_check_after_seconds(
+    request: &DrRequest,
+    restore: Option<&RestoreStep>,
+    requested: bool,
+) -> u32 {
+    if !requested {
+        return RESOURCE_POLL_SECONDS;
+    }
+    match request {
+        DrRequest::Switch(_) | DrRequest::CacheFailover { .. } => REGION_SWITCH_SECONDS,
+        DrRequest::Promote(_) | DrRequest::PromoteCluster { .. } => PROMOTION_SECONDS,
+        DrRequest::RestoreCluster(_) if restore.is_some_and(|step| step.from.is_some()) => {
+            RESTORED_CLUSTER_SECONDS
+        }
+        DrRequest::RestoreCluster(_)
+        | DrRequest::RestoreInstance(_)
+        | DrRequest::Secondary(_)
+        | DrRequest::Replica { .. } => NEW_INSTANCE_SECONDS,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::dr::observe::{DrServices, Lag};
 use crate::dr::payload::{DrResource, RestoreSource};
 use crate::dr::plan::{
-    check_request, plan_request, DrRefusal, ResourcePlan, ResourceState, SwitchCheck,
+    check_request, first_check_after_seconds, plan_request, DrRefusal, ResourcePlan, ResourceState,
+    SwitchCheck,
 };
 use crate::dr::request::{checked_request, DrRequest};
 use crate::errors::{AwsFailure, StepError};
@@ -125,6 +126,9 @@ pub struct ActOutput {
     /// after a lost answer, or a re-run of the payload).
     pub requested: bool,
     pub plan: ResourcePlan,
+    /// When the machine first checks the resource after this step (its
+    /// `WaitForResourceCall` state): about as long as the call usually takes.
+    pub first_check_after_seconds: u32,
 }
 
 /// dr-act: plans again from what AWS reports now, and makes the calls only if the plan
@@ -143,6 +147,7 @@ pub async fn dr_act(
         tracing::info!(global = %plan.resource_key, state = ?plan.state, "nothing to call");
         return Ok(ActOutput {
             requested: false,
+            first_check_after_seconds: first_check_after_seconds(&request, None, false),
             plan,
         });
     }
@@ -243,6 +248,7 @@ pub async fn dr_act(
     tracing::info!(global = %plan.resource_key, call = plan.call, "requested");
     Ok(ActOutput {
         requested: true,
+        first_check_after_seconds: first_check_after_seconds(&request, plan.restore.as_ref(), true),
         plan,
     })
 }

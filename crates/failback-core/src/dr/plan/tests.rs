@@ -1342,10 +1342,9 @@ fn a_restore_is_done_when_every_instance_is_available_and_the_writer_is_the_payl
     );
 }
 
-#[test]
-fn an_instance_restore_converges_and_leaves_strangers_alone() {
-    use ResourceState::{Act, Done, InProgress};
-    let spec = InstanceRestoreSpec {
+/// An RDS instance restored from the newest snapshot of `mysql`.
+fn instance_restore_spec() -> InstanceRestoreSpec {
+    InstanceRestoreSpec {
         instance_id: "mysql-restored".into(),
         source: RestoreSource::NewestSnapshotOf {
             source_id: "mysql".into(),
@@ -1359,7 +1358,13 @@ fn an_instance_restore_converges_and_leaves_strangers_alone() {
         deletion_protection: None,
         iam_database_authentication: None,
         copy_tags_to_snapshot: None,
-    };
+    }
+}
+
+#[test]
+fn an_instance_restore_converges_and_leaves_strangers_alone() {
+    use ResourceState::{Act, Done, InProgress};
+    let spec = instance_restore_spec();
     let key = "instance/mysql-restored";
     let mine = |status: &str| {
         let mut i = replica(status, None);
@@ -1422,4 +1427,120 @@ fn an_instance_restore_converges_and_leaves_strangers_alone() {
     }
     let check = check_instance_restore(&spec, key, Some(&mine("available"))).unwrap();
     assert_eq!(check.state, Readiness::Ready);
+}
+
+#[test]
+fn the_first_check_comes_about_when_aws_says_the_call_usually_finishes() {
+    use crate::dr::request::{PromoteRequest, SwitchRequest};
+    let switch = |how| {
+        DrRequest::Switch(SwitchRequest {
+            how,
+            global_cluster_id: "orders-global".into(),
+            target: crate::dr::payload::ClusterRef {
+                cluster_id: "orders-west".into(),
+                arn: None,
+            },
+        })
+    };
+    let cluster_restore = || {
+        DrRequest::RestoreCluster(Box::new(restore_spec(RestoreSource::NewestSnapshotOf {
+            source_id: "orders".into(),
+        })))
+    };
+    let step = |from: Option<&str>| RestoreStep {
+        from: from.map(String::from),
+        as_of: None,
+        engine: "aurora-mysql".into(),
+        create_instances: vec!["orders-restored-1".into()],
+    };
+    let restore_call = step(Some("orders-snap-1"));
+    let instances_only = step(None);
+    let cases: Vec<(&str, DrRequest, Option<&RestoreStep>, u32)> = vec![
+        ("switchover", switch(GlobalSwitch::Switchover), None, 60),
+        (
+            "global failover",
+            switch(GlobalSwitch::FailoverAllowingDataLoss),
+            None,
+            60,
+        ),
+        (
+            "datastore failover",
+            DrRequest::CacheFailover {
+                global_group_id: "ldgnf-sessions".into(),
+                target_group_id: "sessions-west".into(),
+            },
+            None,
+            60,
+        ),
+        (
+            "replica promotion",
+            DrRequest::Promote(PromoteRequest {
+                instance_id: "mysql-replica".into(),
+                backup_retention_period: None,
+                preferred_backup_window: None,
+            }),
+            None,
+            180,
+        ),
+        (
+            "replica cluster promotion",
+            DrRequest::PromoteCluster {
+                cluster_id: "orders-west".into(),
+            },
+            None,
+            180,
+        ),
+        (
+            "secondary cluster",
+            DrRequest::Secondary(Box::new(spec())),
+            None,
+            300,
+        ),
+        (
+            "read replica back home",
+            DrRequest::Replica {
+                spec: Box::new(replica_spec()),
+                source_arn: "arn:aws:rds:us-west-2:123456789012:db:mysql-replica".into(),
+            },
+            None,
+            300,
+        ),
+        (
+            "cluster restore call",
+            cluster_restore(),
+            Some(&restore_call),
+            60,
+        ),
+        (
+            "restored cluster's instances",
+            cluster_restore(),
+            Some(&instances_only),
+            300,
+        ),
+        ("cluster restore, no step", cluster_restore(), None, 300),
+        (
+            "instance restore",
+            DrRequest::RestoreInstance(Box::new(instance_restore_spec())),
+            None,
+            300,
+        ),
+    ];
+    for (name, request, restore, seconds) in &cases {
+        assert_eq!(
+            first_check_after_seconds(request, *restore, true),
+            *seconds,
+            "{name}"
+        );
+        // Nothing was called (already under way, or done): the next poll is soon enough.
+        assert_eq!(
+            first_check_after_seconds(request, *restore, false),
+            RESOURCE_POLL_SECONDS,
+            "{name}, nothing requested"
+        );
+    }
+    // Each first wait is at least one poll and ends well inside the machine's four hours.
+    for (name, request, restore, _) in &cases {
+        let seconds = first_check_after_seconds(request, *restore, true);
+        assert!((RESOURCE_POLL_SECONDS..=600).contains(&seconds), "{name}");
+    }
 }
