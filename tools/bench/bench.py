@@ -1,4 +1,4 @@
-"""`make bench`: three tables, each against its baseline, asserting nothing about time.
+"""`make bench`: four tables, each against its baseline, asserting nothing about time.
 
     bench.py [--bin-dir DIR] [--runs N] [--only a|b|c]
 

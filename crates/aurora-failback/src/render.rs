@@ -245,10 +245,27 @@ pub fn runs(records: &[RunRecord]) -> String {
             ]
         })
         .collect();
-    table(
+    let mut out = table(
         &["when", "cluster", "outcome", "classes", "took", "run"],
         &rows,
-    )
+    );
+    // What a row has no room for: why a run failed, and where a reader was tried before
+    // one was put in place (`attempts`); the whole cause is in `runs --json`.
+    let notes: Vec<String> = records
+        .iter()
+        .flat_map(|r| {
+            let error = r.error.as_ref().map(|e| format!("  {}: {e}", r.run_name));
+            let attempts = r
+                .attempts
+                .as_ref()
+                .map(|a| format!("  {}: attempts: {a}", r.run_name));
+            error.into_iter().chain(attempts)
+        })
+        .collect();
+    if !notes.is_empty() {
+        out += &printable(&format!("\n{}\n", notes.join("\n")));
+    }
+    out
 }
 
 /// A history event as one line of `status` and `start --wait`, when it is worth one.
@@ -667,6 +684,46 @@ mod tests {
         ] {
             assert_eq!(age(seconds), expected, "{seconds}");
         }
+    }
+
+    #[test]
+    fn runs_say_why_a_run_failed_and_where_a_reader_was_tried() {
+        use failback_core::outcome::Outcome;
+        let restored = RunRecord {
+            run_name: "run-a".into(),
+            cluster_id: "orders".into(),
+            outcome: Outcome::Restored,
+            attempts: Some(
+                "db.r6g.2xlarge in us-east-1b: refused (no capacity); created in us-east-1c".into(),
+            ),
+            ..RunRecord::default()
+        };
+        let failed = RunRecord {
+            run_name: "run-b".into(),
+            cluster_id: "billing".into(),
+            outcome: Outcome::Failed,
+            error: Some("TargetFailed\u{1b}[2J".into()),
+            error_cause: Some("a long cause".into()),
+            ..RunRecord::default()
+        };
+        let quiet = RunRecord {
+            run_name: "run-c".into(),
+            cluster_id: "orders".into(),
+            outcome: Outcome::NoOp,
+            ..RunRecord::default()
+        };
+        let text = runs(&[restored, failed, quiet]);
+        let notes: Vec<&str> = text.lines().skip(5).collect();
+        assert_eq!(
+            notes,
+            [
+                "  run-a: attempts: db.r6g.2xlarge in us-east-1b: refused (no capacity); created in us-east-1c",
+                "  run-b: TargetFailed\\u{1b}[2J",
+            ],
+            "{text}"
+        );
+        assert!(!text.contains("a long cause"), "{text}");
+        assert!(!runs(&[RunRecord::default()]).contains("attempts"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use lambda_runtime::Error;
 /// an hour for the copy.
 const DEFAULT_RPO_MINUTES: u32 = 180;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

@@ -3,7 +3,7 @@ use failback_core::failback::steps::check_status::check_status;
 use failback_core::rds::Rds;
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

@@ -8,7 +8,7 @@ use lambda_runtime::Error;
 /// The lag allowed when DR_READINESS_MAX_LAG_SECONDS is unset.
 const DEFAULT_MAX_LAG_SECONDS: u64 = 60;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

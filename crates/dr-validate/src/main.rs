@@ -3,7 +3,7 @@ use failback_core::dr::validate::{validate, ValidateSettings};
 use failback_core::references::References;
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

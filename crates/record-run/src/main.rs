@@ -4,7 +4,7 @@ use failback_core::failback::steps::record_run::record_run;
 use failback_core::ledger::Ledger;
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
